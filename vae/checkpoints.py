@@ -1,0 +1,106 @@
+"""One `.pt` file per model: format tag and version, model config, weights and metadata.
+
+The model is rebuilt from the file alone. Files are read with `weights_only=True`, so a
+file that carries pickled code is refused and nothing in it runs; files are written to a
+temporary name and renamed, so a reader never sees half a file and a crash keeps the last
+good checkpoint.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import zipfile
+from pathlib import Path
+
+import torch
+
+from vae.errors import CheckpointError
+from vae.model import VAE, VAEConfig
+
+FORMAT = "vae-latent-explorer"
+FORMAT_VERSION = 1
+
+
+def save_checkpoint(
+    path: str | os.PathLike,
+    model: VAE,
+    meta: dict,
+    optimizer_state: dict | None = None,
+) -> Path:
+    """Write atomically (temporary file in the same folder, fsync, rename). Weights are
+    stored on the CPU so a GPU-trained file loads anywhere."""
+    path = Path(path)
+    payload = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "config": model.config.to_dict(),
+        "state_dict": {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()},
+        "meta": meta,
+    }
+    if optimizer_state is not None:
+        payload["optimizer"] = optimizer_state
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "wb") as handle:
+            torch.save(payload, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        raise CheckpointError(
+            f"could not write checkpoint {path}: {err.strerror or err}; any previous file there is unchanged"
+        ) from None
+    return path
+
+
+def read_checkpoint(path: str | os.PathLike) -> dict:
+    """The checked raw contents of a checkpoint file (config, state_dict, meta, optimizer)."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such checkpoint file")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        raise CheckpointError(
+            f"{path} carries Python objects or code, which a checkpoint must not: refused, nothing in it was run"
+        ) from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError, KeyError) as err:
+        reason = str(err).splitlines()[0][:120] if str(err) else type(err).__name__
+        raise CheckpointError(f"{path} is not a readable checkpoint (corrupt or truncated: {reason})") from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is not a VAE Latent Explorer checkpoint (train one with `python -m vae.train`)")
+    version = payload.get("format_version")
+    if version != FORMAT_VERSION:
+        raise CheckpointError(
+            f"{path} has checkpoint format version {version}; this version reads {FORMAT_VERSION}: "
+            "retrain it with `python -m vae.train`"
+        )
+    for key in ("config", "state_dict", "meta"):
+        if not isinstance(payload.get(key), dict):
+            raise CheckpointError(f"{path} is incomplete: its {key!r} entry is missing")
+    return payload
+
+
+def model_from_payload(payload: dict, path: str | os.PathLike = "checkpoint") -> VAE:
+    try:
+        config = VAEConfig.from_dict(payload["config"])
+    except (TypeError, ValueError) as err:
+        raise CheckpointError(f"{path} has an invalid model config: {err}") from None
+    model = VAE(config)
+    try:
+        model.load_state_dict(payload["state_dict"])
+    except (RuntimeError, KeyError) as err:
+        first = str(err).splitlines()[1].strip() if len(str(err).splitlines()) > 1 else str(err)
+        raise CheckpointError(f"{path}: its weights don't match its model config ({first[:160]})") from None
+    return model
+
+
+def load_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu") -> tuple[VAE, dict]:
+    """(model in eval mode on `device`, meta). Raises CheckpointError with a one-line reason."""
+    payload = read_checkpoint(path)
+    model = model_from_payload(payload, path).to(device)
+    model.eval()
+    return model, payload["meta"]

@@ -1,0 +1,202 @@
+"""Datasets as float tensors (N, C, H, W) in [0, 1], with labels, label names and factors.
+
+A dataset is named by a SPEC string (see `load_dataset`); the SPEC plus `Dataset.options`
+rebuild the same tensors, which is how a checkpoint finds its data again.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from vae.errors import DatasetError
+from vae.idx import IDX_IMAGES_GLOB, labels_file_for, read_idx
+from vae.images import IMAGE_EXTENSIONS, load_image_folder
+from vae.sprites import make_sprites
+
+MNIST_LIKE = {
+    "mnist": [str(d) for d in range(10)],
+    "fashion-mnist": [
+        "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+        "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+    ],
+}
+BUILTIN = ("digits", "sprites", *MNIST_LIKE)
+
+# How an upload is made to look like the training data (see vae.preprocess).
+DIGIT_STYLE = {"background": "dark", "fit": "mass_center", "ink_box": 20, "canvas": 28}
+SMALL_DIGIT_STYLE = {"background": "dark", "fit": "mass_center", "ink_box": 8, "canvas": 8}
+OBJECT_STYLE = {"background": "dark", "fit": "box", "ink_box": 28, "canvas": 28}
+SHAPE_STYLE = {"background": "dark", "fit": "resize"}
+PHOTO_STYLE = {"background": "keep", "fit": "resize"}
+
+
+@dataclass
+class Dataset:
+    spec: str
+    images: torch.Tensor  # (N, C, H, W) float32 in [0, 1]
+    labels: torch.Tensor | None = None  # (N,) int64
+    label_names: list[str] = field(default_factory=list)
+    factors: torch.Tensor | None = None  # (N, F) float32 ground-truth generative factors
+    factor_names: list[str] = field(default_factory=list)
+    options: dict = field(default_factory=dict)  # load_dataset(spec, **options) rebuilds it
+    upload_style: dict = field(default_factory=lambda: dict(PHOTO_STYLE))
+    skipped_files: int = 0
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return tuple(self.images.shape[1:])
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.label_names) if self.labels is not None else 0
+
+    def __len__(self) -> int:
+        return self.images.shape[0]
+
+
+def default_data_dir() -> Path:
+    """`VAE_DATA_DIR`, read at call time, else ./data."""
+    return Path(os.environ.get("VAE_DATA_DIR") or "data")
+
+
+def load_dataset(
+    spec: str,
+    data_dir: str | os.PathLike | None = None,
+    image_size: int | None = None,
+    channels: int | None = None,
+    n: int | None = None,
+    seed: int = 0,
+) -> Dataset:
+    """Load a dataset by SPEC.
+
+    SPEC is `digits` (scikit-learn's 8×8 digits), `sprites` (generated shapes, `n` images of
+    `image_size`, default 64), `mnist` / `fashion-mnist` (IDX files under `data_dir`, its
+    `mnist/` or `fashion-mnist/` sub-folder, or `VAE_DATA_DIR`), or a folder path holding IDX
+    files or images in one sub-folder per class (`image_size` default 64, `channels` inferred).
+    """
+    if spec == "digits":
+        return _load_digits()
+    if spec == "sprites":
+        size = image_size or 64
+        count = n or 10_000
+        sprites = make_sprites(count, size=size, seed=seed)
+        return Dataset(
+            spec, sprites.images, sprites.labels, sprites.label_names, sprites.factors,
+            sprites.factor_names, options={"n": count, "image_size": size, "seed": seed},
+            upload_style=dict(SHAPE_STYLE),
+        )
+    if spec in MNIST_LIKE:
+        folder = _find_idx_folder(spec, data_dir)
+        dataset = _load_idx_folder(folder, spec)
+        dataset.label_names = MNIST_LIKE[spec]
+        dataset.options = {"data_dir": str(data_dir)} if data_dir else {}
+        dataset.upload_style = dict(DIGIT_STYLE if spec == "mnist" else OBJECT_STYLE)
+        return dataset
+    path = Path(spec).expanduser()
+    if not path.exists():
+        raise DatasetError(
+            f"unknown dataset {spec!r}: use one of {', '.join(BUILTIN)}, or a folder of IDX files "
+            "or of images in one sub-folder per class"
+        )
+    if not path.is_dir():
+        raise DatasetError(f"dataset path {spec!r} is a file, not a folder: give the folder that holds the data")
+    if sorted(path.glob(IDX_IMAGES_GLOB)):
+        return _load_idx_folder(path, spec)
+    loaded = load_image_folder(path, image_size or 64, channels)
+    options = {"image_size": image_size or 64}
+    if channels:
+        options["channels"] = channels
+    return Dataset(
+        spec, loaded.images, loaded.labels, loaded.label_names, options=options,
+        skipped_files=loaded.skipped,
+    )
+
+
+def _load_digits() -> Dataset:
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    images = torch.from_numpy(bunch.images.astype(np.float32) / 16.0).unsqueeze(1)
+    labels = torch.from_numpy(bunch.target.astype(np.int64))
+    return Dataset("digits", images, labels, [str(d) for d in range(10)], upload_style=dict(SMALL_DIGIT_STYLE))
+
+
+def _find_idx_folder(name: str, data_dir: str | os.PathLike | None) -> Path:
+    root = Path(data_dir) if data_dir else default_data_dir()
+    for folder in (root / name, root):
+        if folder.is_dir() and sorted(folder.glob(IDX_IMAGES_GLOB)):
+            return folder
+    raise DatasetError(
+        f"no {name} IDX files in {root} or {root / name}: run `python -m vae.download {name} "
+        f"--data-dir {root}` (needs internet), or point --data-dir / VAE_DATA_DIR at a folder "
+        f"holding *-images-idx3-ubyte.gz files"
+    )
+
+
+def _load_idx_folder(folder: Path, spec: str) -> Dataset:
+    """Every `*images-idx3-ubyte[.gz]` in the folder (train before t10k), with labels if present."""
+    image_files = sorted(folder.glob(IDX_IMAGES_GLOB), key=lambda p: ("t10k" in p.name, p.name))
+    image_parts, label_parts = [], []
+    for image_file in image_files:
+        images = read_idx(image_file, expected_dims=3)
+        image_parts.append(images)
+        label_file = labels_file_for(image_file)
+        if label_file is None:
+            label_parts.append(None)
+            continue
+        labels = read_idx(label_file, expected_dims=1)
+        if len(labels) != len(images):
+            raise DatasetError(
+                f"{label_file.name} has {len(labels)} labels but {image_file.name} has {len(images)} "
+                "images: the two files must come from the same release"
+            )
+        label_parts.append(labels)
+    images = torch.from_numpy(np.concatenate(image_parts).astype(np.float32) / 255.0).unsqueeze(1)
+    labels = None
+    if all(part is not None for part in label_parts):
+        labels = torch.from_numpy(np.concatenate(label_parts).astype(np.int64))
+    names = [str(i) for i in range(int(labels.max()) + 1)] if labels is not None else []
+    return Dataset(spec, images, labels, names, upload_style=dict(DIGIT_STYLE if images.shape[-1] == 28 else PHOTO_STYLE))
+
+
+def split_indices(n: int, held_out_fraction: float = 0.2, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """A deterministic (train, held-out) split of range(n), each sorted."""
+    if not 0.0 < held_out_fraction < 1.0:
+        raise ValueError(f"held_out_fraction must be in (0, 1), got {held_out_fraction}")
+    n_held = max(1, round(n * held_out_fraction))
+    if n_held >= n:
+        raise DatasetError(f"a dataset of {n} images is too small to hold {n_held} out")
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    return order[n_held:].sort().values, order[:n_held].sort().values
+
+
+def dataset_for_checkpoint(meta: dict, data_dir: str | os.PathLike | None = None) -> tuple[Dataset, torch.Tensor, torch.Tensor]:
+    """The data a checkpoint was trained on, and its (train, held-out) indices.
+
+    For IDX data the folder is `data_dir`, else `VAE_DATA_DIR`, else the one recorded at
+    training time. Raises DatasetError when the data is missing or no longer matches."""
+    info = meta["dataset"]
+    options = dict(info.get("options", {}))
+    recorded_dir = options.pop("data_dir", None)
+    chosen_dir = data_dir or os.environ.get("VAE_DATA_DIR") or recorded_dir
+    data = load_dataset(info["spec"], data_dir=chosen_dir, **options)
+    if len(data) != info["num_examples"]:
+        raise DatasetError(
+            f"the data for {info['spec']!r} has {len(data)} examples, the model was trained on "
+            f"{info['num_examples']}: point --data-dir / VAE_DATA_DIR at the same files"
+        )
+    held_idx = torch.as_tensor(meta["split"]["held_out_indices"]).long()
+    keep = torch.ones(len(data), dtype=torch.bool)
+    keep[held_idx] = False
+    return data, keep.nonzero().flatten(), held_idx
+
+
+__all__ = [
+    "BUILTIN", "Dataset", "DatasetError", "dataset_for_checkpoint", "IMAGE_EXTENSIONS", "default_data_dir", "load_dataset",
+    "split_indices",
+]

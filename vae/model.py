@@ -1,0 +1,250 @@
+"""One VAE family: encoder -> (mu, logvar), reparameterization, decoder, ELBO.
+
+Every size is derived from `VAEConfig`; β, free bits and KL warm-up are arguments of the
+loss, not subclasses. Conditioning (a one-hot label fed to encoder and decoder) and the
+likelihood are config fields.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+from typing import NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+ARCHS = ("mlp", "conv")
+LIKELIHOODS = ("bernoulli", "gaussian")
+
+
+def default_conv_channels(height: int, width: int) -> tuple[int, ...]:
+    """Stride-2 conv widths that halve the smaller side until it is at most 4 pixels."""
+    size, layers = min(height, width), 0
+    while size > 4:
+        size = (size + 2 - 4) // 2 + 1
+        layers += 1
+    widths = (32, 32, 64, 64, 128, 128)
+    return tuple(widths[i] if i < len(widths) else widths[-1] for i in range(max(layers, 1)))
+
+
+@dataclass(frozen=True)
+class VAEConfig:
+    image_shape: tuple[int, int, int] = (1, 28, 28)  # (C, H, W)
+    latent_dim: int = 16
+    arch: str = "conv"
+    hidden_dims: tuple[int, ...] = (256,)  # MLP layers; for conv, the dense layers after the convs
+    conv_channels: tuple[int, ...] = ()  # empty: derived from the image size
+    likelihood: str = "bernoulli"
+    conditional: bool = False
+    num_classes: int = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "image_shape", tuple(int(s) for s in self.image_shape))
+        object.__setattr__(self, "hidden_dims", tuple(int(h) for h in self.hidden_dims))
+        channels = tuple(int(c) for c in self.conv_channels)
+        if self.arch == "conv" and not channels:
+            channels = default_conv_channels(*self.image_shape[1:])
+        object.__setattr__(self, "conv_channels", channels)
+        if len(self.image_shape) != 3 or min(self.image_shape) < 1:
+            raise ValueError(f"image_shape must be (C, H, W), got {self.image_shape}")
+        if self.arch not in ARCHS:
+            raise ValueError(f"arch must be one of {ARCHS}, got {self.arch!r}")
+        if self.likelihood not in LIKELIHOODS:
+            raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {self.likelihood!r}")
+        if self.latent_dim < 1:
+            raise ValueError(f"latent_dim must be positive, got {self.latent_dim}")
+        if self.arch == "mlp" and not self.hidden_dims:
+            raise ValueError("an mlp needs at least one hidden layer (hidden_dims)")
+        if self.conditional and self.num_classes < 2:
+            raise ValueError("a conditional VAE needs num_classes >= 2 (data with labels)")
+
+    @property
+    def num_pixels(self) -> int:
+        return math.prod(self.image_shape)
+
+    @property
+    def label_dim(self) -> int:
+        return self.num_classes if self.conditional else 0
+
+    def to_dict(self) -> dict:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, values: dict) -> VAEConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise ValueError(f"unknown model config fields: {sorted(unknown)}")
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+
+
+class ElboTerms(NamedTuple):
+    """Batch averages, in nats per image; `kl_per_dim` has shape (latent_dim,)."""
+
+    loss: torch.Tensor  # what the optimiser minimises: -recon_ll + beta * free-bits KL
+    elbo: torch.Tensor  # recon_ll - kl (beta = 1, no free bits): the true bound
+    recon_ll: torch.Tensor
+    kl: torch.Tensor
+    kl_per_dim: torch.Tensor
+
+
+def _mlp(sizes: list[int]) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(n_in, n_out))
+        if i < len(sizes) - 2:
+            layers.append(nn.SiLU())
+    return nn.Sequential(*layers)
+
+
+def _conv_sizes(height: int, width: int, layers: int) -> list[tuple[int, int]]:
+    """Spatial size after each stride-2, kernel-4, padding-1 conv (input size first)."""
+    sizes = [(height, width)]
+    for _ in range(layers):
+        h, w = sizes[-1]
+        sizes.append(((h - 2) // 2 + 1, (w - 2) // 2 + 1))
+    return sizes
+
+
+class VAE(nn.Module):
+    """Gaussian-posterior VAE with a standard-normal prior (Kingma & Welling 2014)."""
+
+    def __init__(self, config: VAEConfig) -> None:
+        super().__init__()
+        self.config = config
+        c, h, w = config.image_shape
+        y_dim = config.label_dim
+        if config.arch == "mlp":
+            self.encoder_body = nn.Sequential(_mlp([c * h * w + y_dim, *config.hidden_dims]), nn.SiLU())
+            feature_dim = config.hidden_dims[-1]
+            self.decoder_body = nn.Sequential(_mlp([config.latent_dim + y_dim, *reversed(config.hidden_dims), c * h * w]))
+            self._unflatten = (c, h, w)
+        else:
+            channels = config.conv_channels
+            self._sizes = _conv_sizes(h, w, len(channels))
+            convs: list[nn.Module] = []
+            for c_in, c_out in zip((c, *channels[:-1]), channels):
+                convs += [nn.Conv2d(c_in, c_out, 4, 2, 1), nn.SiLU()]
+            self.encoder_convs = nn.Sequential(*convs, nn.Flatten())
+            last_h, last_w = self._sizes[-1]
+            flat = channels[-1] * last_h * last_w
+            dense = [flat + y_dim, *config.hidden_dims]
+            self.encoder_body = nn.Sequential(_mlp(dense), nn.SiLU()) if config.hidden_dims else nn.Identity()
+            feature_dim = dense[-1]
+            self.decoder_body = nn.Sequential(_mlp([config.latent_dim + y_dim, *reversed(config.hidden_dims), flat]), nn.SiLU())
+            deconvs: list[nn.Module] = []
+            outs = (*reversed(channels[:-1]), c)
+            for i, (c_in, c_out) in enumerate(zip(reversed(channels), outs)):
+                (in_h, in_w), (out_h, out_w) = self._sizes[-1 - i], self._sizes[-2 - i]
+                # Exact inverse of the encoder's sizes: odd sides get an output_padding of 1.
+                padding = (out_h - 2 * in_h, out_w - 2 * in_w)
+                deconvs.append(nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, output_padding=padding))
+                if c_out != c:
+                    deconvs.append(nn.SiLU())
+            self.decoder_deconvs = nn.Sequential(*deconvs)
+            self._unflatten = (channels[-1], last_h, last_w)
+        self.to_mu = nn.Linear(feature_dim, config.latent_dim)
+        self.to_logvar = nn.Linear(feature_dim, config.latent_dim)
+        if config.likelihood == "gaussian":
+            # One learned observation noise scale shared by all pixels (σ-VAE, Rybkin et al. 2021).
+            self.log_scale = nn.Parameter(torch.tensor(math.log(0.1)))
+
+    # -- the model ------------------------------------------------------------------------
+    def _one_hot(self, y: torch.Tensor | None, n: int, device: torch.device) -> torch.Tensor | None:
+        if not self.config.conditional:
+            return None
+        if y is None:
+            raise ValueError("this is a conditional VAE: pass the labels y")
+        y = torch.as_tensor(y, device=device).long().reshape(-1)
+        if y.numel() == 1 and n > 1:
+            y = y.expand(n)
+        return F.one_hot(y, self.config.num_classes).float()
+
+    def encode(self, x: torch.Tensor, y: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """x (N, C, H, W) in [0, 1] -> mu, logvar, each (N, latent_dim)."""
+        y_hot = self._one_hot(y, x.shape[0], x.device)
+        if self.config.arch == "mlp":
+            features = x.flatten(1) if y_hot is None else torch.cat([x.flatten(1), y_hot], 1)
+        else:
+            features = self.encoder_convs(x)
+            if y_hot is not None:
+                features = torch.cat([features, y_hot.to(features.dtype)], 1)
+        h = self.encoder_body(features)
+        return self.to_mu(h), self.to_logvar(h)
+
+    @staticmethod
+    def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """z = mu + σ ⊙ ε with ε ~ N(0, I), so gradients flow through mu and logvar."""
+        eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+        return mu + torch.exp(0.5 * logvar) * eps
+
+    def decode_logits(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """z (N, latent_dim) -> decoder output before the sigmoid, (N, C, H, W)."""
+        y_hot = self._one_hot(y, z.shape[0], z.device)
+        if y_hot is not None:
+            z = torch.cat([z, y_hot.to(z.dtype)], 1)
+        h = self.decoder_body(z)
+        if self.config.arch == "mlp":
+            return h.view(-1, *self._unflatten)
+        return self.decoder_deconvs(h.view(-1, *self._unflatten))
+
+    def decode(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """z (N, latent_dim) -> the mean image, (N, C, H, W) in [0, 1]."""
+        return torch.sigmoid(self.decode_logits(z, y))
+
+    def forward(
+        self, x: torch.Tensor, y: torch.Tensor | None = None, generator: torch.Generator | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        mu, logvar = self.encode(x, y)
+        z = self.reparameterize(mu, logvar, generator)
+        return self.decode_logits(z, y), mu, logvar
+
+    @torch.no_grad()
+    def sample(
+        self,
+        n: int,
+        y: torch.Tensor | None = None,
+        temperature: float = 1.0,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
+        """n images from the prior, z ~ N(0, temperature² I). A conditional model without
+        labels cycles through the classes."""
+        device = self.to_mu.weight.device
+        z = temperature * torch.randn(n, self.config.latent_dim, generator=generator, device=device)
+        if self.config.conditional and y is None:
+            y = torch.arange(n, device=device) % self.config.num_classes
+        return self.decode(z, y)
+
+    # -- log-densities ----------------------------------------------------------------------
+    def log_likelihood(self, x_logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """log p(x | z) summed over pixels: (N,) in nats."""
+        if self.config.likelihood == "bernoulli":
+            return -F.binary_cross_entropy_with_logits(x_logits, x, reduction="none").flatten(1).sum(1)
+        mean = torch.sigmoid(x_logits)
+        log_scale = self.log_scale.clamp(min=math.log(1e-3))
+        per_pixel = -0.5 * ((x - mean) / log_scale.exp()) ** 2 - log_scale - 0.5 * math.log(2 * math.pi)
+        return per_pixel.flatten(1).sum(1)
+
+    def elbo_terms(
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor | None = None,
+        beta: float = 1.0,
+        free_bits: float = 0.0,
+        generator: torch.Generator | None = None,
+    ) -> ElboTerms:
+        """One-sample ELBO. `free_bits` (nats per dimension, Kingma et al. 2016) stops the
+        optimiser from pushing a dimension's batch-mean KL below that floor."""
+        x_logits, mu, logvar = self(x, y, generator)
+        recon_ll = self.log_likelihood(x_logits.float(), x.float()).mean()
+        kl_per_dim = gaussian_kl(mu.float(), logvar.float()).mean(0)
+        kl = kl_per_dim.sum()
+        kl_for_loss = kl_per_dim.clamp(min=free_bits).sum() if free_bits > 0 else kl
+        return ElboTerms(-recon_ll + beta * kl_for_loss, recon_ll - kl, recon_ll, kl, kl_per_dim)
+
+
+def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(N(mu, σ²) || N(0, 1)) per dimension, (N, D) (Kingma & Welling 2014, appendix B)."""
+    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)

@@ -1,0 +1,80 @@
+"""dSprites-like images (Matthey et al. 2017): a white shape on black, with known factors.
+
+Factors: shape ∈ {square, ellipse, heart}, scale (6 values), orientation (40 values over
+2π), x and y position (32 values each). Each image draws every factor uniformly from its
+grid, so the factors are independent; the factor values are kept as ground truth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+SHAPES = ["square", "ellipse", "heart"]
+FACTOR_NAMES = ["shape", "scale", "orientation", "pos_x", "pos_y"]
+SCALES = np.linspace(0.5, 1.0, 6)
+ORIENTATIONS = np.linspace(0.0, 2 * np.pi, 40, endpoint=False)
+POSITIONS = np.linspace(0.0, 1.0, 32)
+_HALF_SIZE = 0.2  # of the image side, at scale 1
+_MARGIN = 0.2  # positions span [margin, 1 - margin] so shapes stay inside
+
+
+@dataclass
+class Sprites:
+    images: torch.Tensor  # (N, 1, size, size) in {0, 1}
+    labels: torch.Tensor  # (N,) shape index
+    label_names: list[str]
+    factors: torch.Tensor  # (N, 5) factor values, columns as FACTOR_NAMES
+    factor_names: list[str]
+
+
+def _inside(shape: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Whether shape-frame points (u, v) lie in the shape; shape is (n, 1, 1)."""
+    square = np.maximum(np.abs(u), np.abs(v)) <= 0.8
+    ellipse = u**2 + (v / 0.5) ** 2 <= 1.0
+    hx, hy = u * 1.15, -v * 1.15 + 0.1  # the heart curve, upright, about a unit box
+    heart = (hx**2 + hy**2 - 1) ** 3 - hx**2 * hy**3 <= 0
+    return np.where(shape == 0, square, np.where(shape == 1, ellipse, heart))
+
+
+def render(factors: np.ndarray, size: int = 64) -> np.ndarray:
+    """Factor values (n, 5) -> binary images (n, size, size) float32."""
+    shape = factors[:, 0, None, None]
+    scale = factors[:, 1, None, None]
+    angle = factors[:, 2, None, None]
+    cx = _MARGIN + (1 - 2 * _MARGIN) * factors[:, 3, None, None]
+    cy = _MARGIN + (1 - 2 * _MARGIN) * factors[:, 4, None, None]
+    grid = (np.arange(size) + 0.5) / size
+    px, py = grid[None, None, :], grid[None, :, None]
+    dx, dy = (px - cx) / (_HALF_SIZE * scale), (py - cy) / (_HALF_SIZE * scale)
+    cos, sin = np.cos(angle), np.sin(angle)
+    u, v = cos * dx + sin * dy, -sin * dx + cos * dy
+    return _inside(shape, u, v).astype(np.float32)
+
+
+def make_sprites(n: int, size: int = 64, seed: int = 0) -> Sprites:
+    """n sprites of size×size, the same for the same (n, size, seed)."""
+    if n < 1 or size < 8:
+        raise ValueError(f"sprites need n >= 1 and size >= 8, got n={n}, size={size}")
+    rng = np.random.default_rng(seed)
+    factors = np.stack(
+        [
+            rng.integers(0, len(SHAPES), n).astype(np.float64),
+            rng.choice(SCALES, n),
+            rng.choice(ORIENTATIONS, n),
+            rng.choice(POSITIONS, n),
+            rng.choice(POSITIONS, n),
+        ],
+        axis=1,
+    )
+    chunks = [render(factors[i : i + 2048], size) for i in range(0, n, 2048)]
+    images = torch.from_numpy(np.concatenate(chunks)).unsqueeze(1)
+    return Sprites(
+        images,
+        torch.from_numpy(factors[:, 0].astype(np.int64)),
+        list(SHAPES),
+        torch.from_numpy(factors.astype(np.float32)),
+        list(FACTOR_NAMES),
+    )

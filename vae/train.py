@@ -1,0 +1,297 @@
+"""Train a VAE: `python -m vae.train --dataset SPEC --out models/NAME.pt [options]`.
+
+The whole training split lives in one tensor on the device and is shuffled by index each
+epoch (no DataLoader, no per-sample Python). Every epoch ends with the held-out ELBO and an
+atomic checkpoint, so a crash or a NaN never costs more than the current epoch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import torch
+from tqdm import tqdm
+
+from vae.checkpoints import model_from_payload, read_checkpoint, save_checkpoint
+from vae.data import Dataset, dataset_for_checkpoint, load_dataset, split_indices
+from vae.errors import TrainingError, VAEError
+from vae.metrics import elbo_per_example, evaluate_model
+from vae.model import VAE, VAEConfig
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    dataset: str = "digits"
+    data_dir: str | None = None
+    image_size: int | None = None
+    channels: int | None = None
+    n: int | None = None  # number of generated sprites
+    held_out: float = 0.2
+    split_seed: int = 0
+    epochs: int = 20
+    batch_size: int = 128
+    lr: float = 1e-3
+    beta: float = 1.0
+    warmup_epochs: float = 0.0  # KL weight rises linearly from 0 to beta over these epochs
+    free_bits: float = 0.0  # nats per latent dimension (Kingma et al. 2016)
+    seed: int = 0
+    device: str = "auto"
+    iwae_k: int = 100  # importance samples for the final held-out NLL; 0 skips it
+    slim: bool = False  # drop the optimizer state from the final file (smaller, resume restarts Adam)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> TrainConfig:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in names})
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    """`auto`: cuda, then mps, then cpu. An explicit device that is missing is an error."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise TrainingError("--device cuda: no CUDA GPU is visible to PyTorch (use --device cpu or auto)")
+    if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise TrainingError("--device mps: Apple's Metal backend is not available here (use --device cpu or auto)")
+    if name not in ("cpu", "cuda", "mps") and not name.startswith("cuda:"):
+        raise TrainingError(f"unknown device {name!r}: use auto, cpu, cuda or mps")
+    return torch.device(name)
+
+
+def _dataset_meta(data: Dataset, cfg: TrainConfig, held_idx: torch.Tensor) -> dict:
+    options = dict(data.options)
+    if cfg.data_dir and "data_dir" not in options and not Path(cfg.dataset).exists():
+        options["data_dir"] = cfg.data_dir
+    return {
+        "dataset": {
+            "spec": data.spec,
+            "options": options,
+            "num_examples": len(data),
+            "label_names": list(data.label_names),
+            "factor_names": list(data.factor_names),
+        },
+        "split": {"held_out_fraction": cfg.held_out, "seed": cfg.split_seed, "held_out_indices": held_idx.to(torch.int32)},
+        "image_shape": list(data.image_shape),
+        "label_names": list(data.label_names),
+        "upload_style": dict(data.upload_style),
+    }
+
+
+def _load_data(cfg: TrainConfig) -> Dataset:
+    data = load_dataset(cfg.dataset, cfg.data_dir, cfg.image_size, cfg.channels, cfg.n)
+    if data.skipped_files:
+        print(f"note: skipped {data.skipped_files} unreadable image file(s) in {cfg.dataset}", file=sys.stderr)
+    return data
+
+
+def train(
+    cfg: TrainConfig,
+    out: str | Path,
+    model_config: dict | None = None,
+    resume: bool = False,
+    progress: bool = True,
+    on_epoch: Callable[[dict], None] | None = None,
+) -> tuple[VAE, dict]:
+    """Train (or with `resume`, continue the file at `out` up to `cfg.epochs`). Returns the
+    model and the metadata written with it. `model_config` holds VAEConfig fields other than
+    those the data fixes (image_shape, num_classes)."""
+    out = Path(out)
+    device = pick_device(cfg.device)
+    optimizer_state = None
+    if resume:
+        payload = read_checkpoint(out)
+        meta = payload["meta"]
+        cfg = TrainConfig.from_dict({**meta["training"], "epochs": cfg.epochs, "device": cfg.device,
+                                     "iwae_k": cfg.iwae_k, "slim": cfg.slim})
+        model = model_from_payload(payload, out)
+        optimizer_state = payload.get("optimizer")
+        data, train_idx, held_idx = dataset_for_checkpoint(meta, cfg.data_dir)
+        if meta.get("epochs_done", 0) >= cfg.epochs:
+            raise TrainingError(
+                f"{out} already has {meta['epochs_done']} epochs: pass a larger --epochs to train further"
+            )
+    else:
+        data = _load_data(cfg)
+        options = dict(model_config or {})
+        if options.get("conditional") and data.labels is None:
+            raise TrainingError(f"--conditional needs labels, and {cfg.dataset} has none")
+        config = VAEConfig(image_shape=data.image_shape, num_classes=data.num_classes, **options)
+        torch.manual_seed(cfg.seed)  # weight initialisation
+        model = VAE(config)
+        train_idx, held_idx = split_indices(len(data), cfg.held_out, cfg.split_seed)
+        meta = {
+            **_dataset_meta(data, cfg, held_idx),
+            "training": asdict(cfg),
+            "epochs_done": 0,
+            "history": [],
+            "metrics": None,
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        }
+    model.to(device).train()
+    labels = data.labels if model.config.conditional else None
+    x_train = data.images[train_idx].to(device)
+    y_train = labels[train_idx].to(device) if labels is not None else None
+    x_held = data.images[held_idx]
+    y_held = labels[held_idx] if labels is not None else None
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    if optimizer_state is not None:
+        optimizer.load_state_dict(optimizer_state)
+    meta["training"] = asdict(cfg)
+    meta["device"] = str(device)
+    steps_per_epoch = math.ceil(len(x_train) / cfg.batch_size)
+    use_bf16 = device.type == "cuda"
+
+    for epoch in range(meta["epochs_done"], cfg.epochs):
+        started = time.perf_counter()
+        # Shuffles and noise come from generators seeded by (seed, epoch): resuming repeats them.
+        order_gen = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch)
+        noise_gen = torch.Generator(device=device).manual_seed(cfg.seed * 100_003 + epoch + 1)
+        order = torch.randperm(len(x_train), generator=order_gen).to(device)
+        sums = torch.zeros(4, device=device)  # loss, elbo, recon_ll, kl (summed over batches × size)
+        bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not progress,
+                   leave=False, dynamic_ncols=True, file=sys.stderr)
+        for step in bar:
+            index = order[step * cfg.batch_size : (step + 1) * cfg.batch_size]
+            xb = x_train[index]
+            yb = y_train[index] if y_train is not None else None
+            beta = cfg.beta
+            if cfg.warmup_epochs > 0:
+                beta *= min(1.0, (epoch * steps_per_epoch + step + 1) / (cfg.warmup_epochs * steps_per_epoch))
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
+                terms = model.elbo_terms(xb, yb, beta=beta, free_bits=cfg.free_bits, generator=noise_gen)
+            optimizer.zero_grad(set_to_none=True)
+            terms.loss.backward()
+            optimizer.step()
+            sums += torch.stack([terms.loss, terms.elbo, terms.recon_ll, terms.kl]).detach() * len(index)
+            if step % 20 == 0 or step == steps_per_epoch - 1:
+                loss_now = float(terms.loss.detach())  # one sync per 20 steps: also where NaN is caught
+                if not math.isfinite(loss_now):
+                    bar.close()
+                    raise TrainingError(
+                        f"the loss became {loss_now} in epoch {epoch + 1}, step {step + 1}: training stopped; "
+                        + (f"{out} still holds the last good model (epoch {meta['epochs_done']}). "
+                           if meta["epochs_done"] else "nothing was saved. ")
+                        + "Try a lower --lr or a smaller --beta"
+                    )
+                bar.set_postfix(loss=f"{loss_now:.2f}", beta=f"{beta:.2f}")
+        bar.close()
+        if not torch.isfinite(sums).all():
+            raise TrainingError(f"the loss became non-finite in epoch {epoch + 1}: training stopped; "
+                                f"{out} keeps the last good model. Try a lower --lr")
+        train_loss, train_elbo, train_recon, train_kl = (sums / len(x_train)).tolist()
+        model.eval()
+        held = elbo_per_example(model, x_held, y_held, generator=torch.Generator(device=device).manual_seed(0))
+        model.train()
+        record = {
+            "epoch": epoch + 1,
+            "train_loss": train_loss,
+            "train_elbo": train_elbo,
+            "train_recon_ll": train_recon,
+            "train_kl": train_kl,
+            "heldout_elbo": float(held["elbo"].mean()),
+            "heldout_recon_ll": float(held["recon_ll"].mean()),
+            "heldout_kl": float(held["kl"].mean()),
+            "kl_per_dim": [float(v) for v in held["kl_per_dim"].mean(0)],
+            "beta": beta,
+            "seconds": time.perf_counter() - started,
+        }
+        if not math.isfinite(record["heldout_elbo"]):
+            raise TrainingError(f"the held-out ELBO became non-finite after epoch {epoch + 1}: training stopped; "
+                                f"{out} keeps the last good model. Try a lower --lr")
+        meta["history"].append(record)
+        meta["epochs_done"] = epoch + 1
+        save_checkpoint(out, model, meta, optimizer.state_dict())
+        if progress:
+            print(
+                f"epoch {epoch + 1}/{cfg.epochs}  train loss {train_loss:.2f}  held-out ELBO {record['heldout_elbo']:.2f} "
+                f"(recon {record['heldout_recon_ll']:.2f}, KL {record['heldout_kl']:.2f})  {record['seconds']:.1f} s",
+                file=sys.stderr,
+            )
+        if on_epoch is not None:
+            on_epoch(record)
+
+    model.eval()
+    meta["metrics"] = evaluate_model(model, x_held, y_held, iwae_k=cfg.iwae_k, seed=cfg.seed)
+    save_checkpoint(out, model, meta, None if cfg.slim else optimizer.state_dict())
+    return model, meta
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m vae.train", description="Train a VAE and write a checkpoint.")
+    p.add_argument("--dataset", default="digits", help="digits | sprites | mnist | fashion-mnist | a folder (default: digits)")
+    p.add_argument("--out", required=True, help="checkpoint file to write, e.g. models/mine.pt")
+    p.add_argument("--data-dir", help="folder with IDX files for mnist / fashion-mnist (default: $VAE_DATA_DIR or data/)")
+    p.add_argument("--image-size", type=int, help="image side for sprites and image folders")
+    p.add_argument("--channels", type=int, choices=(1, 3), help="1 (grey) or 3 (RGB) for image folders")
+    p.add_argument("--n", type=int, help="how many sprites to generate (default 10000)")
+    p.add_argument("--arch", choices=("mlp", "conv"), default="conv")
+    p.add_argument("--latent-dim", type=int, default=16)
+    p.add_argument("--hidden", type=int, nargs="+", default=[256], help="dense layer sizes (default: 256)")
+    p.add_argument("--conv-channels", type=int, nargs="+", help="conv widths (default: derived from image size)")
+    p.add_argument("--likelihood", choices=("bernoulli", "gaussian"), default="bernoulli")
+    p.add_argument("--conditional", action="store_true", help="condition encoder and decoder on the label")
+    p.add_argument("--beta", type=float, default=1.0, help="weight of the KL term (β-VAE)")
+    p.add_argument("--warmup-epochs", type=float, default=0.0, help="KL warm-up: β rises linearly over these epochs")
+    p.add_argument("--free-bits", type=float, default=0.0, help="minimum KL per latent dimension, in nats")
+    p.add_argument("--epochs", type=int, default=20, help="total epochs (with --resume: the new total)")
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--held-out", type=float, default=0.2, help="fraction of the data held out (default 0.2)")
+    p.add_argument("--split-seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda | mps")
+    p.add_argument("--iwae-k", type=int, default=100, help="importance samples for the final NLL (0: skip)")
+    p.add_argument("--resume", action="store_true", help="continue training the checkpoint at --out")
+    p.add_argument("--slim", action="store_true", help="leave the optimizer state out of the final file")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    cfg = TrainConfig(
+        dataset=args.dataset, data_dir=args.data_dir, image_size=args.image_size, channels=args.channels,
+        n=args.n, held_out=args.held_out, split_seed=args.split_seed, epochs=args.epochs,
+        batch_size=args.batch_size, lr=args.lr, beta=args.beta, warmup_epochs=args.warmup_epochs,
+        free_bits=args.free_bits, seed=args.seed, device=args.device, iwae_k=args.iwae_k, slim=args.slim,
+    )
+    model_config = {
+        "arch": args.arch, "latent_dim": args.latent_dim, "hidden_dims": tuple(args.hidden),
+        "likelihood": args.likelihood, "conditional": args.conditional,
+    }
+    if args.conv_channels:
+        model_config["conv_channels"] = tuple(args.conv_channels)
+    if args.epochs < 1 or args.batch_size < 1 or args.lr <= 0 or args.beta < 0:
+        print("error: --epochs and --batch-size must be positive, --lr > 0 and --beta >= 0", file=sys.stderr)
+        return 2
+    try:
+        _, meta = train(cfg, args.out, model_config, resume=args.resume, progress=not args.quiet)
+    except (VAEError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: {args.out} holds the last completed epoch", file=sys.stderr)
+        return 130
+    m = meta["metrics"]
+    if not args.quiet:
+        print(
+            f"saved {args.out}: held-out ELBO {m['elbo']:.2f} nats, NLL (IWAE k={m['iwae_k']}) {m['iwae_nll']:.2f} nats "
+            f"({m['bits_per_dim']:.3f} bits/dim), active units {m['active_units']}/{len(m['activity'])}",
+            file=sys.stderr,
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
