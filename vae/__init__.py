@@ -7,6 +7,16 @@ from vae.model import VAE, VAEConfig
 from vae.preprocess import preprocess_upload
 
 __all__ = [
-    "VAE", "CheckpointError", "Dataset", "DatasetError", "TrainingError", "UploadError", "VAEConfig",
-    "VAEError", "load_checkpoint", "load_dataset", "preprocess_upload", "save_checkpoint",
+    "VAE",
+    "CheckpointError",
+    "Dataset",
+    "DatasetError",
+    "TrainingError",
+    "UploadError",
+    "VAEConfig",
+    "VAEError",
+    "load_checkpoint",
+    "load_dataset",
+    "preprocess_upload",
+    "save_checkpoint",
 ]

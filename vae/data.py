@@ -21,8 +21,16 @@ from vae.sprites import make_sprites
 MNIST_LIKE = {
     "mnist": [str(d) for d in range(10)],
     "fashion-mnist": [
-        "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-        "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+        "T-shirt/top",
+        "Trouser",
+        "Pullover",
+        "Dress",
+        "Coat",
+        "Sandal",
+        "Shirt",
+        "Sneaker",
+        "Bag",
+        "Ankle boot",
     ],
 }
 BUILTIN = ("digits", "sprites", *MNIST_LIKE)
@@ -86,8 +94,13 @@ def load_dataset(
         count = n or 10_000
         sprites = make_sprites(count, size=size, seed=seed)
         return Dataset(
-            spec, sprites.images, sprites.labels, sprites.label_names, sprites.factors,
-            sprites.factor_names, options={"n": count, "image_size": size, "seed": seed},
+            spec,
+            sprites.images,
+            sprites.labels,
+            sprites.label_names,
+            sprites.factors,
+            sprites.factor_names,
+            options={"n": count, "image_size": size, "seed": seed},
             upload_style=dict(SHAPE_STYLE),
         )
     if spec in MNIST_LIKE:
@@ -112,7 +125,11 @@ def load_dataset(
     if channels:
         options["channels"] = channels
     return Dataset(
-        spec, loaded.images, loaded.labels, loaded.label_names, options=options,
+        spec,
+        loaded.images,
+        loaded.labels,
+        loaded.label_names,
+        options=options,
         skipped_files=loaded.skipped,
     )
 
@@ -161,7 +178,9 @@ def _load_idx_folder(folder: Path, spec: str) -> Dataset:
     if all(part is not None for part in label_parts):
         labels = torch.from_numpy(np.concatenate(label_parts).astype(np.int64))
     names = [str(i) for i in range(int(labels.max()) + 1)] if labels is not None else []
-    return Dataset(spec, images, labels, names, upload_style=dict(DIGIT_STYLE if images.shape[-1] == 28 else PHOTO_STYLE))
+    return Dataset(
+        spec, images, labels, names, upload_style=dict(DIGIT_STYLE if images.shape[-1] == 28 else PHOTO_STYLE)
+    )
 
 
 def split_indices(n: int, held_out_fraction: float = 0.2, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -175,7 +194,9 @@ def split_indices(n: int, held_out_fraction: float = 0.2, seed: int = 0) -> tupl
     return order[n_held:].sort().values, order[:n_held].sort().values
 
 
-def dataset_for_checkpoint(meta: dict, data_dir: str | os.PathLike | None = None) -> tuple[Dataset, torch.Tensor, torch.Tensor]:
+def dataset_for_checkpoint(
+    meta: dict, data_dir: str | os.PathLike | None = None
+) -> tuple[Dataset, torch.Tensor, torch.Tensor]:
     """The data a checkpoint was trained on, and its (train, held-out) indices.
 
     For IDX data the folder is `data_dir`, else `VAE_DATA_DIR`, else the one recorded at
@@ -197,6 +218,12 @@ def dataset_for_checkpoint(meta: dict, data_dir: str | os.PathLike | None = None
 
 
 __all__ = [
-    "BUILTIN", "Dataset", "DatasetError", "dataset_for_checkpoint", "IMAGE_EXTENSIONS", "default_data_dir", "load_dataset",
+    "BUILTIN",
+    "Dataset",
+    "DatasetError",
+    "dataset_for_checkpoint",
+    "IMAGE_EXTENSIONS",
+    "default_data_dir",
+    "load_dataset",
     "split_indices",
 ]

@@ -13,31 +13,35 @@ from vae.metrics import evaluate_model
 from vae.train import pick_device
 
 
-def evaluate_checkpoint(path: str, iwae_k: int = 100, data_dir: str | None = None, device: str = "auto",
-                        seed: int = 0) -> dict:
+def evaluate_checkpoint(
+    path: str, iwae_k: int = 100, data_dir: str | None = None, device: str = "auto", seed: int = 0
+) -> dict:
     """Load the checkpoint and its data, and compute the metrics on its held-out split."""
     model, meta = load_checkpoint(path, device=pick_device(device))
     data, _, held_idx = dataset_for_checkpoint(meta, data_dir)
     labels = data.labels[held_idx] if (data.labels is not None and model.config.conditional) else None
     metrics = evaluate_model(model, data.images[held_idx], labels, iwae_k=iwae_k, seed=seed)
-    return {"checkpoint": str(path), "dataset": meta["dataset"]["spec"], "epochs": meta.get("epochs_done"),
-            **metrics}
+    return {"checkpoint": str(path), "dataset": meta["dataset"]["spec"], "epochs": meta.get("epochs_done"), **metrics}
 
 
 def format_report(m: dict) -> str:
     active = ", ".join(str(d) for d in m["active_dims"]) or "none"
     kl = "  ".join(f"{v:.2f}" for v in m["kl_per_dim"])
-    return "\n".join([
-        f"checkpoint       {m['checkpoint']}  ({m['dataset']}, {m['epochs']} epochs, {m['n']} held-out images)",
-        f"ELBO             {m['elbo']:.2f} nats  (reconstruction {m['recon_ll']:.2f}, KL {m['kl']:.2f})",
-        f"NLL (IWAE k={m['iwae_k']})  {m['iwae_nll']:.2f} nats  = {m['bits_per_dim']:.4f} bits/dim",
-        f"active units     {m['active_units']}/{len(m['activity'])}  (dims {active})",
-        f"KL per dim       {kl}",
-    ])
+    return "\n".join(
+        [
+            f"checkpoint       {m['checkpoint']}  ({m['dataset']}, {m['epochs']} epochs, {m['n']} held-out images)",
+            f"ELBO             {m['elbo']:.2f} nats  (reconstruction {m['recon_ll']:.2f}, KL {m['kl']:.2f})",
+            f"NLL (IWAE k={m['iwae_k']})  {m['iwae_nll']:.2f} nats  = {m['bits_per_dim']:.4f} bits/dim",
+            f"active units     {m['active_units']}/{len(m['activity'])}  (dims {active})",
+            f"KL per dim       {kl}",
+        ]
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m vae.evaluate", description="Evaluate a checkpoint on its held-out split.")
+    p = argparse.ArgumentParser(
+        prog="python -m vae.evaluate", description="Evaluate a checkpoint on its held-out split."
+    )
     p.add_argument("checkpoint")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     p.add_argument("--k", type=int, default=100, help="importance samples for the IWAE bound (default 100)")

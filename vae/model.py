@@ -119,7 +119,9 @@ class VAE(nn.Module):
         if config.arch == "mlp":
             self.encoder_body = nn.Sequential(_mlp([c * h * w + y_dim, *config.hidden_dims]), nn.SiLU())
             feature_dim = config.hidden_dims[-1]
-            self.decoder_body = nn.Sequential(_mlp([config.latent_dim + y_dim, *reversed(config.hidden_dims), c * h * w]))
+            self.decoder_body = nn.Sequential(
+                _mlp([config.latent_dim + y_dim, *reversed(config.hidden_dims), c * h * w])
+            )
             self._unflatten = (c, h, w)
         else:
             channels = config.conv_channels
@@ -133,7 +135,9 @@ class VAE(nn.Module):
             dense = [flat + y_dim, *config.hidden_dims]
             self.encoder_body = nn.Sequential(_mlp(dense), nn.SiLU()) if config.hidden_dims else nn.Identity()
             feature_dim = dense[-1]
-            self.decoder_body = nn.Sequential(_mlp([config.latent_dim + y_dim, *reversed(config.hidden_dims), flat]), nn.SiLU())
+            self.decoder_body = nn.Sequential(
+                _mlp([config.latent_dim + y_dim, *reversed(config.hidden_dims), flat]), nn.SiLU()
+            )
             deconvs: list[nn.Module] = []
             outs = (*reversed(channels[:-1]), c)
             for i, (c_in, c_out) in enumerate(zip(reversed(channels), outs)):
@@ -175,7 +179,9 @@ class VAE(nn.Module):
         return self.to_mu(h), self.to_logvar(h)
 
     @staticmethod
-    def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    def reparameterize(
+        mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
         """z = mu + σ ⊙ ε with ε ~ N(0, I), so gradients flow through mu and logvar."""
         eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
         return mu + torch.exp(0.5 * logvar) * eps

@@ -11,10 +11,10 @@ import argparse
 import math
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
 
 import torch
 from tqdm import tqdm
@@ -81,7 +81,11 @@ def _dataset_meta(data: Dataset, cfg: TrainConfig, held_idx: torch.Tensor) -> di
             "label_names": list(data.label_names),
             "factor_names": list(data.factor_names),
         },
-        "split": {"held_out_fraction": cfg.held_out, "seed": cfg.split_seed, "held_out_indices": held_idx.to(torch.int32)},
+        "split": {
+            "held_out_fraction": cfg.held_out,
+            "seed": cfg.split_seed,
+            "held_out_indices": held_idx.to(torch.int32),
+        },
         "image_shape": list(data.image_shape),
         "label_names": list(data.label_names),
         "upload_style": dict(data.upload_style),
@@ -112,8 +116,9 @@ def train(
     if resume:
         payload = read_checkpoint(out)
         meta = payload["meta"]
-        cfg = TrainConfig.from_dict({**meta["training"], "epochs": cfg.epochs, "device": cfg.device,
-                                     "iwae_k": cfg.iwae_k, "slim": cfg.slim})
+        cfg = TrainConfig.from_dict(
+            {**meta["training"], "epochs": cfg.epochs, "device": cfg.device, "iwae_k": cfg.iwae_k, "slim": cfg.slim}
+        )
         model = model_from_payload(payload, out)
         optimizer_state = payload.get("optimizer")
         data, train_idx, held_idx = dataset_for_checkpoint(meta, cfg.data_dir)
@@ -159,8 +164,14 @@ def train(
         noise_gen = torch.Generator(device=device).manual_seed(cfg.seed * 100_003 + epoch + 1)
         order = torch.randperm(len(x_train), generator=order_gen).to(device)
         sums = torch.zeros(4, device=device)  # loss, elbo, recon_ll, kl (summed over batches × size)
-        bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not progress,
-                   leave=False, dynamic_ncols=True, file=sys.stderr)
+        bar = tqdm(
+            range(steps_per_epoch),
+            desc=f"epoch {epoch + 1}/{cfg.epochs}",
+            disable=not progress,
+            leave=False,
+            dynamic_ncols=True,
+            file=sys.stderr,
+        )
         for step in bar:
             index = order[step * cfg.batch_size : (step + 1) * cfg.batch_size]
             xb = x_train[index]
@@ -180,15 +191,20 @@ def train(
                     bar.close()
                     raise TrainingError(
                         f"the loss became {loss_now} in epoch {epoch + 1}, step {step + 1}: training stopped; "
-                        + (f"{out} still holds the last good model (epoch {meta['epochs_done']}). "
-                           if meta["epochs_done"] else "nothing was saved. ")
+                        + (
+                            f"{out} still holds the last good model (epoch {meta['epochs_done']}). "
+                            if meta["epochs_done"]
+                            else "nothing was saved. "
+                        )
                         + "Try a lower --lr or a smaller --beta"
                     )
                 bar.set_postfix(loss=f"{loss_now:.2f}", beta=f"{beta:.2f}")
         bar.close()
         if not torch.isfinite(sums).all():
-            raise TrainingError(f"the loss became non-finite in epoch {epoch + 1}: training stopped; "
-                                f"{out} keeps the last good model. Try a lower --lr")
+            raise TrainingError(
+                f"the loss became non-finite in epoch {epoch + 1}: training stopped; "
+                f"{out} keeps the last good model. Try a lower --lr"
+            )
         train_loss, train_elbo, train_recon, train_kl = (sums / len(x_train)).tolist()
         model.eval()
         held = elbo_per_example(model, x_held, y_held, generator=torch.Generator(device=device).manual_seed(0))
@@ -207,8 +223,10 @@ def train(
             "seconds": time.perf_counter() - started,
         }
         if not math.isfinite(record["heldout_elbo"]):
-            raise TrainingError(f"the held-out ELBO became non-finite after epoch {epoch + 1}: training stopped; "
-                                f"{out} keeps the last good model. Try a lower --lr")
+            raise TrainingError(
+                f"the held-out ELBO became non-finite after epoch {epoch + 1}: training stopped; "
+                f"{out} keeps the last good model. Try a lower --lr"
+            )
         meta["history"].append(record)
         meta["epochs_done"] = epoch + 1
         save_checkpoint(out, model, meta, optimizer.state_dict())
@@ -229,9 +247,13 @@ def train(
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m vae.train", description="Train a VAE and write a checkpoint.")
-    p.add_argument("--dataset", default="digits", help="digits | sprites | mnist | fashion-mnist | a folder (default: digits)")
+    p.add_argument(
+        "--dataset", default="digits", help="digits | sprites | mnist | fashion-mnist | a folder (default: digits)"
+    )
     p.add_argument("--out", required=True, help="checkpoint file to write, e.g. models/mine.pt")
-    p.add_argument("--data-dir", help="folder with IDX files for mnist / fashion-mnist (default: $VAE_DATA_DIR or data/)")
+    p.add_argument(
+        "--data-dir", help="folder with IDX files for mnist / fashion-mnist (default: $VAE_DATA_DIR or data/)"
+    )
     p.add_argument("--image-size", type=int, help="image side for sprites and image folders")
     p.add_argument("--channels", type=int, choices=(1, 3), help="1 (grey) or 3 (RGB) for image folders")
     p.add_argument("--n", type=int, help="how many sprites to generate (default 10000)")
@@ -261,14 +283,30 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     cfg = TrainConfig(
-        dataset=args.dataset, data_dir=args.data_dir, image_size=args.image_size, channels=args.channels,
-        n=args.n, held_out=args.held_out, split_seed=args.split_seed, epochs=args.epochs,
-        batch_size=args.batch_size, lr=args.lr, beta=args.beta, warmup_epochs=args.warmup_epochs,
-        free_bits=args.free_bits, seed=args.seed, device=args.device, iwae_k=args.iwae_k, slim=args.slim,
+        dataset=args.dataset,
+        data_dir=args.data_dir,
+        image_size=args.image_size,
+        channels=args.channels,
+        n=args.n,
+        held_out=args.held_out,
+        split_seed=args.split_seed,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        beta=args.beta,
+        warmup_epochs=args.warmup_epochs,
+        free_bits=args.free_bits,
+        seed=args.seed,
+        device=args.device,
+        iwae_k=args.iwae_k,
+        slim=args.slim,
     )
     model_config = {
-        "arch": args.arch, "latent_dim": args.latent_dim, "hidden_dims": tuple(args.hidden),
-        "likelihood": args.likelihood, "conditional": args.conditional,
+        "arch": args.arch,
+        "latent_dim": args.latent_dim,
+        "hidden_dims": tuple(args.hidden),
+        "likelihood": args.likelihood,
+        "conditional": args.conditional,
     }
     if args.conv_channels:
         model_config["conv_channels"] = tuple(args.conv_channels)

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import gzip
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vae.train import TrainConfig, train
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_MNIST = REPO.parent / "shared" / "datasets" / "mnist"
+
+
+def write_idx(path: Path, array: np.ndarray, compress: bool = True) -> Path:
+    """Write a uint8 array as an IDX file (gzip when compress)."""
+    header = struct.pack(">BBBB", 0, 0, 0x08, array.ndim) + b"".join(struct.pack(">I", d) for d in array.shape)
+    raw = header + array.astype(np.uint8).tobytes()
+    path.write_bytes(gzip.compress(raw) if compress else raw)
+    return path
+
+
+@pytest.fixture
+def idx_folder(tmp_path: Path) -> Path:
+    """A folder holding only 'test' IDX files: 60 random 28×28 images with labels."""
+    rng = np.random.default_rng(0)
+    write_idx(tmp_path / "t10k-images-idx3-ubyte.gz", rng.integers(0, 256, (60, 28, 28)))
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte.gz", rng.integers(0, 10, 60))
+    return tmp_path
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory) -> Path:
+    """An MLP VAE trained for 2 epochs on digits: small, fast, real."""
+    out = tmp_path_factory.mktemp("models") / "tiny.pt"
+    train(
+        TrainConfig(dataset="digits", epochs=2, iwae_k=5),
+        out,
+        {"arch": "mlp", "latent_dim": 4, "hidden_dims": (64,)},
+        progress=False,
+    )
+    return out
+
+
+@pytest.fixture
+def shared_mnist() -> Path:
+    if not (SHARED_MNIST / "t10k-images-idx3-ubyte.gz").is_file():
+        pytest.skip("the shared MNIST test files are not present")
+    return SHARED_MNIST

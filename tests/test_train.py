@@ -1,0 +1,133 @@
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from conftest import REPO
+from vae import load_checkpoint
+from vae.errors import TrainingError
+from vae.evaluate import main as evaluate_main
+from vae.model import VAE
+from vae.train import TrainConfig, pick_device, train
+from vae.train import main as train_main
+
+SMALL_MLP = ["--dataset", "digits", "--arch", "mlp", "--hidden", "32", "--latent-dim", "3", "--iwae-k", "2", "--quiet"]
+
+
+def test_cli_smoke_run_writes_a_loadable_checkpoint(tmp_path):
+    out = tmp_path / "m.pt"
+    result = subprocess.run(
+        [sys.executable, "-m", "vae.train", *SMALL_MLP, "--epochs", "1", "--out", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    model, meta = load_checkpoint(out)
+    assert meta["epochs_done"] == 1 and len(meta["history"]) == 1
+    assert meta["dataset"]["spec"] == "digits" and meta["image_shape"] == [1, 8, 8]
+    assert meta["label_names"] == [str(d) for d in range(10)]
+    assert len(meta["split"]["held_out_indices"]) == 359
+    assert set(meta["metrics"]) >= {"elbo", "iwae_nll", "bits_per_dim", "kl_per_dim", "active_units"}
+    assert model.decode(torch.zeros(1, 3)).shape == (1, 1, 8, 8)
+
+
+def test_resume_continues_and_matches_an_uninterrupted_run(tmp_path):
+    straight, resumed = tmp_path / "straight.pt", tmp_path / "resumed.pt"
+    assert train_main([*SMALL_MLP, "--epochs", "2", "--out", str(straight)]) == 0
+    assert train_main([*SMALL_MLP, "--epochs", "1", "--out", str(resumed)]) == 0
+    assert train_main(["--resume", "--epochs", "2", "--out", str(resumed), "--iwae-k", "2", "--quiet"]) == 0
+    a, meta_a = load_checkpoint(straight)
+    b, meta_b = load_checkpoint(resumed)
+    assert meta_b["epochs_done"] == 2 and [h["epoch"] for h in meta_b["history"]] == [1, 2]
+    for name, tensor in a.state_dict().items():
+        assert torch.allclose(tensor, b.state_dict()[name], atol=1e-6), name
+    assert meta_a["history"][1]["heldout_elbo"] == pytest.approx(meta_b["history"][1]["heldout_elbo"], abs=1e-4)
+
+
+def test_nan_loss_stops_with_a_message_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
+    out = tmp_path / "m.pt"
+    train(TrainConfig(epochs=1, iwae_k=0), out, {"arch": "mlp", "latent_dim": 2, "hidden_dims": (16,)}, progress=False)
+    good = out.read_bytes()
+    real = VAE.elbo_terms
+
+    def poisoned(self, *args, **kwargs):
+        terms = real(self, *args, **kwargs)
+        return terms._replace(loss=terms.loss * float("nan"))
+
+    monkeypatch.setattr(VAE, "elbo_terms", poisoned)
+    with pytest.raises(TrainingError, match=r"became nan in epoch 2.*last good model \(epoch 1\)"):
+        train(TrainConfig(epochs=3, iwae_k=0), out, resume=True, progress=False)
+    assert out.read_bytes() == good
+    assert load_checkpoint(out)[1]["epochs_done"] == 1
+
+
+def test_cli_errors_are_one_line_without_traceback(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "vae.train", "--dataset", "nope", "--out", str(tmp_path / "x.pt")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: unknown dataset 'nope'") and "Traceback" not in result.stderr
+    result = subprocess.run(
+        [sys.executable, "-m", "vae.evaluate", str(tmp_path / "missing.pt")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1 and "no such checkpoint" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_resume_past_the_target_says_so(tiny_checkpoint, tmp_path):
+    copy = tmp_path / "t.pt"
+    copy.write_bytes(tiny_checkpoint.read_bytes())
+    with pytest.raises(TrainingError, match="already has 2 epochs"):
+        train(TrainConfig(epochs=2), copy, resume=True, progress=False)
+
+
+def test_conditional_gaussian_training_and_warmup(tmp_path):
+    out = tmp_path / "c.pt"
+    _, meta = train(
+        TrainConfig(epochs=2, warmup_epochs=2, free_bits=0.1, beta=2.0, iwae_k=2),
+        out,
+        {"arch": "mlp", "latent_dim": 2, "hidden_dims": (16,), "conditional": True, "likelihood": "gaussian"},
+        progress=False,
+    )
+    model, _ = load_checkpoint(out)
+    assert model.config.conditional and model.config.num_classes == 10
+    assert meta["history"][0]["beta"] == pytest.approx(1.0)  # halfway through the warm-up
+    assert meta["history"][1]["beta"] == pytest.approx(2.0)
+    assert model.sample(10).shape == (10, 1, 8, 8)
+
+
+def test_conditional_needs_labels(tmp_path):
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    from PIL import Image
+
+    for i in range(10):
+        Image.new("L", (8, 8), i * 20).save(folder / f"{i}.png")
+    with pytest.raises(TrainingError, match="needs labels"):
+        train(TrainConfig(dataset=str(folder), image_size=8), tmp_path / "x.pt", {"conditional": True}, progress=False)
+
+
+def test_evaluate_cli_json(tiny_checkpoint, capsys):
+    assert evaluate_main([str(tiny_checkpoint), "--json", "--k", "3"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["dataset"] == "digits" and report["n"] == 359 and report["iwae_k"] == 3
+    assert report["iwae_nll"] > 0 and len(report["kl_per_dim"]) == 4
+
+
+def test_device_choice():
+    assert pick_device("cpu").type == "cpu"
+    assert pick_device("auto").type in ("cpu", "cuda", "mps")
+    if not torch.cuda.is_available():
+        with pytest.raises(TrainingError, match="no CUDA GPU"):
+            pick_device("cuda")
