@@ -7,7 +7,9 @@ import torch
 from PIL import Image
 
 
-def make_grid(images: torch.Tensor | np.ndarray, ncols: int = 8, padding: int = 1, pad_value: float = 0.5) -> np.ndarray:
+def make_grid(
+    images: torch.Tensor | np.ndarray, ncols: int = 8, padding: int = 1, pad_value: float = 0.5
+) -> np.ndarray:
     """(N, C, H, W) floats in [0, 1] -> (rows·(H+p)+p, cols·(W+p)+p, C) uint8, row-major tiles."""
     array = images.detach().cpu().numpy() if isinstance(images, torch.Tensor) else np.asarray(images)
     n, c, h, w = array.shape

@@ -39,15 +39,22 @@ def elbo_per_example(
     y: torch.Tensor | None = None,
     batch_size: int = 1024,
     generator: torch.Generator | None = None,
+    samples: int = 1,
 ) -> dict[str, torch.Tensor]:
-    """One-sample ELBO per image: `elbo`, `recon_ll`, `kl` of shape (N,), `kl_per_dim` (N, D)."""
+    """ELBO per image, its reconstruction term averaged over `samples` draws of z:
+    `elbo`, `recon_ll`, `kl` of shape (N,), `kl_per_dim` (N, D)."""
     device = next(model.parameters()).device
     out: dict[str, list[torch.Tensor]] = {"elbo": [], "recon_ll": [], "kl": [], "kl_per_dim": []}
     for s in _batches(len(x), batch_size):
         xb, yb = x[s].to(device), _labels(y, s, device)
         mu, logvar = model.encode(xb, yb)
-        z = model.reparameterize(mu, logvar, generator)
-        recon_ll = model.log_likelihood(model.decode_logits(z, yb), xb)
+        recon_ll = (
+            sum(
+                model.log_likelihood(model.decode_logits(model.reparameterize(mu, logvar, generator), yb), xb)
+                for _ in range(samples)
+            )
+            / samples
+        )
         kl_per_dim = gaussian_kl(mu, logvar)
         out["recon_ll"].append(recon_ll.cpu())
         out["kl_per_dim"].append(kl_per_dim.cpu())

@@ -1,0 +1,110 @@
+"""Every st.cache_* of the app. Keys include the checkpoint's path and modification time,
+so a retrained file reloads. Cached models are shared by all sessions: inference only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+import torch
+
+from vae import load_checkpoint
+from vae.data import Dataset, dataset_for_checkpoint
+from vae.metrics import elbo_per_example, encode_dataset
+from vae.model import VAE
+from vae.projection import LatentMap, ProjectionParams, cache_path, fit_or_load
+
+
+@dataclass(frozen=True)
+class Codes:
+    """Encodings of the map's points: row i is dataset image `index[i]`."""
+
+    index: np.ndarray  # (N,) dataset indices
+    mu: np.ndarray  # (N, D)
+    sigma: np.ndarray  # (N, D)
+    labels: np.ndarray | None  # (N,)
+    recon_error: np.ndarray  # (N,) -log p(x | z = mu), nats
+    elbo: np.ndarray  # (N,) ELBO, reconstruction averaged over 8 draws
+
+
+def mtime(path: Path) -> float:
+    return path.stat().st_mtime
+
+
+@st.cache_resource(max_entries=8, show_spinner="Loading the model…")
+def _load_model(path: str, modified: float) -> tuple[VAE, dict]:
+    return load_checkpoint(path)
+
+
+def model(path: Path) -> tuple[VAE, dict]:
+    """(model in eval mode, meta); raises CheckpointError."""
+    return _load_model(str(path), mtime(path))
+
+
+@st.cache_resource(max_entries=4, show_spinner="Loading the data…")
+def _load_data(path: str, modified: float) -> tuple[Dataset, torch.Tensor, torch.Tensor]:
+    return dataset_for_checkpoint(_load_model(path, modified)[1])
+
+
+def data(path: Path) -> tuple[Dataset, torch.Tensor, torch.Tensor]:
+    """(dataset, train indices, held-out indices) of the checkpoint; raises DatasetError."""
+    return _load_data(str(path), mtime(path))
+
+
+def map_indices(held_idx: torch.Tensor, n_points: int) -> torch.Tensor:
+    """A fixed random subset of the held-out split, so the first n are representative."""
+    order = torch.randperm(len(held_idx), generator=torch.Generator().manual_seed(0))
+    return held_idx[order[:n_points]]
+
+
+def _labels_for(vae: VAE, dataset: Dataset, index: torch.Tensor) -> torch.Tensor | None:
+    return dataset.labels[index] if vae.config.conditional else None
+
+
+@st.cache_resource(max_entries=8, show_spinner="Encoding the held-out images…")
+@torch.no_grad()
+def _codes(path: str, modified: float, n_points: int) -> Codes:
+    vae, _ = _load_model(path, modified)
+    dataset, _, held_idx = _load_data(path, modified)
+    index = map_indices(held_idx, n_points)
+    x, y = dataset.images[index], _labels_for(vae, dataset, index)
+    mu, logvar = encode_dataset(vae, x, y)
+    recon_error = -vae.log_likelihood(vae.decode_logits(mu, y), x)
+    elbo = elbo_per_example(vae, x, y, generator=torch.Generator().manual_seed(0), samples=8)["elbo"]
+    labels = dataset.labels[index].numpy() if dataset.labels is not None else None
+    return Codes(index.numpy(), mu.numpy(), (0.5 * logvar).exp().numpy(), labels, recon_error.numpy(), elbo.numpy())
+
+
+def codes(path: Path, n_points: int) -> Codes:
+    return _codes(str(path), mtime(path), n_points)
+
+
+@st.cache_resource(max_entries=4, show_spinner="Encoding the whole dataset…")
+def _all_mu(path: str, modified: float) -> np.ndarray:
+    vae, _ = _load_model(path, modified)
+    dataset, _, _ = _load_data(path, modified)
+    index = torch.arange(len(dataset))
+    return encode_dataset(vae, dataset.images, _labels_for(vae, dataset, index))[0].numpy()
+
+
+def all_mu(path: Path) -> np.ndarray:
+    """Latent means of every image in the dataset, (N, D)."""
+    return _all_mu(str(path), mtime(path))
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _latent_map(path: str, modified: float, n_points: int, params: ProjectionParams) -> tuple[LatentMap, bool]:
+    mu = _codes(path, modified, n_points).mu
+    return fit_or_load(mu, params, cache_path(path, params, n_points))
+
+
+def latent_map(path: Path, n_points: int, params: ProjectionParams) -> tuple[LatentMap, bool]:
+    """(fitted map of the first n held-out codes, whether it came from the disk cache)."""
+    return _latent_map(str(path), mtime(path), n_points, params)
+
+
+def map_is_ready(path: Path, n_points: int, params: ProjectionParams) -> bool:
+    """Whether the map can be shown without a fit (on disk already), to word the spinner."""
+    return cache_path(path, params, n_points).is_file()

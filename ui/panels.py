@@ -1,0 +1,33 @@
+"""Small Streamlit building blocks used by more than one page."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+import torch
+
+from ui.images import picture
+
+
+def thumbnails(images: torch.Tensor, captions: list[str], per_row: int = 4, target: int = 64) -> None:
+    """A row (or rows) of small images with captions."""
+    for start in range(0, len(images), per_row):
+        columns = st.columns(per_row)
+        for column, image, caption in zip(columns, images[start : start + per_row], captions[start : start + per_row]):
+            column.image(picture(image, target), caption=caption)
+
+
+def label_name(labels: np.ndarray | None, names: list[str], row: int) -> str:
+    if labels is None:
+        return "no label"
+    value = int(labels[row])
+    return names[value] if value < len(names) else str(value)
+
+
+def distance_reading(spacing_units: float) -> str:
+    """Plain words for `LatentMap.distance_to_data`."""
+    if spacing_units < 1.5:
+        return "on the data: real images lie right here"
+    if spacing_units < 4:
+        return "between data points: an in-between image"
+    return "far from any real data: expect an unusual image"

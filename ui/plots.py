@@ -1,0 +1,228 @@
+"""Arrays to Plotly figures. No Streamlit here: pages pass the figures to st.plotly_chart."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+WEBGL_ABOVE = 1000  # points; SVG is crisper for fewer, WebGL stays fast for more
+GRID_STEPS = 70  # invisible click targets per side, so a click on empty space selects a location
+PALETTE = [
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+    "#393b79",
+    "#637939",
+    "#8c6d31",
+    "#843c39",
+    "#7b4173",
+    "#3182bd",
+    "#e6550d",
+    "#31a354",
+    "#756bb1",
+    "#636363",
+]
+
+
+def _scatter_type(n: int, three_d: bool):
+    if three_d:
+        return go.Scatter3d
+    return go.Scattergl if n > WEBGL_ABOVE else go.Scatter
+
+
+def latent_scatter(
+    coords: np.ndarray,
+    dataset_index: np.ndarray,
+    labels: np.ndarray | None,
+    label_names: list[str],
+    colour: np.ndarray | None = None,
+    colour_name: str = "",
+    axis_title: str = "",
+    click_grid: bool = True,
+) -> go.Figure:
+    """Map points coloured by label (one legend entry per class) or by a value (colour bar).
+    customdata of a point is [map row, dataset index]; the click grid's is [-1, -1]."""
+    n, three_d = len(coords), coords.shape[1] == 3
+    trace = _scatter_type(n, three_d)
+    rows = np.arange(n)
+    custom = np.stack([rows, dataset_index], axis=1)
+    fig = go.Figure()
+    if click_grid and not three_d:
+        fig.add_trace(_click_grid(coords, trace))
+    xyz = lambda sel: dict(x=coords[sel, 0], y=coords[sel, 1], **({"z": coords[sel, 2]} if three_d else {}))  # noqa: E731
+    size = 3 if three_d else (5 if n > WEBGL_ABOVE else 7)
+    hover = "image %{customdata[1]}<br>%{text}<extra></extra>"
+    if colour is None and labels is not None:
+        for value in np.unique(labels):
+            sel = labels == value
+            name = label_names[value] if value < len(label_names) else str(value)
+            fig.add_trace(
+                trace(
+                    **xyz(sel),
+                    mode="markers",
+                    name=name,
+                    customdata=custom[sel],
+                    text=[f"label {name}"] * int(sel.sum()),
+                    hovertemplate=hover,
+                    marker=dict(size=size, color=PALETTE[int(value) % len(PALETTE)]),
+                )
+            )
+    else:
+        values = colour if colour is not None else np.zeros(n)
+        text = [f"{colour_name} {v:.3g}" for v in values] if colour is not None else [""] * n
+        if labels is not None:
+            text = [f"label {label_names[l] if l < len(label_names) else l}<br>{t}" for l, t in zip(labels, text)]
+        fig.add_trace(
+            trace(
+                **xyz(rows),
+                mode="markers",
+                name="images",
+                customdata=custom,
+                text=text,
+                hovertemplate=hover,
+                showlegend=False,
+                marker=dict(
+                    size=size,
+                    color=values,
+                    colorscale="Viridis",
+                    showscale=colour is not None,
+                    colorbar=dict(title=colour_name),
+                ),
+            )
+        )
+    layout = dict(
+        margin=dict(l=10, r=10, t=30, b=10),
+        height=620,
+        legend=dict(itemsizing="constant"),
+        hovermode="closest",
+        uirevision="map",
+    )
+    if three_d:
+        layout["scene"] = dict(
+            xaxis_title=f"{axis_title} 1", yaxis_title=f"{axis_title} 2", zaxis_title=f"{axis_title} 3"
+        )
+    else:
+        layout.update(xaxis_title=f"{axis_title} 1", yaxis_title=f"{axis_title} 2")
+    fig.update_layout(**layout)
+    return fig
+
+
+def _click_grid(coords: np.ndarray, trace) -> go.BaseTraceType:
+    """Transparent markers over the whole plot area: a click between data points selects
+    the nearest of these, which tells the page where the user clicked. Plotly shows a
+    selected one as a cross, so the clicked spot stays marked without rebuilding the figure."""
+    low, high = coords[:, :2].min(0), coords[:, :2].max(0)
+    pad = 0.08 * (high - low + 1e-6)
+    gx, gy = np.meshgrid(
+        np.linspace(low[0] - pad[0], high[0] + pad[0], GRID_STEPS),
+        np.linspace(low[1] - pad[1], high[1] + pad[1], GRID_STEPS),
+    )
+    count = gx.size
+    return trace(
+        x=gx.ravel(),
+        y=gy.ravel(),
+        mode="markers",
+        name="empty space",
+        showlegend=False,
+        customdata=np.full((count, 2), -1),
+        hoverinfo="none",
+        marker=dict(size=9, color="rgba(0,0,0,0)"),
+        selected=dict(marker=dict(color="black", size=12)),
+        unselected=dict(marker=dict(opacity=0)),
+    )
+
+
+def add_markers(
+    fig: go.Figure, coords: np.ndarray, name: str, symbol: str = "star", colour: str = "black"
+) -> go.Figure:
+    """A copy of the figure with extra highlighted markers (uploads, a chosen point)."""
+    fig = go.Figure(fig)
+    three_d = coords.shape[1] == 3
+    trace = go.Scatter3d if three_d else go.Scatter
+    extra = {"z": coords[:, 2]} if three_d else {}
+    fig.add_trace(
+        trace(
+            x=coords[:, 0],
+            y=coords[:, 1],
+            **extra,
+            mode="markers",
+            name=name,
+            marker=dict(
+                size=8 if three_d else 16,
+                symbol=symbol if not three_d else "diamond",
+                color=colour,
+                line=dict(color="white", width=1),
+            ),
+            hovertemplate=f"{name}<extra></extra>",
+        )
+    )
+    return fig
+
+
+def training_curves(history: list[dict]) -> go.Figure:
+    """Train and held-out ELBO per epoch (nats, higher is better), KL on a second axis."""
+    epochs = [h["epoch"] for h in history]
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=epochs, y=[h["train_elbo"] for h in history], name="train ELBO", mode="lines"))
+    fig.add_trace(
+        go.Scatter(
+            x=epochs,
+            y=[h["heldout_elbo"] for h in history],
+            name="held-out ELBO",
+            mode="lines+markers" if len(epochs) < 60 else "lines",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=epochs,
+            y=[h["heldout_kl"] for h in history],
+            name="held-out KL",
+            yaxis="y2",
+            mode="lines",
+            line=dict(dash="dot"),
+        )
+    )
+    fig.update_layout(
+        xaxis_title="epoch",
+        yaxis_title="ELBO (nats)",
+        height=320,
+        yaxis2=dict(title="KL (nats)", overlaying="y", side="right", showgrid=False),
+        margin=dict(l=10, r=10, t=30, b=10),
+        legend=dict(orientation="h", y=1.15),
+    )
+    return fig
+
+
+def latent_bars(mu: np.ndarray, sigma: np.ndarray) -> go.Figure:
+    """mu per latent dimension with ±σ error bars."""
+    dims = [f"z{i}" for i in range(len(mu))]
+    fig = go.Figure(
+        go.Bar(
+            x=dims,
+            y=mu,
+            error_y=dict(type="data", array=sigma, visible=True),
+            hovertemplate="%{x}: μ %{y:.3f} ± σ %{error_y.array:.3f}<extra></extra>",
+        )
+    )
+    fig.update_layout(height=240, margin=dict(l=10, r=10, t=10, b=10), yaxis_title="μ ± σ")
+    return fig
+
+
+def histogram_with_marker(values: np.ndarray, marks: dict[str, float], title: str) -> go.Figure:
+    fig = go.Figure(go.Histogram(x=values, nbinsx=40, name="held-out images", marker_color="#9ab"))
+    for i, (name, value) in enumerate(marks.items()):
+        fig.add_vline(
+            x=value,
+            line=dict(color=PALETTE[(i + 3) % len(PALETTE)], width=3),
+            annotation_text=name,
+            annotation_position="top",
+        )
+    fig.update_layout(height=260, margin=dict(l=10, r=10, t=30, b=10), xaxis_title=title, showlegend=False)
+    return fig

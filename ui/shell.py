@@ -1,0 +1,77 @@
+"""Page setup shared by every page: layout, the sidebar model picker, session-state keys."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import streamlit as st
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_MODEL = "digits.pt"
+
+# session_state keys shared between pages (user choices only, never models or tensors)
+MODEL_KEY = "model_name"  # file name of the chosen checkpoint inside models_dir()
+CHOSEN_KEY = "chosen_latent"  # {"model", "z", "source"}: the code picked on Map / Encode
+MAP_PARAMS_KEY = "map_params"  # the projection last shown on the Map, reused by Encode
+_PICKER_WIDGET = "_model_picker"
+
+
+def models_dir() -> Path:
+    """Where checkpoints live: `VAE_MODELS_DIR` (read at call time) or the repo's models/."""
+    return Path(os.environ.get("VAE_MODELS_DIR") or REPO / "models").resolve()
+
+
+def list_checkpoints() -> list[Path]:
+    """The *.pt files directly in models_dir(), never a link that points outside it."""
+    root = models_dir()
+    if not root.is_dir():
+        return []
+    found = []
+    for path in sorted(root.glob("*.pt")):
+        if path.name.startswith(".") or not path.is_file():
+            continue
+        if path.resolve().parent != root:
+            continue  # a symlink leading out of the models folder
+        found.append(path)
+    return found
+
+
+def setup_page(title: str, icon: str = "🧭") -> None:
+    st.set_page_config(page_title=f"{title} · VAE Latent Explorer", page_icon=icon, layout="wide")
+
+
+def _remember_choice() -> None:
+    st.session_state[MODEL_KEY] = st.session_state[_PICKER_WIDGET]
+
+
+def pick_model() -> Path:
+    """The sidebar model picker; the choice lives in a plain session key, so it survives
+    page switches (widget state does not). Stops the page when there is nothing to pick."""
+    checkpoints = list_checkpoints()
+    if not checkpoints:
+        st.info(
+            f"No checkpoints in `{models_dir()}`. Train one with "
+            "`python -m vae.train --dataset digits --out models/digits.pt`, or set `VAE_MODELS_DIR`."
+        )
+        st.stop()
+    names = [p.name for p in checkpoints]
+    chosen = st.session_state.get(MODEL_KEY)
+    if chosen not in names:
+        chosen = DEFAULT_MODEL if DEFAULT_MODEL in names else names[0]
+    st.session_state[MODEL_KEY] = chosen
+    st.session_state[_PICKER_WIDGET] = chosen
+    st.sidebar.selectbox(
+        "Model", names, key=_PICKER_WIDGET, on_change=_remember_choice, help=f"Checkpoints in {models_dir()}"
+    )
+    return models_dir() / chosen
+
+
+def choose_latent(model_path: Path, z, source: str) -> None:
+    """Remember a latent vector for the traversal, interpolation and arithmetic pages."""
+    st.session_state[CHOSEN_KEY] = {"model": model_path.name, "z": [float(v) for v in z], "source": source}
+
+
+def chosen_latent(model_path: Path) -> dict | None:
+    chosen = st.session_state.get(CHOSEN_KEY)
+    return chosen if chosen and chosen.get("model") == model_path.name else None

@@ -1,0 +1,202 @@
+"""Latent means -> a 2-D or 3-D map (PCA, UMAP, t-SNE), and back.
+
+`LatentMap` follows scikit-learn's estimator shape: `fit` returns self, `transform` places
+new latent vectors on the map, `inverse_transform` turns map locations into latent vectors.
+PCA does both exactly. UMAP and t-SNE have no fast exact inverse (umap's own takes ~2.5 s a
+call), so both directions use inverse-distance-weighted nearest neighbours between the
+fitted points' latent vectors and map positions: about a millisecond a call.
+
+Fitted maps persist as .npz files keyed by the checkpoint's content hash and the parameters.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sklearn.decomposition import PCA
+from sklearn.neighbors import NearestNeighbors
+
+METHODS = ("pca", "umap", "tsne")
+METHOD_LABELS = {"pca": "PCA", "umap": "UMAP", "tsne": "t-SNE"}
+
+
+@dataclass(frozen=True)
+class ProjectionParams:
+    method: str = "umap"
+    n_components: int = 2
+    seed: int = 0
+    n_neighbors: int = 15  # UMAP
+    min_dist: float = 0.1  # UMAP
+    perplexity: float = 30.0  # t-SNE
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise ValueError(f"projection method must be one of {METHODS}, got {self.method!r}")
+        if self.n_components not in (2, 3):
+            raise ValueError("a map has 2 or 3 dimensions")
+
+    def key(self) -> str:
+        """A file-name-safe key of the parameters that matter for this method."""
+        parts = [self.method, f"{self.n_components}d", f"s{self.seed}"]
+        if self.method == "umap":
+            parts += [f"nn{self.n_neighbors}", f"md{self.min_dist:g}"]
+        elif self.method == "tsne":
+            parts += [f"p{self.perplexity:g}"]
+        return "-".join(parts)
+
+
+def _idw(distances: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Inverse-distance-weighted mean of neighbour values; an exact hit returns that value."""
+    weights = 1.0 / np.maximum(distances, 1e-12) ** 2
+    weights /= weights.sum(axis=1, keepdims=True)
+    return np.einsum("nk,nkd->nd", weights, values)
+
+
+class LatentMap:
+    def __init__(self, params: ProjectionParams | None = None, n_neighbours: int = 8) -> None:
+        self.params = params or ProjectionParams()
+        self.n_neighbours = n_neighbours
+
+    # -- fitting ----------------------------------------------------------------------------
+    def fit(self, mu: np.ndarray) -> LatentMap:
+        """mu (N, D) latent means -> self, with `embedding_` (N, n_components)."""
+        mu = np.asarray(mu, dtype=np.float32)
+        if len(mu) < 3:
+            raise ValueError("a map needs at least 3 points")
+        p = self.params
+        dims = min(p.n_components, mu.shape[1])
+        if p.method == "pca":
+            self._pca = PCA(n_components=dims, random_state=p.seed).fit(mu)
+            embedding = self._pca.transform(mu)
+        elif p.method == "umap":
+            import umap  # slow import (numba): only when asked for
+
+            reducer = umap.UMAP(
+                n_components=p.n_components,
+                n_neighbors=min(p.n_neighbors, len(mu) - 1),
+                min_dist=p.min_dist,
+                random_state=p.seed,
+                n_jobs=1,
+            )
+            embedding = reducer.fit_transform(mu)
+        else:
+            from openTSNE import TSNE
+
+            tsne = TSNE(
+                n_components=p.n_components,
+                perplexity=min(p.perplexity, (len(mu) - 1) / 3),
+                random_state=p.seed,
+                negative_gradient_method="fft" if p.n_components == 2 else "bh",
+                n_jobs=os.cpu_count() or 1,
+            )
+            embedding = np.asarray(tsne.fit(mu))
+        if embedding.shape[1] < p.n_components:  # a 2-d latent asked for a 3-d map
+            embedding = np.pad(embedding, ((0, 0), (0, p.n_components - embedding.shape[1])))
+        return self._set(mu, np.asarray(embedding, dtype=np.float32))
+
+    def _set(self, mu: np.ndarray, embedding: np.ndarray) -> LatentMap:
+        self.mu_ = mu
+        self.embedding_ = embedding
+        self._latent_index = NearestNeighbors(n_neighbors=min(self.n_neighbours, len(mu))).fit(mu)
+        self._map_index = NearestNeighbors(n_neighbors=min(self.n_neighbours, len(mu))).fit(embedding)
+        # Typical spacing of the data on the map: the scale for "how far from real data".
+        spacing, _ = self._map_index.kneighbors(embedding, n_neighbors=2)
+        self.spacing_ = float(np.median(spacing[:, 1])) or 1.0
+        return self
+
+    # -- both directions --------------------------------------------------------------------
+    def transform(self, z: np.ndarray) -> np.ndarray:
+        """Latent vectors (M, D) -> map positions (M, n_components)."""
+        z = np.atleast_2d(np.asarray(z, dtype=np.float32))
+        if self.params.method == "pca":
+            return self._pad(self._pca.transform(z))
+        distances, index = self._latent_index.kneighbors(z)
+        return _idw(distances, self.embedding_[index]).astype(np.float32)
+
+    def inverse_transform(self, points: np.ndarray) -> np.ndarray:
+        """Map positions (M, n_components) -> latent vectors (M, D)."""
+        points = np.atleast_2d(np.asarray(points, dtype=np.float32))
+        if self.params.method == "pca":
+            return self._pca.inverse_transform(points[:, : self._pca.n_components_]).astype(np.float32)
+        distances, index = self._map_index.kneighbors(points)
+        return _idw(distances, self.mu_[index]).astype(np.float32)
+
+    def distance_to_data(self, points: np.ndarray) -> np.ndarray:
+        """Map distance from each position to the nearest fitted point, in units of the
+        typical spacing between neighbouring points (≈1 inside the data, ≫1 far outside)."""
+        points = np.atleast_2d(np.asarray(points, dtype=np.float32))
+        distances, _ = self._map_index.kneighbors(points, n_neighbors=1)
+        return distances[:, 0] / self.spacing_
+
+    def _pad(self, embedding: np.ndarray) -> np.ndarray:
+        missing = self.params.n_components - embedding.shape[1]
+        return np.pad(embedding, ((0, 0), (0, missing))) if missing > 0 else embedding.astype(np.float32)
+
+    # -- persistence ------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike) -> None:
+        """Atomic write of the fitted map (embedding, and PCA's parameters)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        extra = {}
+        if self.params.method == "pca":
+            extra = {"pca_mean": self._pca.mean_, "pca_components": self._pca.components_}
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
+        np.savez(tmp, embedding=self.embedding_, n_points=len(self.mu_), **extra)
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, params: ProjectionParams, mu: np.ndarray) -> LatentMap:
+        """A saved map for these latent means (refits nothing; raises ValueError on mismatch)."""
+        mu = np.asarray(mu, dtype=np.float32)
+        with np.load(path) as saved:
+            embedding = saved["embedding"]
+            if int(saved["n_points"]) != len(mu) or embedding.shape[1] != params.n_components:
+                raise ValueError(f"{path} was fitted on other points")
+            latent_map = cls(params)
+            if params.method == "pca":
+                pca = PCA(n_components=saved["pca_components"].shape[0])
+                pca.mean_, pca.components_ = saved["pca_mean"], saved["pca_components"]
+                pca.n_components_ = saved["pca_components"].shape[0]
+                latent_map._pca = pca
+        return latent_map._set(mu, embedding.astype(np.float32))
+
+
+def file_digest(path: str | os.PathLike) -> str:
+    """Short content hash of a file: the cache key of everything derived from a checkpoint."""
+    digest = hashlib.sha1()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:16]
+
+
+def cache_path(checkpoint: str | os.PathLike, params: ProjectionParams, n_points: int) -> Path:
+    """Where the map of a checkpoint's first `n_points` held-out encodings is stored: a
+    `.cache` folder beside the checkpoint."""
+    checkpoint = Path(checkpoint)
+    name = f"{checkpoint.stem}-{file_digest(checkpoint)}-{params.key()}-n{n_points}.npz"
+    return checkpoint.parent / ".cache" / name
+
+
+def fit_or_load(mu: np.ndarray, params: ProjectionParams, path: Path | None) -> tuple[LatentMap, bool]:
+    """(map, whether it was loaded from `path`). A fresh fit is saved there when the folder
+    is writable; a read-only folder only costs the refit next time."""
+    if path is not None and path.is_file():
+        try:
+            return LatentMap.load(path, params, mu), True
+        except (ValueError, OSError, KeyError):
+            pass  # stale or damaged: refit below and overwrite
+    latent_map = LatentMap(params).fit(mu)
+    if path is not None:
+        try:
+            latent_map.save(path)
+        except OSError:
+            pass
+    return latent_map, False
+
+
+__all__ = ["METHODS", "METHOD_LABELS", "LatentMap", "ProjectionParams", "cache_path", "fit_or_load"]
