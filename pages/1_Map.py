@@ -6,7 +6,7 @@ import torch
 
 from ui import cache
 from ui.images import grid_picture, picture
-from ui.panels import distance_reading, label_name, thumbnails
+from ui.panels import customdata, distance_reading, label_name, thumbnails
 from ui.plots import latent_scatter
 from ui.shell import MAP_PARAMS_KEY, choose_latent, chosen_latent, pick_model, setup_page
 from vae.errors import CheckpointError, DatasetError
@@ -163,8 +163,9 @@ def map_and_details() -> None:
             else "3D view: rotate with the mouse; pick a point by number on the right."
         )
     points = event.selection.points if event else []
-    rows = [int(p["customdata"][0]) for p in points if p.get("customdata") and p["customdata"][0] >= 0]
-    spots = [p for p in points if p.get("customdata") and p["customdata"][0] < 0]
+    tagged = [(customdata(p), p) for p in points]
+    rows = [int(data[0]) for data, _ in tagged if data and data[0] >= 0]
+    spots = [p for data, p in tagged if data and data[0] < 0]
     with details:
         typed = st.number_input(
             "Inspect map point number", 0, len(codes.mu) - 1, value=None, key="map_pick", placeholder="or click the map"

@@ -31,3 +31,12 @@ def distance_reading(spacing_units: float) -> str:
     if spacing_units < 4:
         return "between data points: an in-between image"
     return "far from any real data: expect an unusual image"
+
+
+def customdata(point: dict) -> list:
+    """A selected Plotly point's customdata as a list. The browser sends a NumPy-built
+    array as an object keyed "0", "1", …; a plain list comes through as a list."""
+    data = point.get("customdata")
+    if isinstance(data, dict):
+        return [data[key] for key in sorted(data, key=int)]
+    return list(data) if data is not None else []

@@ -78,7 +78,7 @@ def latent_scatter(
         values = colour if colour is not None else np.zeros(n)
         text = [f"{colour_name} {v:.3g}" for v in values] if colour is not None else [""] * n
         if labels is not None:
-            text = [f"label {label_names[l] if l < len(label_names) else l}<br>{t}" for l, t in zip(labels, text)]
+            text = [f"label {label_names[v] if v < len(label_names) else v}<br>{t}" for v, t in zip(labels, text)]
         fig.add_trace(
             trace(
                 **xyz(rows),

@@ -62,10 +62,12 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
         raise CheckpointError(f"{path}: no such checkpoint file")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError:
-        raise CheckpointError(
-            f"{path} carries Python objects or code, which a checkpoint must not: refused, nothing in it was run"
-        ) from None
+    except pickle.UnpicklingError as err:
+        if "GLOBAL" in str(err):  # the unpickler met a reference to code and stopped there
+            raise CheckpointError(
+                f"{path} carries Python objects or code, which a checkpoint must not: refused, nothing in it was run"
+            ) from None
+        raise CheckpointError(f"{path} is not a readable checkpoint (not a PyTorch file, or corrupt)") from None
     except Exception as err:  # any parse failure of an arbitrary file means "unreadable"
         reason = str(err).splitlines()[0][:120] if str(err) else type(err).__name__
         raise CheckpointError(f"{path} is not a readable checkpoint (corrupt or truncated: {reason})") from None

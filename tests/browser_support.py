@@ -1,0 +1,137 @@
+"""Start the app on a free port and drive it with Playwright in Debian's Chromium.
+
+Used by the browser tests and by bench/ (for click-to-image timings)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+# JavaScript: pixel position (page coordinates) of point `i` of the first trace whose
+# customdata says it is a data point (or the click grid when `grid` is true).
+POINT_POSITION_JS = """([grid, i]) => {
+  const gd = document.querySelector('.js-plotly-plot');
+  const trace = gd._fullData.find(t => t.customdata && ((t.customdata[0][0] < 0) === grid));
+  const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, box = gd.getBoundingClientRect();
+  return [box.left + xa._offset + xa.d2p(trace.x[i]), box.top + ya._offset + ya.d2p(trace.y[i])];
+}"""
+
+
+def browser_available() -> bool:
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        return False
+    return Path(CHROMIUM).is_file() or shutil.which(CHROMIUM) is not None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def running_app(models_dir: Path | None = None, env: dict | None = None, timeout: float = 90):
+    """Yield the base URL of `streamlit run app.py` served on 127.0.0.1; stop it afterwards."""
+    port = _free_port()
+    environment = {**os.environ, **(env or {})}
+    if models_dir is not None:
+        environment["VAE_MODELS_DIR"] = str(models_dir)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(REPO / "app.py"),
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=REPO,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit did not start: {process.stderr.read().decode()[-2000:]}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@contextmanager
+def chromium_page(width: int = 1400, height: int = 1800):
+    """A fresh headless Chromium page; console errors from the app collect in page.app_errors."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.app_errors = []
+
+            def on_console(message):
+                # Streamlit probes /<page>/_stcore/health when a page URL is opened directly: not ours.
+                if message.type == "error" and "_stcore/" not in (message.location or {}).get("url", ""):
+                    page.app_errors.append(message.text)
+
+            page.on("console", on_console)
+            page.on("pageerror", lambda error: page.app_errors.append(str(error)))
+            yield page
+        finally:
+            browser.close()
+
+
+def wait_for_app(page, timeout_ms: float = 60_000) -> None:
+    """Wait until Streamlit has finished running the script."""
+    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.includes('Running')",
+        timeout=timeout_ms,
+    )
+
+
+def exceptions_on(page) -> list[str]:
+    return page.locator('[data-testid="stException"]').all_inner_texts()

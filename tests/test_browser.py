@@ -1,0 +1,77 @@
+"""The real app in real Chromium: clicks on the map and an upload, as a user does them."""
+
+import io
+import time
+
+import pytest
+from browser_support import (
+    POINT_POSITION_JS,
+    REPO,
+    browser_available,
+    chromium_page,
+    exceptions_on,
+    running_app,
+    wait_for_app,
+)
+from PIL import Image, ImageDraw
+
+pytestmark = pytest.mark.skipif(not browser_available(), reason="needs playwright and Debian's chromium")
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    with running_app(REPO / "models") as url:
+        yield url
+
+
+def _details_text(page) -> str:
+    return page.locator('[data-testid="stMain"]').inner_text()
+
+
+def test_map_click_point_then_empty_space(app_url, tmp_path):
+    with chromium_page() as page:
+        page.goto(app_url + "/Map")
+        page.wait_for_selector(".js-plotly-plot .scatterlayer, .js-plotly-plot .gl-container", timeout=90_000)
+        wait_for_app(page)
+        time.sleep(1.0)  # let Plotly finish its first layout
+        x, y = page.evaluate(POINT_POSITION_JS, [False, 0])
+        page.mouse.click(x, y)
+        page.get_by_text("Nearest neighbours in latent space").wait_for(timeout=30_000)
+        page.get_by_text("reconstruction", exact=True).wait_for(timeout=30_000)
+        # original, reconstruction and four neighbours
+        page.wait_for_function("document.querySelectorAll('[data-testid=\"stImage\"] img').length >= 6", timeout=30_000)
+        x, y = page.evaluate(POINT_POSITION_JS, [True, 0])  # the grid's corner: far from every point
+        page.mouse.click(x, y)
+        page.get_by_text("Location (").first.wait_for(timeout=30_000)
+        page.get_by_text("decoded", exact=True).wait_for(timeout=30_000)
+        wait_for_app(page)
+        assert "far from any real data" in _details_text(page)
+        page.screenshot(path=str(tmp_path / "map.png"))
+        assert exceptions_on(page) == []
+        assert page.app_errors == []
+
+
+def test_encode_upload_shows_the_reconstruction(app_url):
+    image = Image.new("RGB", (200, 260), (235, 232, 225))
+    ImageDraw.Draw(image).line([(50, 60), (140, 40), (60, 220), (150, 220)], fill=(20, 20, 30), width=16)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    with chromium_page() as page:
+        page.goto(app_url + "/Encode")
+        wait_for_app(page)
+        page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
+            [
+                {"name": "two.png", "mimeType": "image/png", "buffer": buffer.getvalue()},
+                {"name": "broken.png", "mimeType": "image/png", "buffer": b"not really a png"},
+            ]
+        )
+        page.get_by_text("reconstruction", exact=True).first.wait_for(timeout=60_000)
+        page.get_by_text("Nearest neighbours in the dataset").wait_for(timeout=60_000)
+        wait_for_app(page)
+        text = _details_text(page)
+        assert "two.png" in text, text
+        assert "held-out images" in text, text  # the percentile reading
+        assert "nats" in page.locator('[data-testid="stMetricValue"]').first.inner_text()
+        assert "broken.png: this is not an image" in text
+        assert exceptions_on(page) == []
+        assert page.app_errors == []

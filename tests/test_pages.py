@@ -1,0 +1,186 @@
+"""Every page through Streamlit's AppTest, on a tiny checkpoint and on the shipped models."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.elements.plotly_chart import PlotlyChartSelectionSerde
+from streamlit.testing.v1 import AppTest
+
+from conftest import REPO
+from ui.shell import CHOSEN_KEY, MAP_PARAMS_KEY, MODEL_KEY
+from vae.projection import ProjectionParams
+from vae.train import TrainConfig, train
+
+PAGES = ["app.py", "pages/1_Map.py", "pages/2_Encode.py"]
+SHIPPED = sorted(p.name for p in (REPO / "models").glob("*.pt"))
+PCA_PARAMS = {**ProjectionParams("pca").__dict__, "n_points": 100}
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches():
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+
+
+@pytest.fixture(scope="module")
+def models_dir(tmp_path_factory, tiny_checkpoint) -> Path:
+    folder = tmp_path_factory.mktemp("models")
+    shutil.copy(tiny_checkpoint, folder / "tiny.pt")
+    train(
+        TrainConfig(dataset="digits", epochs=1, iwae_k=0),
+        folder / "tiny_conditional.pt",
+        {"arch": "mlp", "latent_dim": 3, "hidden_dims": (32,), "conditional": True},
+        progress=False,
+    )
+    return folder
+
+
+def _app(page: str, models: Path, monkeypatch, model: str | None = None, **state) -> AppTest:
+    monkeypatch.setenv("VAE_MODELS_DIR", str(models))
+    at = AppTest.from_file(str(REPO / page), default_timeout=90)
+    if model:
+        at.session_state[MODEL_KEY] = model
+    for key, value in state.items():
+        at.session_state[key] = value
+    return at.run()
+
+
+def _no_errors(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def _markdown(at: AppTest) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("model", ["tiny.pt", "tiny_conditional.pt"])
+def test_every_page_runs_on_tiny_checkpoints(page, model, models_dir, monkeypatch):
+    at = _app(page, models_dir, monkeypatch, model, **{MAP_PARAMS_KEY: PCA_PARAMS})
+    _no_errors(at)
+    assert at.session_state[MODEL_KEY] == model
+
+
+@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("model", SHIPPED)
+def test_every_page_runs_on_the_shipped_models(page, model, monkeypatch):
+    at = _app(page, REPO / "models", monkeypatch, model)
+    _no_errors(at)
+
+
+def test_home_shows_the_model_card(models_dir, monkeypatch):
+    at = _app("app.py", models_dir, monkeypatch, "tiny.pt")
+    assert "Model card: tiny.pt" in [s.value for s in at.subheader]
+    card = at.table[0].value
+    assert "held-out ELBO" in card.index.tolist() or "held-out ELBO" in card.iloc[:, 0].tolist()
+
+
+def test_model_choice_survives_page_switches(models_dir, monkeypatch):
+    at = _app("app.py", models_dir, monkeypatch)
+    assert at.selectbox(key="_model_picker").value == "tiny.pt"
+    at.selectbox(key="_model_picker").set_value("tiny_conditional.pt").run()
+    assert at.session_state[MODEL_KEY] == "tiny_conditional.pt"
+    at.switch_page(str(REPO / "pages/1_Map.py")).run()
+    _no_errors(at)
+    assert at.selectbox(key="_model_picker").value == "tiny_conditional.pt"
+    at.switch_page(str(REPO / "app.py")).run()
+    assert at.subheader[0].value == "Model card: tiny_conditional.pt"
+
+
+def test_map_method_dimension_and_colour_changes(models_dir, monkeypatch):
+    at = _app("pages/1_Map.py", models_dir, monkeypatch, "tiny.pt", **{MAP_PARAMS_KEY: PCA_PARAMS})
+    for colour in ("reconstruction error", "z1", "label"):
+        at.selectbox(key="map_colour").set_value(colour).run()
+        _no_errors(at)
+    at.radio(key="map_dims").set_value(3).run()
+    _no_errors(at)
+    at.selectbox(key="map_method").set_value("tsne").run()
+    _no_errors(at)
+    assert at.session_state[MAP_PARAMS_KEY]["method"] == "tsne"
+    assert at.session_state[MAP_PARAMS_KEY]["n_components"] == 3
+
+
+def _select(at: AppTest, selection: dict) -> AppTest:
+    key = f"map_chart_{ProjectionParams('pca').key()}_100"
+    at.session_state[key] = PlotlyChartSelectionSerde().deserialize(json.dumps({"selection": selection}))
+    return at.run()
+
+
+def _point(row: int, image: int, x=0.0, y=0.0) -> dict:
+    # customdata as the browser sends it for a NumPy-built array
+    return {
+        "curve_number": 1,
+        "point_number": row,
+        "point_index": row,
+        "x": x,
+        "y": y,
+        "customdata": {"0": row, "1": image},
+    }
+
+
+def test_map_click_on_a_point_shows_it_and_keeps_its_code(models_dir, monkeypatch):
+    at = _app("pages/1_Map.py", models_dir, monkeypatch, "tiny.pt", **{MAP_PARAMS_KEY: PCA_PARAMS})
+    assert "Nothing chosen yet." in [i.value for i in at.info]
+    at = _select(at, {"points": [_point(3, 999)], "point_indices": [3], "box": [], "lasso": []})
+    _no_errors(at)
+    assert "Nearest neighbours in latent space" in _markdown(at)
+    chosen = at.session_state[CHOSEN_KEY]
+    assert chosen["model"] == "tiny.pt" and len(chosen["z"]) == 4 and chosen["source"].startswith("map point")
+
+
+def test_map_click_on_empty_space_decodes_the_location(models_dir, monkeypatch):
+    at = _app("pages/1_Map.py", models_dir, monkeypatch, "tiny.pt", **{MAP_PARAMS_KEY: PCA_PARAMS})
+    spot = {"curve_number": 0, "point_number": 5, "point_index": 5, "x": 40.0, "y": -40.0, "customdata": [-1, -1]}
+    at = _select(at, {"points": [spot], "point_indices": [5], "box": [], "lasso": []})
+    _no_errors(at)
+    text = _markdown(at)
+    assert "**Location** (40.00, -40.00)" in text and "far from any real data" in text
+    assert at.session_state[CHOSEN_KEY]["source"].startswith("map location")
+
+
+def test_map_box_selection_shows_the_group(models_dir, monkeypatch):
+    at = _app("pages/1_Map.py", models_dir, monkeypatch, "tiny.pt", **{MAP_PARAMS_KEY: PCA_PARAMS})
+    points = [_point(r, r) for r in (1, 2, 5)] + [{**_point(0, 0), "customdata": [-1, -1]}]
+    at = _select(at, {"points": points, "point_indices": [1, 2, 5], "box": [{"x": [0, 1], "y": [0, 1]}], "lasso": []})
+    _no_errors(at)
+    assert "**3 selected images**" in _markdown(at)
+    assert at.session_state[CHOSEN_KEY]["source"] == "mean of 3 selected images"
+
+
+def test_map_point_picked_by_number(models_dir, monkeypatch):
+    at = _app("pages/1_Map.py", models_dir, monkeypatch, "tiny_conditional.pt", **{MAP_PARAMS_KEY: PCA_PARAMS})
+    at.number_input(key="map_pick").set_value(7).run()
+    _no_errors(at)
+    assert "Nearest neighbours in latent space" in _markdown(at)
+
+
+def test_encode_without_upload_explains(models_dir, monkeypatch):
+    at = _app("pages/2_Encode.py", models_dir, monkeypatch, "tiny_conditional.pt")
+    assert "Upload one or more images to encode them." in [i.value for i in at.info]
+    assert at.selectbox(key="encode_label").value == 0
+
+
+def test_broken_checkpoint_in_the_folder_gets_a_message(models_dir, monkeypatch, tmp_path):
+    (tmp_path / "broken.pt").write_bytes(b"not a checkpoint")
+    for page in PAGES:
+        at = _app(page, tmp_path, monkeypatch, "broken.pt")
+        assert not at.exception
+        assert "broken.pt is not a readable checkpoint" in at.error[0].value
+
+
+def test_missing_data_is_explained_on_home(monkeypatch, tmp_path, shared_mnist):
+    shutil.copy(REPO / "models" / "mnist.pt", tmp_path / "mnist.pt")
+    monkeypatch.setenv("VAE_DATA_DIR", str(tmp_path / "nowhere"))
+    at = _app("app.py", tmp_path, monkeypatch, "mnist.pt")
+    assert not at.exception
+    assert any("python -m vae.download mnist" in w.value for w in at.warning)
+
+
+def test_empty_models_folder(monkeypatch, tmp_path):
+    at = _app("app.py", tmp_path, monkeypatch)
+    assert not at.exception and "No checkpoints" in at.info[0].value
