@@ -8,6 +8,7 @@ from ui.images import grid_picture
 from ui.plots import training_curves
 from ui.shell import pick_model, setup_page
 from vae.errors import CheckpointError, DatasetError
+from vae.projection import map_subset
 
 setup_page("Home")
 path = pick_model()
@@ -62,7 +63,7 @@ with originals:
     except DatasetError as err:
         st.warning(f"The data of this model is not available here, so only samples are shown. {err}")
     else:
-        index = cache.map_indices(held_idx, 12)
+        index = map_subset(held_idx, 12)
         x = data.images[index]
         y = data.labels[index] if config.conditional else None
         with torch.no_grad():

@@ -14,7 +14,7 @@ from vae import load_checkpoint
 from vae.data import Dataset, dataset_for_checkpoint
 from vae.metrics import elbo_per_example, encode_dataset
 from vae.model import VAE
-from vae.projection import LatentMap, ProjectionParams, cache_path, fit_or_load
+from vae.projection import LatentMap, ProjectionParams, cache_path, fit_or_load, map_subset
 
 
 @dataclass(frozen=True)
@@ -53,12 +53,6 @@ def data(path: Path) -> tuple[Dataset, torch.Tensor, torch.Tensor]:
     return _load_data(str(path), mtime(path))
 
 
-def map_indices(held_idx: torch.Tensor, n_points: int) -> torch.Tensor:
-    """A fixed random subset of the held-out split, so the first n are representative."""
-    order = torch.randperm(len(held_idx), generator=torch.Generator().manual_seed(0))
-    return held_idx[order[:n_points]]
-
-
 def _labels_for(vae: VAE, dataset: Dataset, index: torch.Tensor) -> torch.Tensor | None:
     return dataset.labels[index] if vae.config.conditional else None
 
@@ -68,7 +62,7 @@ def _labels_for(vae: VAE, dataset: Dataset, index: torch.Tensor) -> torch.Tensor
 def _codes(path: str, modified: float, n_points: int) -> Codes:
     vae, _ = _load_model(path, modified)
     dataset, _, held_idx = _load_data(path, modified)
-    index = map_indices(held_idx, n_points)
+    index = map_subset(held_idx, n_points)
     x, y = dataset.images[index], _labels_for(vae, dataset, index)
     mu, logvar = encode_dataset(vae, x, y)
     recon_error = -vae.log_likelihood(vae.decode_logits(mu, y), x)

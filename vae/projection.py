@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 from sklearn.decomposition import PCA
 from sklearn.neighbors import NearestNeighbors
 
@@ -165,6 +166,13 @@ class LatentMap:
         return latent_map._set(mu, embedding.astype(np.float32))
 
 
+def map_subset(held_idx: torch.Tensor, n_points: int) -> torch.Tensor:
+    """The map's points: a fixed random subset of the held-out split (so any first n are
+    representative, whatever order the data came in)."""
+    order = torch.randperm(len(held_idx), generator=torch.Generator().manual_seed(0))
+    return held_idx[order[:n_points]]
+
+
 def file_digest(path: str | os.PathLike) -> str:
     """Short content hash of a file: the cache key of everything derived from a checkpoint."""
     digest = hashlib.sha1()
@@ -199,4 +207,4 @@ def fit_or_load(mu: np.ndarray, params: ProjectionParams, path: Path | None) -> 
     return latent_map, False
 
 
-__all__ = ["METHODS", "METHOD_LABELS", "LatentMap", "ProjectionParams", "cache_path", "fit_or_load"]
+__all__ = ["METHODS", "METHOD_LABELS", "LatentMap", "ProjectionParams", "cache_path", "fit_or_load", "map_subset"]

@@ -1,0 +1,123 @@
+"""How fast the map is: projection fits (cold, warm, from the disk cache), placing a new
+point, decoding a map location, and in Chromium the time from a click on a point to its
+decoded image.
+
+    python bench/map_speed.py [--sizes 1000 5000 10000] [--clicks 10] [--no-browser]
+
+Latent codes come from the shipped MNIST model on the available MNIST images.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO), str(REPO / "tests")]
+
+from vae import load_checkpoint  # noqa: E402
+from vae.data import dataset_for_checkpoint  # noqa: E402
+from vae.latent import decode_codes  # noqa: E402
+from vae.metrics import encode_dataset  # noqa: E402
+from vae.projection import METHOD_LABELS, ProjectionParams, fit_or_load  # noqa: E402
+
+
+def timed(function, *args):
+    started = time.perf_counter()
+    result = function(*args)
+    return result, time.perf_counter() - started
+
+
+def median_ms(function, repeats: int = 50) -> float:
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - started)
+    return 1000 * statistics.median(times)
+
+
+def projection_table(sizes: list[int]) -> None:
+    model, meta = load_checkpoint(REPO / "models" / "mnist.pt")
+    data, _, _ = dataset_for_checkpoint(meta)
+    mu_all = encode_dataset(model, data.images)[0].numpy()
+    print(f"latent codes: {mu_all.shape[0]} MNIST images, {mu_all.shape[1]}-d, torch threads {torch.get_num_threads()}")
+    print(
+        "\n| method | points | cold fit (s) | warm fit (s) | from disk cache (ms) | place 1 new point (ms) | decode a map location (ms) |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for method in ("pca", "umap", "tsne"):
+        for n in sizes:
+            mu = mu_all[:n]
+            params = ProjectionParams(method)
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / "map.npz"
+                (latent_map, _), cold = timed(
+                    fit_or_load, mu, params, path
+                )  # first fit in this process for n == sizes[0]
+                _, warm = timed(fit_or_load, mu, params, None)
+                _, cached = timed(fit_or_load, mu, params, path)
+            new_point = mu_all[-1:] + 0.05
+            place = median_ms(lambda: latent_map.transform(new_point))
+            spot = latent_map.embedding_.mean(0, keepdims=True)
+            decode = median_ms(lambda: decode_codes(model, latent_map.inverse_transform(spot)))
+            cold_text = f"{cold:.2f}" if n == sizes[0] else "–"
+            print(
+                f"| {METHOD_LABELS[method]} | {n} | {cold_text} | {warm:.2f} | {1000 * cached:.1f} | {place:.2f} | {decode:.2f} |"
+            )
+    print("\ncold = first fit in a fresh process (UMAP compiles its numba code then); warm = the same fit again.")
+
+
+def browser_clicks(clicks: int) -> None:
+    from browser_support import POINT_POSITION_JS, browser_available, chromium_page, running_app, wait_for_app
+
+    if not browser_available():
+        print("\nbrowser: skipped (needs playwright and Debian's chromium)")
+        return
+    with running_app(REPO / "models") as url, chromium_page() as page:
+        page.goto(url + "/Map")
+        page.wait_for_selector(".js-plotly-plot", timeout=120_000)
+        wait_for_app(page, 120_000)
+        time.sleep(1)
+        times = []
+        for i in range(clicks):
+            x, y = page.evaluate(POINT_POSITION_JS, [False, 2 * i + 1])
+            image = page.evaluate(
+                """(i) => { const gd = document.querySelector('.js-plotly-plot');
+                const t = gd._fullData.find(t => t.customdata && t.customdata[0][0] >= 0); return t.customdata[i][1]; }""",
+                2 * i + 1,
+            )
+            started = time.perf_counter()
+            page.mouse.click(x, y)
+            page.get_by_text(f"Image {image} ·").wait_for(timeout=30_000)
+            page.wait_for_function(
+                "document.querySelectorAll('[data-testid=\"stImage\"] img').length >= 6"
+                " && [...document.querySelectorAll('[data-testid=\"stImage\"] img')].every(i => i.complete)"
+            )
+            times.append(time.perf_counter() - started)
+            wait_for_app(page)
+        print(
+            f"\nbrowser: click on a map point -> its decoded image and neighbours shown: median {1000 * statistics.median(times):.0f} ms"
+            f" over {clicks} clicks (min {1000 * min(times):.0f}, max {1000 * max(times):.0f})"
+        )
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000, 10000])
+    p.add_argument("--clicks", type=int, default=10)
+    p.add_argument("--no-browser", action="store_true")
+    args = p.parse_args()
+    projection_table(args.sizes)
+    if not args.no_browser:
+        browser_clicks(args.clicks)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,53 @@
+"""Precompute a checkpoint's latent maps so the app opens them without a fit:
+
+    python -m vae.project models/mine.pt [--method umap tsne pca] [--dims 2 3] [--points 2000]
+
+Each map is stored where the app looks for it (models/.cache/), keyed by the checkpoint's
+content hash and the parameters; the app's defaults are UMAP, 2-D, seed 0, 2000 points.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from vae.checkpoints import load_checkpoint
+from vae.data import dataset_for_checkpoint
+from vae.errors import VAEError
+from vae.metrics import encode_dataset
+from vae.projection import METHODS, ProjectionParams, cache_path, fit_or_load, map_subset
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m vae.project", description=__doc__.split("\n\n")[0])
+    p.add_argument("checkpoint")
+    p.add_argument("--method", nargs="+", choices=METHODS, default=["umap"])
+    p.add_argument("--dims", nargs="+", type=int, choices=(2, 3), default=[2])
+    p.add_argument("--points", type=int, default=2000, help="held-out points on the map (default 2000)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--data-dir")
+    args = p.parse_args(argv)
+    try:
+        model, meta = load_checkpoint(args.checkpoint)
+        data, _, held_idx = dataset_for_checkpoint(meta, args.data_dir)
+    except VAEError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    n_points = min(args.points, len(held_idx))
+    index = map_subset(held_idx, n_points)
+    labels = data.labels[index] if model.config.conditional else None
+    mu = encode_dataset(model, data.images[index], labels)[0].numpy()
+    for method in args.method:
+        for dims in args.dims:
+            params = ProjectionParams(method, dims, args.seed)
+            path = cache_path(args.checkpoint, params, n_points)
+            started = time.perf_counter()
+            _, loaded = fit_or_load(mu, params, path)
+            state = "already there" if loaded else f"fitted in {time.perf_counter() - started:.1f} s"
+            print(f"{params.key()} on {n_points} points: {state} -> {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
