@@ -1,8 +1,10 @@
-# `make test` and `make app` set up .venv from requirements*.txt on first use.
+# `make app` and `make test` set everything up on first use: .venv from requirements*.txt,
+# and for the browser tests Debian's chromium (installed with apt-get when run as root).
 VENV ?= .venv
 PY := $(VENV)/bin/python
+PORT ?= 8501
 
-.PHONY: setup test app lint bench
+.PHONY: setup browser test app lint bench
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	python3 -m venv $(VENV)
@@ -11,11 +13,22 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 setup: $(VENV)/.installed
 
-test: setup
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's chromium for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "note: no chromium (apt-get install chromium): the browser tests will be skipped"; fi; }
+
+test: setup browser
 	$(PY) -m pytest
 
-lint: setup
-	$(VENV)/bin/ruff check .
+app: setup
+	$(PY) -m streamlit run app.py --server.port $(PORT)
 
-bench: setup
+lint: setup
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+bench: setup browser
 	$(PY) bench/mnist_vs_reference.py
+	$(PY) bench/map_speed.py
