@@ -70,6 +70,8 @@ for upload in uploads:
         names_ok.append(upload.name)
     except UploadError as err:
         st.error(f"**{upload.name}**: {err}")
+    except Exception as err:  # an image library failure we did not foresee: still no traceback
+        st.error(f"**{upload.name}**: this file could not be read as an image ({type(err).__name__}).")
 if not inputs:
     st.stop()
 
