@@ -6,7 +6,7 @@ import torch
 
 from ui import cache
 from ui.images import grid_picture, picture
-from ui.panels import customdata, distance_reading, label_name, thumbnails
+from ui.panels import customdata, distance_reading, label_name, load_map, thumbnails
 from ui.plots import latent_scatter
 from ui.shell import MAP_PARAMS_KEY, choose_latent, chosen_latent, pick_model, setup_page
 from vae.errors import CheckpointError, DatasetError
@@ -41,9 +41,14 @@ dims = controls[1].radio(
     key="map_dims",
 )
 max_points = len(held_idx)
+if max_points < 3:
+    st.info(
+        f"This model holds out only {max_points} image(s): a map needs at least 3 (train with a larger --held-out)."
+    )
+    st.stop()
 n_points = controls[2].number_input(
     f"Points (of {max_points} held out)",
-    10,
+    min(10, max_points),
     max_points,
     min(saved.get("n_points", 2000), max_points),
     step=100,
@@ -71,14 +76,7 @@ params = ProjectionParams(method, dims, int(seed), n_neighbors, min_dist, perple
 st.session_state[MAP_PARAMS_KEY] = {**params.__dict__, "n_points": int(n_points)}
 
 codes = cache.codes(path, int(n_points))
-if cache.map_is_ready(path, int(n_points), params):
-    latent_map, _ = cache.latent_map(path, int(n_points), params)
-else:
-    with st.spinner(
-        f"Fitting {METHOD_LABELS[method]} on {n_points} latent means: once for these settings, "
-        "then saved beside the model (UMAP and t-SNE take seconds to a minute)…"
-    ):
-        latent_map, _ = cache.latent_map(path, int(n_points), params)
+latent_map = load_map(path, int(n_points), params)
 
 if colour_by == "label":
     colour, colour_name = None, ""
@@ -112,11 +110,11 @@ def show_point(row: int) -> None:
         hide_index=True,
         height=180,
     )
-    neighbours, distances = nearest_neighbours(codes.mu, codes.mu[row], k=4, exclude_self=True)
+    neighbours, distances = nearest_neighbours(codes.mu, codes.mu[row], k=4, exclude=row)
     st.markdown("Nearest neighbours in latent space")
     thumbnails(
-        data.images[codes.index[neighbours[0]]],
-        [f"{label_name(codes.labels, data.label_names, r)} · d={d:.2f}" for r, d in zip(neighbours[0], distances[0])],
+        data.images[codes.index[neighbours]],
+        [f"{label_name(codes.labels, data.label_names, r)} · d={d:.2f}" for r, d in zip(neighbours, distances)],
     )
     choose_latent(path, codes.mu[row], f"map point: image {image_index} (label {label})")
 

@@ -6,7 +6,7 @@ import torch
 
 from ui import cache
 from ui.images import grid_picture, picture
-from ui.panels import label_name, thumbnails
+from ui.panels import label_name, load_map, thumbnails
 from ui.plots import add_markers, histogram_with_marker, latent_bars, latent_scatter
 from ui.shell import MAP_PARAMS_KEY, choose_latent, pick_model, setup_page
 from vae import preprocess_upload
@@ -83,13 +83,17 @@ with torch.no_grad():
     elbos = elbo_per_example(vae, x, y, generator=torch.Generator().manual_seed(0), samples=8)["elbo"].numpy()
 sigma = (0.5 * logvar).exp()
 
+map_note = ""
+if data is not None and n_points < 3:
+    data = None
+    st.warning("This model holds out fewer than 3 images: no map, neighbours or percentile.")
 if data is not None:
     codes = cache.codes(path, n_points)
-    if cache.map_is_ready(path, n_points, params):
-        latent_map, _ = cache.latent_map(path, n_points, params)
-    else:
-        with st.spinner(f"Fitting the {METHOD_LABELS[params.method]} map once for this model…"):
-            latent_map, _ = cache.latent_map(path, n_points, params)
+    if params.method != "pca" and not cache.map_is_ready(path, n_points, params):
+        # Never fit UMAP / t-SNE because of an upload: PCA takes milliseconds.
+        map_note = f" The {METHOD_LABELS[params.method]} map is not computed yet: open it on the Map page."
+        params = ProjectionParams("pca", params.n_components, params.seed)
+    latent_map = load_map(path, n_points, params)
     placed = latent_map.transform(mu.numpy())
     all_mu = cache.all_mu(path)
 
@@ -147,17 +151,17 @@ for i, name in enumerate(names_ok):
         st.plotly_chart(figure, key=f"encode_map_{i}")
         st.caption(
             f"Where it lands on the Map's {METHOD_LABELS[params.method]} view "
-            f"({'exact' if params.method == 'pca' else 'placed by its nearest latent neighbours'})."
+            f"({'exact' if params.method == 'pca' else 'placed by its nearest latent neighbours'}).{map_note}"
         )
     with right:
         neighbours, distances = nearest_neighbours(all_mu, mu[i].numpy(), k=8)
         st.markdown("Nearest neighbours in the dataset (latent distance)")
         thumbnails(
-            data.images[neighbours[0]],
+            data.images[neighbours],
             [
                 f"{label_name(data.labels.numpy() if data.labels is not None else None, data.label_names, r)} · {d:.2f}"
-                for r, d in zip(neighbours[0], distances[0])
+                for r, d in zip(neighbours, distances)
             ],
         )
-        decoded = decode_codes(vae, np.asarray(all_mu[neighbours[0]]).mean(0), None if y is None else y[i : i + 1])
+        decoded = decode_codes(vae, np.asarray(all_mu[neighbours]).mean(0), None if y is None else y[i : i + 1])
         st.image(picture(decoded[0], 80), caption="decoded mean of the neighbours")

@@ -16,6 +16,7 @@ def _saved(tmp_path, config=CONFIG):
     model = VAE(config)
     meta = {
         "dataset": {"spec": "digits"},
+        "image_shape": list(config.image_shape),
         "history": [{"epoch": 1, "heldout_elbo": -1.5}],
         "split": {"held_out_indices": torch.arange(5, dtype=torch.int32)},
     }
@@ -116,3 +117,22 @@ def test_failed_write_keeps_the_previous_file(tmp_path, monkeypatch):
         save_checkpoint(path, model, {**meta, "history": []})
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["m.pt"]
+
+
+def test_metadata_without_dataset_is_refused(tmp_path):
+    path = save_checkpoint(tmp_path / "bare.pt", VAE(CONFIG), {})
+    with pytest.raises(CheckpointError, match="lacks dataset, split, image_shape"):
+        load_checkpoint(path)
+
+
+def test_write_errors_raised_by_torch_are_reported(tmp_path, monkeypatch):
+    model, meta, path = _saved(tmp_path)
+    before = path.read_bytes()
+
+    def failing(obj, handle):
+        raise RuntimeError("[enforce fail at inline_container.cc:664] . unexpected pos 64")
+
+    monkeypatch.setattr(torch, "save", failing)
+    with pytest.raises(CheckpointError, match="could not write checkpoint"):
+        save_checkpoint(path, model, meta)
+    assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["m.pt"]

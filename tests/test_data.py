@@ -145,3 +145,25 @@ def test_dataset_for_checkpoint_rebuilds_the_split(tiny_checkpoint):
     data, train, held = dataset_for_checkpoint(meta)
     assert len(train) + len(held) == len(data) == 1797
     assert torch.equal(held, meta["split"]["held_out_indices"].long())
+
+
+def test_raw_and_gz_copies_count_once_and_partial_downloads_are_ignored(idx_folder):
+    raw = gzip.decompress((idx_folder / "t10k-images-idx3-ubyte.gz").read_bytes())
+    (idx_folder / "t10k-images-idx3-ubyte").write_bytes(raw)
+    (idx_folder / "train-images-idx3-ubyte.gz.part").write_bytes(b"half a download")
+    assert len(load_dataset(str(idx_folder))) == 60
+
+
+def test_fashion_mnist_never_reads_an_mnist_folder(tmp_path):
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    write_idx(folder / "t10k-images-idx3-ubyte.gz", np.zeros((5, 28, 28)))
+    assert len(load_dataset("mnist", data_dir=folder)) == 5  # the folder itself, named mnist
+    assert len(load_dataset("mnist", data_dir=tmp_path)) == 5  # its parent
+    with pytest.raises(DatasetError, match="no fashion-mnist IDX files"):
+        load_dataset("fashion-mnist", data_dir=folder)
+
+
+def test_a_moved_folder_is_named_in_the_error(tmp_path):
+    with pytest.raises(DatasetError, match="does not exist"):
+        load_dataset(str(tmp_path / "gone" / "images"))

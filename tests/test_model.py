@@ -112,3 +112,8 @@ def test_conv_depth_follows_the_image_size():
     assert len(default_conv_channels(28, 28)) == 3
     assert len(default_conv_channels(64, 64)) == 4
     assert len(default_conv_channels(8, 8)) == 1
+
+
+def test_too_many_conv_layers_for_the_image_is_a_config_error():
+    with pytest.raises(ValueError, match="below one pixel"):
+        VAEConfig((1, 8, 8), arch="conv", conv_channels=(32, 32, 32, 32))

@@ -74,8 +74,9 @@ def test_cache_path_changes_with_the_checkpoint(tmp_path):
 
 def test_nearest_neighbours_and_percentiles():
     codes = np.array([[0.0], [1.0], [2.0], [10.0]], dtype=np.float32)
-    index, distance = nearest_neighbours(codes, [[1.1]], k=2)
-    assert index.tolist() == [[1, 2]] and np.allclose(distance, [[0.1, 0.9]], atol=1e-6)
-    index, _ = nearest_neighbours(codes, codes[1], k=2, exclude_self=True)
-    assert 1 not in index[0]
+    index, distance = nearest_neighbours(codes, [1.1], k=2)
+    assert index.tolist() == [1, 2] and np.allclose(distance, [0.1, 0.9], atol=1e-6)
+    duplicated = np.vstack([codes, codes[1:2]])  # row 4 repeats row 1
+    index, distance = nearest_neighbours(duplicated, duplicated[1], k=2, exclude=1)
+    assert index.tolist() == [4, 0] and distance[0] == 0  # the duplicate counts, the query's own row not
     assert percentile_rank(5, np.arange(10)) == 60.0 and percentile_rank(-1, np.arange(10)) == 0.0

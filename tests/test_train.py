@@ -131,3 +131,16 @@ def test_device_choice():
     if not torch.cuda.is_available():
         with pytest.raises(TrainingError, match="no CUDA GPU"):
             pick_device("cuda")
+
+
+def test_resume_takes_a_new_data_dir(tmp_path, idx_folder):
+    data_root = tmp_path / "old"
+    (data_root / "mnist").mkdir(parents=True)
+    for file in idx_folder.glob("*.gz"):
+        file.rename(data_root / "mnist" / file.name)
+    out = tmp_path / "m.pt"
+    config = TrainConfig(dataset="mnist", data_dir=str(data_root), epochs=1, iwae_k=0, batch_size=16)
+    train(config, out, {"arch": "mlp", "latent_dim": 2, "hidden_dims": (8,)}, progress=False)
+    moved = data_root.rename(tmp_path / "new")
+    _, meta = train(TrainConfig(data_dir=str(moved), epochs=2, iwae_k=0), out, resume=True, progress=False)
+    assert meta["epochs_done"] == 2 and meta["training"]["data_dir"] == str(moved)

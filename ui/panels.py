@@ -6,7 +6,9 @@ import numpy as np
 import streamlit as st
 import torch
 
+from ui import cache
 from ui.images import picture
+from vae.projection import METHOD_LABELS, LatentMap, ProjectionParams
 
 
 def thumbnails(images: torch.Tensor, captions: list[str], per_row: int = 4, target: int = 64) -> None:
@@ -40,3 +42,20 @@ def customdata(point: dict) -> list:
     if isinstance(data, dict):
         return [data[key] for key in sorted(data, key=int)]
     return list(data) if data is not None else []
+
+
+def load_map(path, n_points: int, params: ProjectionParams) -> LatentMap:
+    """The fitted map, with a spinner that says what happens when it must be fitted; a
+    failed fit stops the page with a message."""
+    name = METHOD_LABELS[params.method]
+    try:
+        if cache.map_is_ready(path, n_points, params):
+            return cache.latent_map(path, n_points, params)[0]
+        with st.spinner(
+            f"Fitting {name} on {n_points} latent means: once for these settings, then saved beside "
+            "the model (UMAP and t-SNE take seconds to a minute)…"
+        ):
+            return cache.latent_map(path, n_points, params)[0]
+    except (ValueError, RuntimeError, MemoryError) as err:
+        st.error(f"{name} could not map these points ({err}). Try PCA or other parameters.")
+        st.stop()

@@ -47,10 +47,11 @@ def save_checkpoint(
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
-    except OSError as err:
+    except (OSError, RuntimeError) as err:  # torch.save reports a failed write as RuntimeError
         tmp.unlink(missing_ok=True)
+        reason = getattr(err, "strerror", None) or str(err).splitlines()[0][:160]
         raise CheckpointError(
-            f"could not write checkpoint {path}: {err.strerror or err}; any previous file there is unchanged"
+            f"could not write checkpoint {path}: {reason}; any previous file there is unchanged"
         ) from None
     return path
 
@@ -82,6 +83,9 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
     for key in ("config", "state_dict", "meta"):
         if not isinstance(payload.get(key), dict):
             raise CheckpointError(f"{path} is incomplete: its {key!r} entry is missing")
+    missing = [key for key in ("dataset", "split", "image_shape") if key not in payload["meta"]]
+    if missing:
+        raise CheckpointError(f"{path} is incomplete: its metadata lacks {', '.join(missing)} (retrain it)")
     return payload
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from vae.errors import DatasetError
-from vae.idx import IDX_IMAGES_GLOB, labels_file_for, read_idx
+from vae.idx import idx_image_files, labels_file_for, read_idx
 from vae.images import IMAGE_EXTENSIONS, load_image_folder
 from vae.sprites import make_sprites
 
@@ -111,6 +111,8 @@ def load_dataset(
         dataset.upload_style = dict(DIGIT_STYLE if spec == "mnist" else OBJECT_STYLE)
         return dataset
     path = Path(spec).expanduser()
+    if not path.exists() and (os.sep in spec or "/" in spec):
+        raise DatasetError(f"dataset folder {spec} does not exist (moved? pass its new location)")
     if not path.exists():
         raise DatasetError(
             f"unknown dataset {spec!r}: use one of {', '.join(BUILTIN)}, or a folder of IDX files "
@@ -118,7 +120,8 @@ def load_dataset(
         )
     if not path.is_dir():
         raise DatasetError(f"dataset path {spec!r} is a file, not a folder: give the folder that holds the data")
-    if sorted(path.glob(IDX_IMAGES_GLOB)):
+    spec = str(path.resolve())  # recorded in checkpoints: found again from any working folder
+    if idx_image_files(path):
         return _load_idx_folder(path, spec)
     loaded = load_image_folder(path, image_size or 64, channels)
     options = {"image_size": image_size or 64}
@@ -144,20 +147,22 @@ def _load_digits() -> Dataset:
 
 
 def _find_idx_folder(name: str, data_dir: str | os.PathLike | None) -> Path:
+    """DATA_DIR/NAME, or DATA_DIR itself when it is named NAME: MNIST and Fashion-MNIST use the
+    same file names, so a folder of another name could hold either."""
     root = Path(data_dir) if data_dir else default_data_dir()
-    for folder in (root / name, root):
-        if folder.is_dir() and sorted(folder.glob(IDX_IMAGES_GLOB)):
+    for folder in (root, root / name) if root.name == name else (root / name,):
+        if folder.is_dir() and idx_image_files(folder):
             return folder
     raise DatasetError(
-        f"no {name} IDX files in {root} or {root / name}: run `python -m vae.download {name} "
-        f"--data-dir {root}` (needs internet), or point --data-dir / VAE_DATA_DIR at a folder "
-        f"holding *-images-idx3-ubyte.gz files"
+        f"no {name} IDX files in {root / name}: run `python -m vae.download {name} --data-dir {root}` "
+        f"(needs internet), point --data-dir / VAE_DATA_DIR at the folder that holds {name}/, "
+        "or give the folder of IDX files itself as the dataset"
     )
 
 
 def _load_idx_folder(folder: Path, spec: str) -> Dataset:
     """Every `*images-idx3-ubyte[.gz]` in the folder (train before t10k), with labels if present."""
-    image_files = sorted(folder.glob(IDX_IMAGES_GLOB), key=lambda p: ("t10k" in p.name, p.name))
+    image_files = idx_image_files(folder)
     image_parts, label_parts = [], []
     for image_file in image_files:
         images = read_idx(image_file, expected_dims=3)

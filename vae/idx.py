@@ -42,6 +42,16 @@ def read_idx(path: Path, expected_dims: int) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.uint8, count=expected, offset=header).reshape(dims)
 
 
+def idx_image_files(folder: Path) -> list[Path]:
+    """The IDX image files of a folder (raw or .gz, not partial downloads), train before
+    t10k; a raw file and its .gz copy count once (the raw one is read)."""
+    found: dict[str, Path] = {}
+    for path in sorted(folder.glob(IDX_IMAGES_GLOB)):
+        if path.is_file() and (path.name.endswith("idx3-ubyte") or path.name.endswith("idx3-ubyte.gz")):
+            found.setdefault(path.name.removesuffix(".gz"), path)
+    return [found[name] for name in sorted(found, key=lambda n: ("t10k" in n, n))]
+
+
 def labels_file_for(images_file: Path) -> Path | None:
     """The labels file that goes with an images file (`x-images-idx3-ubyte.gz` → `x-labels-idx1-ubyte.gz`)."""
     stem = images_file.name.replace("images", "labels").replace("idx3", "idx1")

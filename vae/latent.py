@@ -10,19 +10,15 @@ from vae.model import VAE
 
 
 def nearest_neighbours(
-    codes: np.ndarray, queries: np.ndarray, k: int = 8, exclude_self: bool = False
+    codes: np.ndarray, query: np.ndarray, k: int = 8, exclude: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Euclidean k nearest `codes` rows to each query: (indices (M, k), distances (M, k)).
-    With `exclude_self`, a query identical to a code row does not count as its own neighbour."""
-    queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
-    extra = 1 if exclude_self else 0
-    k_all = min(k + extra, len(codes))
-    distances, index = NearestNeighbors(n_neighbors=k_all).fit(codes).kneighbors(queries)
-    if exclude_self:
-        keep = distances > 1e-9
-        index = np.stack([row[mask][:k] for row, mask in zip(index, keep)])
-        distances = np.stack([row[mask][:k] for row, mask in zip(distances, keep)])
-    return index[:, :k], distances[:, :k]
+    """The k `codes` rows nearest (Euclidean) to one query: (indices (k,), distances (k,)).
+    `exclude` is a row that must not count (the query's own row); duplicates of it still do."""
+    query = np.asarray(query, dtype=np.float32).reshape(1, -1)
+    k_all = min(k + (exclude is not None), len(codes))
+    distances, index = NearestNeighbors(n_neighbors=k_all).fit(codes).kneighbors(query)
+    keep = index[0] != exclude
+    return index[0][keep][:k], distances[0][keep][:k]
 
 
 @torch.no_grad()

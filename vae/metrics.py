@@ -9,8 +9,8 @@ import torch
 
 from vae.model import VAE, gaussian_kl
 
-# Images decoded at once inside the IWAE loop: bounds memory whatever k is.
-_IWAE_CHUNK = 4096
+# Pixels decoded at once inside the IWAE loop: bounds memory whatever k and the image size.
+_IWAE_PIXELS = 2**23
 
 
 def _batches(n: int, batch_size: int):
@@ -79,7 +79,7 @@ def iwae_log_likelihood(
     log (1/k) Σ_i p(x, z_i) / q(z_i | x) with z_i ~ q(z | x). k = 1 is the ELBO; it
     tightens towards log p(x) as k grows."""
     device = next(model.parameters()).device
-    batch = max(1, _IWAE_CHUNK // k)
+    batch = max(1, _IWAE_PIXELS // (k * model.config.num_pixels))
     results = []
     for s in _batches(len(x), batch):
         xb, yb = x[s].to(device), _labels(y, s, device)

@@ -55,6 +55,13 @@ class VAEConfig:
             raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {self.likelihood!r}")
         if self.latent_dim < 1:
             raise ValueError(f"latent_dim must be positive, got {self.latent_dim}")
+        if self.arch == "conv":
+            last_h, last_w = _conv_sizes(*self.image_shape[1:], len(channels))[-1]
+            if min(last_h, last_w) < 1:
+                raise ValueError(
+                    f"{len(channels)} conv layers shrink a {self.image_shape[1]}×{self.image_shape[2]} image below one "
+                    "pixel: use fewer --conv-channels, or --arch mlp"
+                )
         if self.arch == "mlp" and not self.hidden_dims:
             raise ValueError("an mlp needs at least one hidden layer (hidden_dims)")
         if self.conditional and self.num_classes < 2:

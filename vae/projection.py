@@ -11,8 +11,10 @@ Fitted maps persist as .npz files keyed by the checkpoint's content hash and the
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,7 +93,8 @@ class LatentMap:
                 n_components=p.n_components,
                 perplexity=min(p.perplexity, (len(mu) - 1) / 3),
                 random_state=p.seed,
-                negative_gradient_method="fft" if p.n_components == 2 else "bh",
+                # Barnes-Hut is faster below ~10k points (measured: 2 s vs 21 s on 360) and the only 3-D option.
+                negative_gradient_method="fft" if p.n_components == 2 and len(mu) >= 10_000 else "bh",
                 n_jobs=os.cpu_count() or 1,
             )
             embedding = np.asarray(tsne.fit(mu))
@@ -146,8 +149,11 @@ class LatentMap:
         if self.params.method == "pca":
             extra = {"pca_mean": self._pca.mean_, "pca_components": self._pca.components_}
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
-        np.savez(tmp, embedding=self.embedding_, n_points=len(self.mu_), **extra)
-        os.replace(tmp, path)
+        try:
+            np.savez(tmp, embedding=self.embedding_, n_points=len(self.mu_), **extra)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
 
     @classmethod
     def load(cls, path: str | os.PathLike, params: ProjectionParams, mu: np.ndarray) -> LatentMap:
@@ -174,7 +180,14 @@ def map_subset(held_idx: torch.Tensor, n_points: int) -> torch.Tensor:
 
 
 def file_digest(path: str | os.PathLike) -> str:
-    """Short content hash of a file: the cache key of everything derived from a checkpoint."""
+    """Short content hash of a file: the cache key of everything derived from a checkpoint.
+    Remembered per (path, size, modification time), so reruns do not re-read the file."""
+    stat = os.stat(path)
+    return _digest(str(path), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=64)
+def _digest(path: str, size: int, mtime_ns: int) -> str:
     digest = hashlib.sha1()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -196,7 +209,7 @@ def fit_or_load(mu: np.ndarray, params: ProjectionParams, path: Path | None) -> 
     if path is not None and path.is_file():
         try:
             return LatentMap.load(path, params, mu), True
-        except (ValueError, OSError, KeyError):
+        except (ValueError, OSError, KeyError, EOFError, zipfile.BadZipFile):
             pass  # stale or damaged: refit below and overwrite
     latent_map = LatentMap(params).fit(mu)
     if path is not None:

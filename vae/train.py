@@ -116,13 +116,22 @@ def train(
     if resume:
         payload = read_checkpoint(out)
         meta = payload["meta"]
+        data_dir = cfg.data_dir  # a new --data-dir wins over the recorded folder (data may have moved)
+        # The rest of the recorded training setup is kept, so the run continues as it began.
         cfg = TrainConfig.from_dict(
-            {**meta["training"], "epochs": cfg.epochs, "device": cfg.device, "iwae_k": cfg.iwae_k, "slim": cfg.slim}
+            {
+                **meta["training"],
+                "epochs": cfg.epochs,
+                "device": cfg.device,
+                "iwae_k": cfg.iwae_k,
+                "slim": cfg.slim,
+                "data_dir": data_dir or meta["training"].get("data_dir"),
+            }
         )
         model = model_from_payload(payload, out)
         optimizer_state = payload.get("optimizer")
-        data, train_idx, held_idx = dataset_for_checkpoint(meta, cfg.data_dir)
-        if meta.get("epochs_done", 0) >= cfg.epochs:
+        data, train_idx, held_idx = dataset_for_checkpoint(meta, data_dir)
+        if meta.get("epochs_done", 0) >= cfg.epochs and meta.get("metrics") is not None:
             raise TrainingError(
                 f"{out} already has {meta['epochs_done']} epochs: pass a larger --epochs to train further"
             )
@@ -280,6 +289,14 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _saved_state(path: str) -> str:
+    try:
+        epochs = read_checkpoint(path)["meta"].get("epochs_done", 0)
+    except VAEError:
+        return f"nothing was saved at {path}"
+    return f"{path} holds epoch {epochs}; continue with --resume"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     cfg = TrainConfig(
@@ -319,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(f"\ninterrupted: {args.out} holds the last completed epoch", file=sys.stderr)
+        print("\ninterrupted: " + _saved_state(args.out), file=sys.stderr)
         return 130
     m = meta["metrics"]
     if not args.quiet:
