@@ -5,18 +5,15 @@ import torch
 
 from ui import cache
 from ui.images import grid_picture
+from ui.panels import model_or_stop
 from ui.plots import training_curves
 from ui.shell import pick_model, setup_page
-from vae.errors import CheckpointError, DatasetError
+from vae.errors import DatasetError
 from vae.projection import map_subset
 
 setup_page("Home")
 path = pick_model()
-try:
-    vae, meta = cache.model(path)
-except CheckpointError as err:
-    st.error(str(err))
-    st.stop()
+vae, meta = model_or_stop(path)
 
 config, training, metrics = vae.config, meta.get("training", {}), meta.get("metrics") or {}
 st.title("VAE Latent Explorer")

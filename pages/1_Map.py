@@ -6,19 +6,19 @@ import torch
 
 from ui import cache
 from ui.images import grid_picture, picture
-from ui.panels import customdata, distance_reading, label_name, load_map, thumbnails
+from ui.panels import customdata, distance_reading, label_name, load_map, model_or_stop, thumbnails
 from ui.plots import latent_scatter
 from ui.shell import MAP_PARAMS_KEY, choose_latent, chosen_latent, pick_model, setup_page
-from vae.errors import CheckpointError, DatasetError
+from vae.errors import DatasetError
 from vae.latent import decode_codes, nearest_neighbours
 from vae.projection import METHOD_LABELS, METHODS, ProjectionParams
 
 setup_page("Map", "🗺️")
 path = pick_model()
+vae, meta = model_or_stop(path)
 try:
-    vae, meta = cache.model(path)
     data, _, held_idx = cache.data(path)
-except (CheckpointError, DatasetError) as err:
+except DatasetError as err:
     st.error(str(err))
     st.stop()
 

@@ -6,11 +6,11 @@ import torch
 
 from ui import cache
 from ui.images import grid_picture, picture
-from ui.panels import label_name, load_map, thumbnails
+from ui.panels import label_name, load_map, model_or_stop, thumbnails
 from ui.plots import add_markers, histogram_with_marker, latent_bars, latent_scatter
 from ui.shell import MAP_PARAMS_KEY, choose_latent, pick_model, setup_page
 from vae import preprocess_upload
-from vae.errors import CheckpointError, DatasetError, UploadError
+from vae.errors import DatasetError, UploadError
 from vae.latent import decode_codes, nearest_neighbours, percentile_rank, posterior_draws
 from vae.metrics import elbo_per_example
 from vae.projection import METHOD_LABELS, ProjectionParams
@@ -19,11 +19,7 @@ UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp"]
 
 setup_page("Encode", "📤")
 path = pick_model()
-try:
-    vae, meta = cache.model(path)
-except CheckpointError as err:
-    st.error(str(err))
-    st.stop()
+vae, meta = model_or_stop(path)
 
 st.title("Encode an image")
 c, h, w = vae.config.image_shape

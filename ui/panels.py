@@ -8,6 +8,8 @@ import torch
 
 from ui import cache
 from ui.images import picture
+from vae.errors import CheckpointError
+from vae.model import VAE
 from vae.projection import METHOD_LABELS, LatentMap, ProjectionParams
 
 
@@ -58,4 +60,13 @@ def load_map(path, n_points: int, params: ProjectionParams) -> LatentMap:
             return cache.latent_map(path, n_points, params)[0]
     except (ValueError, RuntimeError, MemoryError) as err:
         st.error(f"{name} could not map these points ({err}). Try PCA or other parameters.")
+        st.stop()
+
+
+def model_or_stop(path) -> tuple[VAE, dict]:
+    """The cached model and its meta, or a one-line error and the end of the page."""
+    try:
+        return cache.model(path)
+    except CheckpointError as err:
+        st.error(str(err))
         st.stop()
