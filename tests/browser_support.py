@@ -26,11 +26,11 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
 ]
 
-# JavaScript: pixel position (page coordinates) of point `i` of the first trace whose
-# customdata says it is a data point (or the click grid when `grid` is true).
-POINT_POSITION_JS = """([grid, i]) => {
+# JavaScript: pixel position (page coordinates) of point `i` of the `n`-th trace (default the
+# first) whose customdata says it holds data points (or of the click grid when `grid` is true).
+POINT_POSITION_JS = """([grid, i, n]) => {
   const gd = document.querySelector('.js-plotly-plot');
-  const trace = gd._fullData.find(t => t.customdata && ((t.customdata[0][0] < 0) === grid));
+  const trace = gd._fullData.filter(t => t.customdata && ((t.customdata[0][0] < 0) === grid))[n || 0];
   const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, box = gd.getBoundingClientRect();
   return [box.left + xa._offset + xa.d2p(trace.x[i]), box.top + ya._offset + ya.d2p(trace.y[i])];
 }"""

@@ -83,7 +83,7 @@ def test_home_shows_the_model_card(models_dir, monkeypatch):
 
 
 def test_model_choice_survives_page_switches(models_dir, monkeypatch):
-    at = _app("app.py", models_dir, monkeypatch)
+    at = _app("app.py", models_dir, monkeypatch, **{MAP_PARAMS_KEY: PCA_PARAMS})
     assert at.selectbox(key="_model_picker").value == "tiny.pt"
     at.selectbox(key="_model_picker").set_value("tiny_conditional.pt").run()
     assert at.session_state[MODEL_KEY] == "tiny_conditional.pt"

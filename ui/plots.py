@@ -55,7 +55,7 @@ def latent_scatter(
     custom = np.stack([rows, dataset_index], axis=1)
     fig = go.Figure()
     if click_grid and not three_d:
-        fig.add_trace(_click_grid(coords, trace))
+        fig.add_trace(_click_grid(coords, go.Scattergl))  # thousands of SVG markers would slow every redraw
     xyz = lambda sel: dict(x=coords[sel, 0], y=coords[sel, 1], **({"z": coords[sel, 2]} if three_d else {}))  # noqa: E731
     size = 3 if three_d else (5 if n > WEBGL_ABOVE else 7)
     hover = "image %{customdata[1]}<br>%{text}<extra></extra>"
