@@ -162,8 +162,8 @@ def map_and_details() -> None:
         )
     points = event.selection.points if event else []
     tagged = [(customdata(p), p) for p in points]
-    rows = [int(data[0]) for data, _ in tagged if data and data[0] >= 0]
-    spots = [p for data, p in tagged if data and data[0] < 0]
+    rows = [int(values[0]) for values, _ in tagged if values and values[0] >= 0]
+    spots = [p for values, p in tagged if values and values[0] < 0]
     with details:
         typed = st.number_input(
             "Inspect map point number", 0, len(codes.mu) - 1, value=None, key="map_pick", placeholder="or click the map"

@@ -35,12 +35,17 @@ def test_map_click_point_then_empty_space(app_url, tmp_path):
         wait_for_app(page)
         time.sleep(1.0)  # let Plotly finish its first layout
         x, y = page.evaluate(POINT_POSITION_JS, [False, 0])
+        page.mouse.move(x, y)  # Plotly clicks the hovered point, and updates hover every 50 ms
+        time.sleep(0.3)
         page.mouse.click(x, y)
         page.get_by_text("Nearest neighbours in latent space").wait_for(timeout=30_000)
         page.get_by_text("reconstruction", exact=True).wait_for(timeout=30_000)
         # original, reconstruction and four neighbours
         page.wait_for_function("document.querySelectorAll('[data-testid=\"stImage\"] img').length >= 6", timeout=30_000)
+        time.sleep(0.5)  # a second click within Plotly's double-click delay would unselect
         x, y = page.evaluate(POINT_POSITION_JS, [True, 0])  # the grid's corner: far from every point
+        page.mouse.move(x, y)
+        time.sleep(0.3)
         page.mouse.click(x, y)
         page.get_by_text("Location (").first.wait_for(timeout=30_000)
         page.get_by_text("decoded", exact=True).wait_for(timeout=30_000)

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
+from sklearn.neighbors import NearestNeighbors
 
 WEBGL_ABOVE = 1000  # points; SVG is crisper for fewer, WebGL stays fast for more
-GRID_STEPS = 70  # invisible click targets per side, so a click on empty space selects a location
+# Invisible click targets per side, so a click on empty space selects a location. The grid is
+# drawn like the data (SVG or WebGL: mixing them made one click select and then unselect);
+# SVG gets fewer targets because each is a DOM node that every redraw touches.
+GRID_STEPS = {go.Scatter: 40, go.Scattergl: 70}
 PALETTE = [
     "#1f77b4",
     "#ff7f0e",
@@ -55,7 +59,7 @@ def latent_scatter(
     custom = np.stack([rows, dataset_index], axis=1)
     fig = go.Figure()
     if click_grid and not three_d:
-        fig.add_trace(_click_grid(coords, go.Scattergl))  # thousands of SVG markers would slow every redraw
+        fig.add_trace(_click_grid(coords, trace))
     xyz = lambda sel: dict(x=coords[sel, 0], y=coords[sel, 1], **({"z": coords[sel, 2]} if three_d else {}))  # noqa: E731
     size = 3 if three_d else (5 if n > WEBGL_ABOVE else 7)
     hover = "image %{customdata[1]}<br>%{text}<extra></extra>"
@@ -115,25 +119,33 @@ def latent_scatter(
 
 
 def _click_grid(coords: np.ndarray, trace) -> go.BaseTraceType:
-    """Transparent markers over the whole plot area: a click between data points selects
-    the nearest of these, which tells the page where the user clicked. Plotly shows a
-    selected one as a cross, so the clicked spot stays marked without rebuilding the figure."""
+    """Transparent markers over the empty parts of the plot: a click between data points
+    selects the nearest of these, which tells the page where the user clicked. Plotly shows
+    a selected one as a black dot, so the spot stays marked without rebuilding the figure.
+
+    Targets next to a data point are left out: Plotly's hover gives every marker a radius
+    of at least 3 px and prefers the smaller one on a tie, so a target there would win
+    a click aimed at the point."""
     low, high = coords[:, :2].min(0), coords[:, :2].max(0)
     pad = 0.08 * (high - low + 1e-6)
+    steps = GRID_STEPS[trace]
     gx, gy = np.meshgrid(
-        np.linspace(low[0] - pad[0], high[0] + pad[0], GRID_STEPS),
-        np.linspace(low[1] - pad[1], high[1] + pad[1], GRID_STEPS),
+        np.linspace(low[0] - pad[0], high[0] + pad[0], steps),
+        np.linspace(low[1] - pad[1], high[1] + pad[1], steps),
     )
-    count = gx.size
+    targets = np.stack([gx.ravel(), gy.ravel()], axis=1)
+    step = (high - low + 2 * pad) / (steps - 1)
+    distance, _ = NearestNeighbors(n_neighbors=1).fit(coords[:, :2] / step).kneighbors(targets / step)
+    targets = targets[distance[:, 0] > 1.0]  # more than one grid step from every data point
     return trace(
-        x=gx.ravel(),
-        y=gy.ravel(),
+        x=targets[:, 0],
+        y=targets[:, 1],
         mode="markers",
         name="empty space",
         showlegend=False,
-        customdata=np.full((count, 2), -1),
+        customdata=np.full((len(targets), 2), -1),
         hoverinfo="none",
-        marker=dict(size=9, color="rgba(0,0,0,0)"),
+        marker=dict(size=2, color="rgba(0,0,0,0)"),
         selected=dict(marker=dict(color="black", size=12)),
         unselected=dict(marker=dict(opacity=0)),
     )
