@@ -46,13 +46,25 @@ if max_points < 3:
         f"This model holds out only {max_points} image(s): a map needs at least 3 (train with a larger --held-out)."
     )
     st.stop()
+requested_points = saved.get("n_points", 2000)  # the user's last choice, kept across models
+points_key = f"map_points_{path.name}"  # one widget per model: each clamps the choice to its size
+
+
+def _remember_points() -> None:
+    st.session_state[MAP_PARAMS_KEY] = {
+        **st.session_state.get(MAP_PARAMS_KEY, {}),
+        "n_points": st.session_state[points_key],
+    }
+
+
 n_points = controls[2].number_input(
     f"Points (of {max_points} held out)",
     min(10, max_points),
     max_points,
-    min(saved.get("n_points", 2000), max_points),
+    min(requested_points, max_points),
     step=100,
-    key="map_points",
+    key=points_key,
+    on_change=_remember_points,
 )
 colour_options = (
     (["label"] if data.labels is not None else [])
@@ -73,7 +85,7 @@ with st.expander("Projection parameters"):
         "t-SNE perplexity", 2.0, 100.0, saved.get("perplexity", 30.0), key="map_perp", disabled=method != "tsne"
     )
 params = ProjectionParams(method, dims, int(seed), n_neighbors, min_dist, perplexity)
-st.session_state[MAP_PARAMS_KEY] = {**params.__dict__, "n_points": int(n_points)}
+st.session_state[MAP_PARAMS_KEY] = {**params.__dict__, "n_points": int(requested_points)}
 
 codes = cache.codes(path, int(n_points))
 latent_map = load_map(path, int(n_points), params)

@@ -76,7 +76,9 @@ y = torch.full((len(x),), int(label)) if label is not None else None
 with torch.no_grad():
     mu, logvar = vae.encode(x, y)
     reconstructions = vae.decode(mu, y)
-    elbos = elbo_per_example(vae, x, y, generator=torch.Generator().manual_seed(0), samples=8)["elbo"].numpy()
+    elbos = elbo_per_example(vae, x, y, generator=torch.Generator().manual_seed(0), samples=cache.ELBO_SAMPLES)[
+        "elbo"
+    ].numpy()
 sigma = (0.5 * logvar).exp()
 
 map_note = ""
@@ -85,6 +87,7 @@ if data is not None and n_points < 3:
     st.warning("This model holds out fewer than 3 images: no map, neighbours or percentile.")
 if data is not None:
     codes = cache.codes(path, n_points)
+    heldout_elbos = cache.heldout_elbo(path, n_points)
     if params.method != "pca" and not cache.map_is_ready(path, n_points, params):
         # Never fit UMAP / t-SNE because of an upload: PCA takes milliseconds.
         map_note = f" The {METHOD_LABELS[params.method]} map is not computed yet: open it on the Map page."
@@ -116,7 +119,7 @@ for i, name in enumerate(names_ok):
             st.metric("ELBO", f"{elbos[i]:.1f} nats")
         continue
     with where:
-        rank = percentile_rank(elbos[i], codes.elbo)
+        rank = percentile_rank(elbos[i], heldout_elbos)
         verdict = "very unusual" if rank < 2 else "unusual" if rank < 10 else "typical"
         st.metric(
             "ELBO (higher is more familiar)",
@@ -129,7 +132,7 @@ for i, name in enumerate(names_ok):
             else f"**{verdict}**: it scores higher than {rank:.1f}% of held-out images."
         )
         st.plotly_chart(
-            histogram_with_marker(codes.elbo, {name[:18]: float(elbos[i])}, "held-out ELBO (nats)"),
+            histogram_with_marker(heldout_elbos, {name[:18]: float(elbos[i])}, "held-out ELBO (nats)"),
             key=f"encode_hist_{i}",
         )
     left, right = st.columns([1.6, 1.4])
@@ -160,4 +163,4 @@ for i, name in enumerate(names_ok):
             ],
         )
         decoded = decode_codes(vae, np.asarray(all_mu[neighbours]).mean(0), None if y is None else y[i : i + 1])
-        st.image(picture(decoded[0], 80), caption="decoded mean of the neighbours")
+        st.image(picture(decoded[0], 80), caption="decoded mean of the neighbours", width=96)

@@ -26,7 +26,6 @@ class Codes:
     sigma: np.ndarray  # (N, D)
     labels: np.ndarray | None  # (N,)
     recon_error: np.ndarray  # (N,) -log p(x | z = mu), nats
-    elbo: np.ndarray  # (N,) ELBO, reconstruction averaged over 8 draws
 
 
 def mtime(path: Path) -> float:
@@ -66,13 +65,30 @@ def _codes(path: str, modified: float, n_points: int) -> Codes:
     x, y = dataset.images[index], _labels_for(vae, dataset, index)
     mu, logvar = encode_dataset(vae, x, y)
     recon_error = -vae.log_likelihood(vae.decode_logits(mu, y), x)
-    elbo = elbo_per_example(vae, x, y, generator=torch.Generator().manual_seed(0), samples=8)["elbo"]
     labels = dataset.labels[index].numpy() if dataset.labels is not None else None
-    return Codes(index.numpy(), mu.numpy(), (0.5 * logvar).exp().numpy(), labels, recon_error.numpy(), elbo.numpy())
+    return Codes(index.numpy(), mu.numpy(), (0.5 * logvar).exp().numpy(), labels, recon_error.numpy())
 
 
 def codes(path: Path, n_points: int) -> Codes:
     return _codes(str(path), mtime(path), n_points)
+
+
+ELBO_SAMPLES = 8  # draws of z per image: uploads are scored the same way
+
+
+@st.cache_resource(max_entries=8, show_spinner="Scoring the held-out images…")
+def _heldout_elbo(path: str, modified: float, n_points: int) -> np.ndarray:
+    vae, _ = _load_model(path, modified)
+    dataset, _, held_idx = _load_data(path, modified)
+    index = map_subset(held_idx, n_points)
+    generator = torch.Generator().manual_seed(0)
+    x, y = dataset.images[index], _labels_for(vae, dataset, index)
+    return elbo_per_example(vae, x, y, generator=generator, samples=ELBO_SAMPLES)["elbo"].numpy()
+
+
+def heldout_elbo(path: Path, n_points: int) -> np.ndarray:
+    """ELBO of each of the map's held-out images, (N,) nats: the reference for "how unusual"."""
+    return _heldout_elbo(str(path), mtime(path), n_points)
 
 
 @st.cache_resource(max_entries=4, show_spinner="Encoding the whole dataset…")

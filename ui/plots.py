@@ -152,7 +152,7 @@ def _click_grid(coords: np.ndarray, trace) -> go.BaseTraceType:
 
 
 def add_markers(
-    fig: go.Figure, coords: np.ndarray, name: str, symbol: str = "star", colour: str = "black"
+    fig: go.Figure, coords: np.ndarray, name: str, symbol: str = "star", colour: str = "#d00000"
 ) -> go.Figure:
     """A copy of the figure with extra highlighted markers (uploads, a chosen point)."""
     fig = go.Figure(fig)
@@ -167,7 +167,7 @@ def add_markers(
             mode="markers",
             name=name,
             marker=dict(
-                size=8 if three_d else 16,
+                size=8 if three_d else 20,
                 symbol=symbol if not three_d else "diamond",
                 color=colour,
                 line=dict(color="white", width=1),
