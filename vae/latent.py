@@ -48,3 +48,92 @@ def percentile_rank(value: float, reference: np.ndarray) -> float:
     """Percentage of `reference` values at or below `value` (0: lower than all of them)."""
     reference = np.asarray(reference)
     return float(100.0 * np.count_nonzero(reference <= value) / max(len(reference), 1))
+
+
+# -- moving through the latent space (plain arrays: (D,) vectors, (n, D) paths) -------------
+
+
+def traverse(z: np.ndarray, dim: int, values: np.ndarray) -> np.ndarray:
+    """Copies of z with dimension `dim` set to each of `values`: (len(values), D)."""
+    z = np.asarray(z, dtype=np.float32).reshape(-1)
+    path = np.repeat(z[None], len(values), axis=0)
+    path[:, dim] = values
+    return path
+
+
+def lerp(a: np.ndarray, b: np.ndarray, steps: int) -> np.ndarray:
+    """Straight line from a to b, endpoints included: (steps, D)."""
+    a, b = np.asarray(a, dtype=np.float32).reshape(-1), np.asarray(b, dtype=np.float32).reshape(-1)
+    t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
+    return (1 - t) * a + t * b
+
+
+def slerp(a: np.ndarray, b: np.ndarray, steps: int) -> np.ndarray:
+    """Spherical interpolation (Shoemake 1985; White 2016 for generative models): the direction
+    turns along the great circle from a to b while the norm moves linearly from |a| to |b|,
+    so the path never cuts through the low-norm middle of the Gaussian prior. (steps, D)."""
+    a, b = np.asarray(a, dtype=np.float64).reshape(-1), np.asarray(b, dtype=np.float64).reshape(-1)
+    t = np.linspace(0.0, 1.0, steps)[:, None]
+    norm_a, norm_b = np.linalg.norm(a), np.linalg.norm(b)
+    if norm_a < 1e-12 or norm_b < 1e-12:
+        return lerp(a, b, steps)  # no direction to turn from
+    unit_a, unit_b = a / norm_a, b / norm_b
+    omega = np.arccos(np.clip(unit_a @ unit_b, -1.0, 1.0))
+    if omega < 1e-6:
+        direction = (1 - t) * unit_a + t * unit_b
+    else:
+        direction = (np.sin((1 - t) * omega) * unit_a + np.sin(t * omega) * unit_b) / np.sin(omega)
+    direction /= np.linalg.norm(direction, axis=1, keepdims=True)
+    path = direction * ((1 - t) * norm_a + t * norm_b)
+    path[0], path[-1] = a, b  # exact endpoints despite rounding
+    return path.astype(np.float32)
+
+
+def arithmetic(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """a − b + c ("king − man + woman")."""
+    return np.asarray(a, dtype=np.float32) - np.asarray(b, dtype=np.float32) + np.asarray(c, dtype=np.float32)
+
+
+def class_means(mu: np.ndarray, labels: np.ndarray, num_classes: int) -> np.ndarray:
+    """Mean latent vector of each class, (num_classes, D); NaN rows for absent classes."""
+    means = np.full((num_classes, mu.shape[1]), np.nan, dtype=np.float32)
+    for k in range(num_classes):
+        if np.any(labels == k):
+            means[k] = mu[labels == k].mean(0)
+    return means
+
+
+def mean_difference_vector(mu: np.ndarray, labels: np.ndarray, source: int, target: int) -> np.ndarray:
+    """The attribute vector "from `source` toward `target`": mean of target − mean of source."""
+    for k in (source, target):
+        if not np.any(labels == k):
+            raise ValueError(f"no encoded examples of class {k}")
+    return (mu[labels == target].mean(0) - mu[labels == source].mean(0)).astype(np.float32)
+
+
+def classifier_vector(mu: np.ndarray, labels: np.ndarray, source: int, target: int, seed: int = 0) -> np.ndarray:
+    """An attribute direction from a linear classifier (logistic regression) separating source
+    from target codes, as InterFaceGAN does with a linear SVM (Shen et al. 2020): the unit
+    normal of the decision boundary, pointing to target, scaled to the classes' mean gap along
+    it, so strength 1 moves a source-like code about as far as the typical target."""
+    from sklearn.linear_model import LogisticRegression
+
+    chosen = (labels == source) | (labels == target)
+    if len(np.unique(labels[chosen])) < 2:
+        raise ValueError("both classes need encoded examples")
+    classifier = LogisticRegression(max_iter=1000, random_state=seed).fit(mu[chosen], labels[chosen] == target)
+    normal = classifier.coef_[0] / np.linalg.norm(classifier.coef_[0])
+    gap = float((mu[labels == target].mean(0) - mu[labels == source].mean(0)) @ normal)
+    return (normal * gap).astype(np.float32)
+
+
+def apply_attribute(z: np.ndarray, vector: np.ndarray, strengths: np.ndarray) -> np.ndarray:
+    """z + s · vector for each strength s: (len(strengths), D)."""
+    z, vector = np.asarray(z, dtype=np.float32).reshape(-1), np.asarray(vector, dtype=np.float32).reshape(-1)
+    return z[None] + np.asarray(strengths, dtype=np.float32)[:, None] * vector[None]
+
+
+def prior_samples(n: int, latent_dim: int, temperature: float = 1.0, seed: int = 0) -> np.ndarray:
+    """n draws z ~ N(0, temperature² I), the same for the same seed: (n, D)."""
+    generator = np.random.default_rng(seed)
+    return (temperature * generator.standard_normal((n, latent_dim))).astype(np.float32)

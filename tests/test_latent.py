@@ -1,0 +1,85 @@
+import numpy as np
+import pytest
+
+from vae.latent import (
+    apply_attribute,
+    arithmetic,
+    class_means,
+    classifier_vector,
+    lerp,
+    mean_difference_vector,
+    prior_samples,
+    slerp,
+    traverse,
+)
+
+RNG = np.random.default_rng(0)
+A, B = RNG.normal(size=6).astype(np.float32), 3 * RNG.normal(size=6).astype(np.float32)
+
+
+@pytest.mark.parametrize("path_of", [lerp, slerp])
+def test_interpolation_ends_at_a_and_b(path_of):
+    path = path_of(A, B, 9)
+    assert path.shape == (9, 6)
+    assert np.allclose(path[0], A) and np.allclose(path[-1], B)
+
+
+def test_slerp_keeps_the_norm_profile_of_the_endpoints():
+    path = slerp(A, B, 11)
+    norms = np.linalg.norm(path, axis=1)
+    assert np.allclose(norms, np.linspace(np.linalg.norm(A), np.linalg.norm(B), 11), rtol=1e-5)
+    same_norm = B / np.linalg.norm(B) * np.linalg.norm(A)
+    assert np.allclose(np.linalg.norm(slerp(A, same_norm, 7), axis=1), np.linalg.norm(A), rtol=1e-5)
+    # a straight line between two equal-norm points dips towards the origin; slerp does not
+    assert np.linalg.norm(lerp(A, same_norm, 7)[3]) < np.linalg.norm(A)
+
+
+def test_slerp_handles_parallel_and_zero_vectors():
+    assert np.allclose(slerp(A, 2 * A, 5)[2], 1.5 * A, atol=1e-5)
+    assert np.allclose(slerp(np.zeros(6), B, 3)[1], B / 2)
+
+
+def test_arithmetic_undoes_itself():
+    c = RNG.normal(size=6).astype(np.float32)
+    assert np.allclose(arithmetic(A, B, B), A)
+    assert np.allclose(arithmetic(A, c, c), A)
+
+
+def test_traversal_changes_only_its_dimension():
+    values = np.linspace(-3, 3, 7)
+    path = traverse(A, 2, values)
+    assert np.allclose(path[:, 2], values)
+    others = np.delete(path, 2, axis=1)
+    assert np.allclose(others, np.delete(A, 2)[None].repeat(7, axis=0))
+
+
+def _two_classes():
+    mu = np.concatenate([RNG.normal(0, 0.3, (50, 4)), RNG.normal(0, 0.3, (50, 4)) + [2, -1, 0, 0]])
+    return mu.astype(np.float32), np.repeat([3, 8], 50)
+
+
+def test_attribute_vector_points_from_class_b_to_class_a():
+    mu, labels = _two_classes()
+    means = class_means(mu, labels, 10)
+    vector = mean_difference_vector(mu, labels, source=3, target=8)
+    assert np.allclose(means[3] + vector, means[8], atol=1e-5)
+    assert np.isnan(means[0]).all()
+    moved = apply_attribute(means[3], vector, [0.0, 0.5, 1.0])
+    assert np.allclose(moved[0], means[3]) and np.allclose(moved[2], means[8], atol=1e-5)
+    with pytest.raises(ValueError, match="class 5"):
+        mean_difference_vector(mu, labels, 5, 8)
+
+
+def test_classifier_vector_agrees_with_the_mean_difference():
+    mu, labels = _two_classes()
+    by_means = mean_difference_vector(mu, labels, 3, 8)
+    by_classifier = classifier_vector(mu, labels, 3, 8)
+    cosine = by_means @ by_classifier / np.linalg.norm(by_means) / np.linalg.norm(by_classifier)
+    assert cosine > 0.95
+    assert np.linalg.norm(by_classifier) == pytest.approx(np.linalg.norm(by_means), rel=0.15)
+
+
+def test_prior_samples_are_seeded_and_scaled():
+    assert np.array_equal(prior_samples(5, 3, seed=1), prior_samples(5, 3, seed=1))
+    big = prior_samples(20000, 2, temperature=0.5, seed=2)
+    assert abs(big.std() - 0.5) < 0.01
