@@ -155,6 +155,13 @@ def show_group(rows: list[int]) -> None:
     choose_latent(path, mean_z, f"mean of {len(rows)} selected images")
 
 
+DETAIL_SOURCE = "map_detail_source"  # which input the user touched last: "chart" or "typed"
+
+
+def _detail_from(source: str) -> None:
+    st.session_state[DETAIL_SOURCE] = source
+
+
 @st.fragment
 def map_and_details() -> None:
     chart, details = st.columns([3, 2])
@@ -162,7 +169,7 @@ def map_and_details() -> None:
         event = st.plotly_chart(
             figure,
             key=chart_key,
-            on_select="rerun",
+            on_select=lambda: _detail_from("chart"),
             selection_mode=("points", "box", "lasso"),
             config={"displaylogo": False},
         )
@@ -178,16 +185,23 @@ def map_and_details() -> None:
     spots = [p for values, p in tagged if values and values[0] < 0]
     with details:
         typed = st.number_input(
-            "Inspect map point number", 0, len(codes.mu) - 1, value=None, key="map_pick", placeholder="or click the map"
+            "Inspect map point number",
+            0,
+            len(codes.mu) - 1,
+            value=None,
+            key=f"map_pick_{path.name}",
+            placeholder="or click the map",
+            on_change=_detail_from,
+            args=("typed",),
         )
-        if event and (event.selection.box or event.selection.lasso) and rows:
+        if typed is not None and st.session_state.get(DETAIL_SOURCE) == "typed":
+            show_point(int(typed))
+        elif event and (event.selection.box or event.selection.lasso) and rows:
             show_group(rows)
         elif len(rows) == 1:
             show_point(rows[0])
         elif spots:
             show_location(np.array([spots[0]["x"], spots[0]["y"]], dtype=np.float32))
-        elif typed is not None:
-            show_point(int(typed))
         else:
             st.info("Nothing chosen yet.")
         chosen = chosen_latent(path)

@@ -156,7 +156,7 @@ def test_map_box_selection_shows_the_group(models_dir, monkeypatch):
 
 def test_map_point_picked_by_number(models_dir, monkeypatch):
     at = _app("pages/1_Map.py", models_dir, monkeypatch, "tiny_conditional.pt", **{MAP_PARAMS_KEY: PCA_PARAMS})
-    at.number_input(key="map_pick").set_value(7).run()
+    at.number_input(key="map_pick_tiny_conditional.pt").set_value(7).run()
     _no_errors(at)
     assert "Nearest neighbours in latent space" in _markdown(at)
 
@@ -186,3 +186,13 @@ def test_missing_data_is_explained_on_home(monkeypatch, tmp_path, shared_mnist):
 def test_empty_models_folder(monkeypatch, tmp_path):
     at = _app("app.py", tmp_path, monkeypatch)
     assert not at.exception and "No checkpoints" in at.info[0].value
+
+
+def test_typing_a_number_after_a_click_shows_the_typed_point(models_dir, monkeypatch):
+    at = _app("pages/1_Map.py", models_dir, monkeypatch, "tiny.pt", **{MAP_PARAMS_KEY: PCA_PARAMS})
+    at = _select(at, {"points": [_point(3, 999)], "point_indices": [3], "box": [], "lasso": []})
+    first = at.session_state[CHOSEN_KEY]["source"]
+    at.number_input(key="map_pick_tiny.pt").set_value(8).run()
+    _no_errors(at)
+    assert at.session_state[CHOSEN_KEY]["source"] != first
+    assert at.session_state[CHOSEN_KEY]["source"].startswith("map point: image")

@@ -58,8 +58,8 @@ def load_map(path, n_points: int, params: ProjectionParams) -> LatentMap:
             "the model (UMAP and t-SNE take seconds to a minute)…"
         ):
             return cache.latent_map(path, n_points, params)[0]
-    except (ValueError, RuntimeError, MemoryError) as err:
-        st.error(f"{name} could not map these points ({err}). Try PCA or other parameters.")
+    except Exception as err:  # UMAP / t-SNE fail in several ways on odd inputs (tiny or degenerate sets)
+        st.error(f"{name} could not map these points ({type(err).__name__}: {err}). Try PCA or other parameters.")
         st.stop()
 
 

@@ -69,9 +69,15 @@ def pick_model() -> Path:
 
 def choose_latent(model_path: Path, z, source: str) -> None:
     """Remember a latent vector for the traversal, interpolation and arithmetic pages."""
-    st.session_state[CHOSEN_KEY] = {"model": model_path.name, "z": [float(v) for v in z], "source": source}
+    st.session_state[CHOSEN_KEY] = {
+        "model": model_path.name,
+        "modified": model_path.stat().st_mtime,  # a retrained file of the same name drops the old code
+        "z": [float(v) for v in z],
+        "source": source,
+    }
 
 
 def chosen_latent(model_path: Path) -> dict | None:
     chosen = st.session_state.get(CHOSEN_KEY)
-    return chosen if chosen and chosen.get("model") == model_path.name else None
+    same = chosen and chosen.get("model") == model_path.name and chosen.get("modified") == model_path.stat().st_mtime
+    return chosen if same else None
