@@ -14,7 +14,7 @@ from ui.shell import CHOSEN_KEY, MAP_PARAMS_KEY, MODEL_KEY
 from vae.projection import ProjectionParams
 from vae.train import TrainConfig, train
 
-PAGES = ["app.py", "pages/1_Map.py", "pages/2_Encode.py"]
+PAGES = ["app.py", "pages/1_Map.py", "pages/2_Encode.py", "pages/6_Generate.py"]
 SHIPPED = sorted(p.name for p in (REPO / "models").glob("*.pt"))
 PCA_PARAMS = {**ProjectionParams("pca").__dict__, "n_points": 100}
 
@@ -196,3 +196,34 @@ def test_typing_a_number_after_a_click_shows_the_typed_point(models_dir, monkeyp
     _no_errors(at)
     assert at.session_state[CHOSEN_KEY]["source"] != first
     assert at.session_state[CHOSEN_KEY]["source"].startswith("map point: image")
+
+
+def _generated(at: AppTest):
+    return at.session_state[CHOSEN_KEY]["z"]
+
+
+def test_generate_follows_seed_and_temperature_and_keeps_a_sample(models_dir, monkeypatch):
+    at = _app("pages/6_Generate.py", models_dir, monkeypatch, "tiny.pt")
+    _no_errors(at)
+    at.button(key="generate_keep").click().run()
+    first = _generated(at)
+    at.slider(key="generate_temperature").set_value(0.5).run()
+    at.button(key="generate_keep").click().run()
+    cooler = _generated(at)
+    assert cooler == pytest.approx([0.5 * v for v in first], rel=1e-5)  # same seed, half the spread
+    at.number_input(key="generate_seed").set_value(3).run()
+    at.button(key="generate_keep").click().run()
+    assert _generated(at) != cooler
+    assert at.session_state[CHOSEN_KEY]["source"].startswith("prior sample 0 (seed 3")
+
+
+def test_generate_conditional_rows_share_a_style(models_dir, monkeypatch):
+    at = _app("pages/6_Generate.py", models_dir, monkeypatch, "tiny_conditional.pt")
+    _no_errors(at)
+    at.number_input(key="generate_pick").set_value(2).run()
+    at.button(key="generate_keep").click().run()
+    same_column = at.session_state[CHOSEN_KEY]["z"]
+    at.number_input(key="generate_pick").set_value(8 + 2).run()  # next class, same column
+    at.button(key="generate_keep").click().run()
+    assert at.session_state[CHOSEN_KEY]["z"] == same_column
+    assert "class 1" in at.session_state[CHOSEN_KEY]["source"]

@@ -1,0 +1,52 @@
+"""Generate: new images from the prior, z ~ N(0, T² I); one row per class for a conditional model."""
+
+import streamlit as st
+import torch
+
+from ui.images import grid_picture, picture
+from ui.panels import model_or_stop
+from ui.shell import choose_latent, chosen_latent, pick_model, setup_page
+from vae.latent import decode_codes, prior_samples
+
+setup_page("Generate", "🎲")
+path = pick_model()
+vae, meta = model_or_stop(path)
+config = vae.config
+names = meta.get("label_names") or [str(k) for k in range(config.num_classes)]
+
+st.title("Generate from the prior")
+controls = st.columns(3)
+per_row = 8
+rows = config.num_classes if config.conditional else controls[0].slider("Rows", 1, 8, 4, key="generate_rows")
+if config.conditional:
+    controls[0].markdown(f"One row per class ({config.num_classes} rows).")
+temperature = controls[1].slider(
+    "Temperature", 0.1, 2.0, 1.0, 0.1, key="generate_temperature", help="z ~ N(0, T² I): lower is safer, higher wilder"
+)
+seed = controls[2].number_input("Seed", 0, 1_000_000, 0, key="generate_seed")
+
+count = rows * per_row
+# A conditional model shares the same z across a column, so each column shows one style in every class.
+z = prior_samples(per_row if config.conditional else count, config.latent_dim, temperature, int(seed))
+if config.conditional:
+    z = z[None].repeat(rows, 0).reshape(count, -1)
+    y = torch.arange(rows).repeat_interleave(per_row)
+else:
+    y = None
+images = decode_codes(vae, z, y)
+st.image(grid_picture(images, ncols=per_row, target=72), caption=f"{count} samples, seed {seed}, T = {temperature:g}")
+if config.conditional:
+    st.caption("Rows: " + ", ".join(names[:rows]) + ". A column keeps one z: the same style drawn as each class.")
+
+pick_column, shown = st.columns([1, 2])
+with pick_column:
+    number = st.number_input("Sample number (row by row, from 0)", 0, count - 1, 0, key="generate_pick")
+    if st.button("Keep this code for the other pages", key="generate_keep"):
+        label = f", class {names[int(y[number])]}" if y is not None else ""
+        choose_latent(path, z[number], f"prior sample {number} (seed {seed}, T = {temperature:g}{label})")
+    chosen = chosen_latent(path)
+    if chosen:
+        st.caption(f"Kept: {chosen['source']}.")
+with shown:
+    st.image(picture(images[number], 160), caption=f"sample {number}")
+    st.caption("z = " + ", ".join(f"{v:.2f}" for v in z[number]))
