@@ -104,16 +104,27 @@ def test_weights_that_do_not_fit_the_config(tmp_path):
         load_checkpoint(path)
 
 
-def test_failed_write_keeps_the_previous_file(tmp_path, monkeypatch):
+def _full_disk(obj, handle):
+    handle.write(b"partial")
+    raise OSError(28, "No space left on device")
+
+
+def _torch_write_error(obj, handle):
+    raise RuntimeError("[enforce fail at inline_container.cc:664] . unexpected pos 64")
+
+
+@pytest.mark.parametrize(
+    "failing_save, message",
+    [
+        (_full_disk, "No space left on device.*unchanged"),
+        (_torch_write_error, "could not write checkpoint.*unchanged"),  # torch reports some write errors this way
+    ],
+)
+def test_failed_write_keeps_the_previous_file(tmp_path, monkeypatch, failing_save, message):
     model, meta, path = _saved(tmp_path)
     before = path.read_bytes()
-
-    def full_disk(obj, handle):
-        handle.write(b"partial")
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(torch, "save", full_disk)
-    with pytest.raises(CheckpointError, match="No space left on device.*unchanged"):
+    monkeypatch.setattr(torch, "save", failing_save)
+    with pytest.raises(CheckpointError, match=message):
         save_checkpoint(path, model, {**meta, "history": []})
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["m.pt"]
@@ -123,16 +134,3 @@ def test_metadata_without_dataset_is_refused(tmp_path):
     path = save_checkpoint(tmp_path / "bare.pt", VAE(CONFIG), {})
     with pytest.raises(CheckpointError, match="lacks dataset, split, image_shape"):
         load_checkpoint(path)
-
-
-def test_write_errors_raised_by_torch_are_reported(tmp_path, monkeypatch):
-    model, meta, path = _saved(tmp_path)
-    before = path.read_bytes()
-
-    def failing(obj, handle):
-        raise RuntimeError("[enforce fail at inline_container.cc:664] . unexpected pos 64")
-
-    monkeypatch.setattr(torch, "save", failing)
-    with pytest.raises(CheckpointError, match="could not write checkpoint"):
-        save_checkpoint(path, model, meta)
-    assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["m.pt"]
