@@ -30,28 +30,32 @@ class Sprites:
     factor_names: list[str]
 
 
-def _inside(shape: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Whether shape-frame points (u, v) lie in the shape; shape is (n, 1, 1)."""
-    square = np.maximum(np.abs(u), np.abs(v)) <= 0.8
-    ellipse = u**2 + (v / 0.5) ** 2 <= 1.0
+def _inside(shape: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Whether shape-frame points (u, v) lie in the shape with index `shape`."""
+    if shape == 0:  # square
+        return np.maximum(np.abs(u), np.abs(v)) <= 0.8
+    if shape == 1:  # ellipse
+        return u**2 + (v / 0.5) ** 2 <= 1.0
     hx, hy = u * 1.15, -v * 1.15 + 0.1  # the heart curve, upright, about a unit box
-    heart = (hx**2 + hy**2 - 1) ** 3 - hx**2 * hy**3 <= 0
-    return np.where(shape == 0, square, np.where(shape == 1, ellipse, heart))
+    return (hx**2 + hy**2 - 1) ** 3 - hx**2 * hy**3 <= 0
 
 
 def render(factors: np.ndarray, size: int = 64) -> np.ndarray:
     """Factor values (n, 5) -> binary images (n, size, size) float32."""
-    shape = factors[:, 0, None, None]
-    scale = factors[:, 1, None, None]
-    angle = factors[:, 2, None, None]
-    cx = _MARGIN + (1 - 2 * _MARGIN) * factors[:, 3, None, None]
-    cy = _MARGIN + (1 - 2 * _MARGIN) * factors[:, 4, None, None]
+    images = np.zeros((len(factors), size, size), np.float32)
     grid = (np.arange(size) + 0.5) / size
     px, py = grid[None, None, :], grid[None, :, None]
-    dx, dy = (px - cx) / (_HALF_SIZE * scale), (py - cy) / (_HALF_SIZE * scale)
-    cos, sin = np.cos(angle), np.sin(angle)
-    u, v = cos * dx + sin * dy, -sin * dx + cos * dy
-    return _inside(shape, u, v).astype(np.float32)
+    for shape in range(len(SHAPES)):  # each image tests only its own shape
+        rows = np.flatnonzero(factors[:, 0] == shape)
+        if len(rows) == 0:
+            continue
+        scale, angle = factors[rows, 1, None, None], factors[rows, 2, None, None]
+        cx = _MARGIN + (1 - 2 * _MARGIN) * factors[rows, 3, None, None]
+        cy = _MARGIN + (1 - 2 * _MARGIN) * factors[rows, 4, None, None]
+        dx, dy = (px - cx) / (_HALF_SIZE * scale), (py - cy) / (_HALF_SIZE * scale)
+        cos, sin = np.cos(angle), np.sin(angle)
+        images[rows] = _inside(shape, cos * dx + sin * dy, -sin * dx + cos * dy)
+    return images
 
 
 def make_sprites(n: int, size: int = 64, seed: int = 0) -> Sprites:
