@@ -66,7 +66,7 @@ with originals:
         with torch.no_grad():
             mu, _ = vae.encode(x, y)
             reconstructions = vae.decode(mu, y)
-        st.image(grid_picture(torch.cat([x, reconstructions]), ncols=12), width="stretch")
+        st.image(grid_picture(torch.cat([x, reconstructions]), ncols=12), width="stretch", output_format="PNG")
 with samples:
     st.markdown("**Samples from the prior**" + (" (one row per class)" if config.conditional else ""))
     with torch.no_grad():
@@ -74,7 +74,7 @@ with samples:
             per_class = 8
             y = torch.arange(config.num_classes).repeat_interleave(per_class)
             drawn = vae.sample(len(y), y=y, generator=torch.Generator().manual_seed(0))
-            st.image(grid_picture(drawn, ncols=per_class), width="stretch")
+            st.image(grid_picture(drawn, ncols=per_class), width="stretch", output_format="PNG")
         else:
             drawn = vae.sample(24, generator=torch.Generator().manual_seed(0))
-            st.image(grid_picture(drawn, ncols=12), width="stretch")
+            st.image(grid_picture(drawn, ncols=12), width="stretch", output_format="PNG")

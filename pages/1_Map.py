@@ -6,7 +6,7 @@ import torch
 
 from ui import cache
 from ui.images import grid_picture, picture
-from ui.panels import customdata, distance_reading, label_name, load_map, model_or_stop, thumbnails
+from ui.panels import customdata, distance_reading, label_name, load_map, model_or_stop, send_buttons, thumbnails
 from ui.plots import latent_scatter
 from ui.shell import MAP_PARAMS_KEY, choose_latent, chosen_latent, pick_model, setup_page
 from vae.errors import DatasetError
@@ -111,8 +111,8 @@ def show_point(row: int) -> None:
     label = label_name(codes.labels, data.label_names, row)
     st.markdown(f"**Image {image_index}** · label **{label}**")
     left, right = st.columns(2)
-    left.image(picture(x, 128), caption="original")
-    right.image(picture(reconstruction, 128), caption="reconstruction")
+    left.image(picture(x, 128), caption="original", output_format="PNG")
+    right.image(picture(reconstruction, 128), caption="reconstruction", output_format="PNG")
     st.dataframe(
         {
             "dim": [f"z{i}" for i in range(len(codes.mu[row]))],
@@ -138,7 +138,7 @@ def show_location(point: np.ndarray) -> None:
     image = decode_codes(vae, z, y)[0]
     distance = float(latent_map.distance_to_data(point[None])[0])
     st.markdown(f"**Location** ({point[0]:.2f}, {point[1]:.2f})")
-    st.image(picture(image, 160), caption="decoded" + (" (as class 0)" if y is not None else ""))
+    st.image(picture(image, 160), caption="decoded" + (" (as class 0)" if y is not None else ""), output_format="PNG")
     st.markdown(f"{distance:.1f}× the typical spacing from the nearest image: {distance_reading(distance)}.")
     how = "exact PCA inverse" if method == "pca" else "distance-weighted nearest map points"
     st.caption(f"Latent vector from the {how}.")
@@ -148,10 +148,10 @@ def show_location(point: np.ndarray) -> None:
 def show_group(rows: list[int]) -> None:
     """A box / lasso selection: its images and the decoded mean of their codes."""
     st.markdown(f"**{len(rows)} selected images**")
-    st.image(grid_picture(data.images[codes.index[rows[:48]]], ncols=8, target=40))
+    st.image(grid_picture(data.images[codes.index[rows[:48]]], ncols=8, target=40), output_format="PNG")
     mean_z = codes.mu[rows].mean(0)
     y = data.labels[codes.index[rows[:1]]] if vae.config.conditional else None
-    st.image(picture(decode_codes(vae, mean_z, y)[0], 128), caption="decoded mean of their codes")
+    st.image(picture(decode_codes(vae, mean_z, y)[0], 128), caption="decoded mean of their codes", output_format="PNG")
     choose_latent(path, mean_z, f"mean of {len(rows)} selected images")
 
 
@@ -207,6 +207,7 @@ def map_and_details() -> None:
         chosen = chosen_latent(path)
         if chosen:
             st.caption(f"Kept for the other pages: {chosen['source']}.")
+            send_buttons(path, chosen["z"], chosen["source"], "map_send")
 
 
 map_and_details()

@@ -6,7 +6,7 @@ import torch
 
 from ui import cache
 from ui.images import grid_picture, picture
-from ui.panels import label_name, load_map, model_or_stop, thumbnails
+from ui.panels import label_name, load_map, model_or_stop, send_buttons, thumbnails
 from ui.plots import add_markers, histogram_with_marker, latent_bars, latent_scatter
 from ui.shell import MAP_PARAMS_KEY, choose_latent, pick_model, setup_page
 from vae import preprocess_upload
@@ -102,18 +102,19 @@ for i, name in enumerate(names_ok):
     seen, latent, where = st.columns([1.1, 1.4, 1.5])
     with seen:
         a, b = st.columns(2)
-        a.image(picture(x[i], 112), caption="what the model sees")
-        b.image(picture(reconstructions[i], 112), caption="reconstruction")
+        a.image(picture(x[i], 112), caption="what the model sees", output_format="PNG")
+        b.image(picture(reconstructions[i], 112), caption="reconstruction", output_format="PNG")
         draws = posterior_draws(
             vae, mu[i], logvar[i], 8, None if y is None else y[i : i + 1], torch.Generator().manual_seed(i)
         )
-        st.image(grid_picture(draws, ncols=8, target=40), caption="8 draws from q(z|x)")
+        st.image(grid_picture(draws, ncols=8, target=40), caption="8 draws from q(z|x)", output_format="PNG")
     with latent:
         st.markdown("Latent code: μ ± σ per dimension")
         st.plotly_chart(latent_bars(mu[i].numpy(), sigma[i].numpy()), key=f"encode_bars_{i}")
         if st.button("Use this code on the other pages", key=f"encode_choose_{i}"):
             choose_latent(path, mu[i].numpy(), f"upload {name}")
             st.success("Kept: the traversal, interpolation and arithmetic pages start from it.")
+        send_buttons(path, mu[i].numpy(), f"upload {name}", f"encode_send_{i}")
     if data is None:
         with where:
             st.metric("ELBO", f"{elbos[i]:.1f} nats")
@@ -163,4 +164,4 @@ for i, name in enumerate(names_ok):
             ],
         )
         decoded = decode_codes(vae, np.asarray(all_mu[neighbours]).mean(0), None if y is None else y[i : i + 1])
-        st.image(picture(decoded[0], 80), caption="decoded mean of the neighbours", width=96)
+        st.image(picture(decoded[0], 80), caption="decoded mean of the neighbours", width=96, output_format="PNG")

@@ -4,7 +4,7 @@ import streamlit as st
 import torch
 
 from ui.images import grid_picture, picture
-from ui.panels import model_or_stop
+from ui.panels import model_or_stop, send_buttons
 from ui.shell import choose_latent, chosen_latent, pick_model, setup_page
 from vae.latent import decode_codes, prior_samples
 
@@ -34,19 +34,25 @@ if config.conditional:
 else:
     y = None
 images = decode_codes(vae, z, y)
-st.image(grid_picture(images, ncols=per_row, target=72), caption=f"{count} samples, seed {seed}, T = {temperature:g}")
+st.image(
+    grid_picture(images, ncols=per_row, target=72),
+    caption=f"{count} samples, seed {seed}, T = {temperature:g}",
+    output_format="PNG",
+)
 if config.conditional:
     st.caption("Rows: " + ", ".join(names[:rows]) + ". A column keeps one z: the same style drawn as each class.")
 
 pick_column, shown = st.columns([1, 2])
 with pick_column:
     number = st.number_input("Sample number (row by row, from 0)", 0, count - 1, 0, key="generate_pick")
+    label = f", class {names[int(y[number])]}" if y is not None else ""
+    description = f"prior sample {number} (seed {seed}, T = {temperature:g}{label})"
     if st.button("Keep this code for the other pages", key="generate_keep"):
-        label = f", class {names[int(y[number])]}" if y is not None else ""
-        choose_latent(path, z[number], f"prior sample {number} (seed {seed}, T = {temperature:g}{label})")
+        choose_latent(path, z[number], description)
+    send_buttons(path, z[number], description, "generate_send")
     chosen = chosen_latent(path)
     if chosen:
         st.caption(f"Kept: {chosen['source']}.")
 with shown:
-    st.image(picture(images[number], 160), caption=f"sample {number}")
+    st.image(picture(images[number], 160), caption=f"sample {number}", output_format="PNG")
     st.caption("z = " + ", ".join(f"{v:.2f}" for v in z[number]))

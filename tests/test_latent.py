@@ -6,11 +6,16 @@ from vae.latent import (
     arithmetic,
     class_means,
     classifier_vector,
+    kl_per_dimension,
     lerp,
     mean_difference_vector,
+    nearest_distances,
+    order_by_kl,
     prior_samples,
     slerp,
+    slider_ranges,
     traverse,
+    typical_spacing,
 )
 
 RNG = np.random.default_rng(0)
@@ -83,3 +88,37 @@ def test_prior_samples_are_seeded_and_scaled():
     assert np.array_equal(prior_samples(5, 3, seed=1), prior_samples(5, 3, seed=1))
     big = prior_samples(20000, 2, temperature=0.5, seed=2)
     assert abs(big.std() - 0.5) < 0.01
+
+
+def test_kl_per_dimension_is_zero_for_the_prior_and_orders_dimensions():
+    n = 500
+    mu = np.zeros((n, 3), np.float32)
+    sigma = np.ones((n, 3), np.float32)
+    mu[:, 1] = RNG.normal(0, 2, n)  # informative
+    sigma[:, 1] = 0.1
+    mu[:, 2] = RNG.normal(0, 0.5, n)
+    sigma[:, 2] = 0.8
+    kl = kl_per_dimension(mu, sigma)
+    assert kl[0] == pytest.approx(0.0, abs=1e-9)
+    expected = 0.5 * (np.mean(mu[:, 1] ** 2) + 0.01 - 1 - np.log(0.01))
+    assert kl[1] == pytest.approx(expected, rel=1e-5)
+    active, inactive = order_by_kl(kl)
+    assert active == [1, 2] and inactive == [0]
+
+
+def test_slider_ranges_follow_the_prior_or_the_data():
+    mu = np.stack([RNG.normal(1.0, 0.5, 400), np.zeros(400)], axis=1).astype(np.float32)
+    low, high = slider_ranges(mu, "prior")
+    assert np.all(low == -3) and np.all(high == 3)
+    low, high = slider_ranges(mu, "data")
+    assert low[0] == pytest.approx(mu[:, 0].mean() - 3 * mu[:, 0].std(), rel=1e-5)
+    assert high[0] == pytest.approx(mu[:, 0].mean() + 3 * mu[:, 0].std(), rel=1e-5)
+    assert (low[1], high[1]) == pytest.approx((-0.1, 0.1))  # a dead dimension still moves
+    with pytest.raises(ValueError, match="range mode"):
+        slider_ranges(mu, "wide")
+
+
+def test_nearest_distances_and_typical_spacing():
+    codes = np.array([[0, 0], [1, 0], [3, 0], [3, 0]], np.float32)
+    assert np.allclose(nearest_distances(codes, [[0, 0], [2, 0], [10, 0]]), [0, 1, 7])
+    assert typical_spacing(codes) == pytest.approx(0.5)  # nearest others: 1, 1, 0, 0

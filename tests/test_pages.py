@@ -14,7 +14,15 @@ from ui.shell import CHOSEN_KEY, MAP_PARAMS_KEY, MODEL_KEY
 from vae.projection import ProjectionParams
 from vae.train import TrainConfig, train
 
-PAGES = ["app.py", "pages/1_Map.py", "pages/2_Encode.py", "pages/6_Generate.py"]
+PAGES = [
+    "app.py",
+    "pages/1_Map.py",
+    "pages/2_Encode.py",
+    "pages/3_Traverse.py",
+    "pages/4_Interpolate.py",
+    "pages/5_Arithmetic.py",
+    "pages/6_Generate.py",
+]
 SHIPPED = sorted(p.name for p in (REPO / "models").glob("*.pt"))
 PCA_PARAMS = {**ProjectionParams("pca").__dict__, "n_points": 100}
 
@@ -227,3 +235,118 @@ def test_generate_conditional_rows_share_a_style(models_dir, monkeypatch):
     at.button(key="generate_keep").click().run()
     assert at.session_state[CHOSEN_KEY]["z"] == same_column
     assert "class 1" in at.session_state[CHOSEN_KEY]["source"]
+
+
+def _image(at: AppTest, caption_start: str) -> str:
+    """URL of the first image whose caption starts with `caption_start` (content-addressed)."""
+    for image in at.get("image"):
+        for url, caption in zip(image.value, image.captions):
+            if caption.startswith(caption_start):
+                return url
+    raise AssertionError(f"no image captioned {caption_start!r}: {[i.captions for i in at.get('image')]}")
+
+
+def _slider_values(at: AppTest, prefix: str) -> dict[str, float]:
+    return {s.key: s.value for s in at.slider if s.key.startswith(prefix)}
+
+
+def test_traverse_slider_changes_the_decoded_image_and_only_its_dimension(models_dir, monkeypatch):
+    at = _app("pages/3_Traverse.py", models_dir, monkeypatch, "tiny.pt")
+    _no_errors(at)
+    before, z_before = _image(at, "decoded"), list(at.session_state["traverse_state"]["z"])
+    first = at.slider[0]  # the most informative dimension
+    dim = int(first.key.rsplit("_z", 1)[1])
+    first.set_value(first.max).run()
+    _no_errors(at)
+    assert _image(at, "decoded") != before
+    z_after = at.session_state["traverse_state"]["z"]
+    assert z_after[dim] == pytest.approx(first.max)
+    assert [v for d, v in enumerate(z_after) if d != dim] == [v for d, v in enumerate(z_before) if d != dim]
+
+
+def test_traverse_reset_randomise_and_range(models_dir, monkeypatch):
+    at = _app("pages/3_Traverse.py", models_dir, monkeypatch, "tiny.pt")
+    start = _slider_values(at, "traverse_tiny_prior")
+    at.button(key="traverse_random").click().run()
+    randomised = _slider_values(at, "traverse_tiny_prior")
+    assert randomised != start and all(-3 <= v <= 3 for v in randomised.values())
+    at.button(key="traverse_reset").click().run()
+    assert _slider_values(at, "traverse_tiny_prior") == start
+    at.radio(key="traverse_range").set_value("data").run()
+    _no_errors(at)
+    data_sliders = [s for s in at.slider if s.key.startswith("traverse_tiny_data")]
+    assert len(data_sliders) == 4 and any(s.min != -3 for s in data_sliders)
+    for s in data_sliders:  # the values carry over, clipped to the data's spread
+        prior_value = start[s.key.replace("_data_", "_prior_")]
+        assert s.value == pytest.approx(min(max(prior_value, s.min), s.max), abs=1e-6)
+
+
+def test_traverse_starts_from_the_origin_and_a_prior_sample(models_dir, monkeypatch):
+    at = _app("pages/3_Traverse.py", models_dir, monkeypatch, "tiny.pt")
+    at.radio(key="traverse_start_source").set_value("origin").run()
+    assert set(_slider_values(at, "traverse_tiny_prior").values()) == {0.0}
+    at.radio(key="traverse_start_source").set_value("prior").run()
+    _no_errors(at)
+    assert set(_slider_values(at, "traverse_tiny_prior").values()) != {0.0}
+
+
+def test_interpolation_follows_its_inputs(models_dir, monkeypatch):
+    at = _app("pages/4_Interpolate.py", models_dir, monkeypatch, "tiny.pt")
+    _no_errors(at)
+    linear = _image(at, "linear path, 10 steps")
+    at.radio(key="interpolate_method").set_value("spherical").run()
+    spherical = _image(at, "spherical path, 10 steps")
+    assert spherical != linear
+    at.number_input(key="interpolate_b_row").set_value(5).run()
+    assert _image(at, "spherical path, 10 steps") != spherical
+    at.slider(key="interpolate_steps").set_value(4).run()
+    _no_errors(at)
+    at.slider(key="interpolate_step").set_value(3).run()
+    assert _image(at, "step 3 of 3")
+    assert "t = 1.00" in _markdown(at)
+
+
+def test_arithmetic_outputs_follow_their_inputs(models_dir, monkeypatch):
+    at = _app("pages/5_Arithmetic.py", models_dir, monkeypatch, "tiny.pt")
+    _no_errors(at)
+    total = _image(at, "nearest held-out code")
+    at.number_input(key="arithmetic_c_row").set_value(7).run()
+    assert _image(at, "nearest held-out code") != total
+    at.slider(key="arithmetic_strength").set_value(0.0).run()
+    at_start = _image(at, "strength +0.00")
+    at.slider(key="arithmetic_strength").set_value(2.0).run()
+    assert _image(at, "strength +2.00") != at_start
+    lengths = []
+    for method in ("means", "classifier"):
+        at.radio(key="arithmetic_method").set_value(method).run()
+        _no_errors(at)
+        lengths.append(next(c.value for c in at.caption if c.value.startswith("Vector from")))
+    assert lengths[0] != lengths[1]
+
+
+def test_conditional_label_swap_grid(models_dir, monkeypatch):
+    at = _app("pages/5_Arithmetic.py", models_dir, monkeypatch, "tiny_conditional.pt")
+    _no_errors(at)
+    columns = next(c.value for c in at.caption if c.value.startswith("Columns:"))
+    assert columns == "Columns: original, " + ", ".join(str(k) for k in range(10))
+
+
+@pytest.mark.parametrize(
+    ("button", "page", "source_key"),
+    [
+        ("generate_send_traverse_start_source", "Traverse", "traverse_start_source"),
+        ("generate_send_interpolate_a_source", "Interpolate", "interpolate_a_source"),
+    ],
+)
+def test_generate_sends_a_sample_to_another_page(button, page, source_key, models_dir, monkeypatch):
+    at = _app("app.py", models_dir, monkeypatch, "tiny.pt")
+    at.switch_page("pages/6_Generate.py").run()
+    at.number_input(key="generate_pick").set_value(3).run()
+    at.button(key=button).click().run()
+    _no_errors(at)
+    assert at.title[0].value.startswith(page)
+    assert at.radio(key=source_key).value == "kept"
+    z = at.session_state[CHOSEN_KEY]["z"]
+    assert at.session_state[CHOSEN_KEY]["source"].startswith("prior sample 3")
+    if page == "Traverse":
+        assert at.session_state["traverse_state"]["z"] == pytest.approx(z, abs=1e-6)

@@ -12,6 +12,7 @@ import torch
 
 from vae import load_checkpoint
 from vae.data import Dataset, dataset_for_checkpoint
+from vae.latent import classifier_vector, mean_difference_vector
 from vae.metrics import elbo_per_example, encode_dataset
 from vae.model import VAE
 from vae.projection import LatentMap, ProjectionParams, cache_path, fit_or_load, map_subset
@@ -118,3 +119,16 @@ def latent_map(path: Path, n_points: int, params: ProjectionParams) -> tuple[Lat
 def map_is_ready(path: Path, n_points: int, params: ProjectionParams) -> bool:
     """Whether the map can be shown without a fit (on disk already), to word the spinner."""
     return cache_path(path, params, n_points).is_file()
+
+
+@st.cache_data(max_entries=32, show_spinner="Finding the attribute direction…")
+def _attribute_vector(path: str, modified: float, n_points: int, source: int, target: int, method: str) -> np.ndarray:
+    codes = _codes(path, modified, n_points)
+    make = mean_difference_vector if method == "means" else classifier_vector
+    return make(codes.mu, codes.labels, source, target)
+
+
+def attribute_vector(path: Path, n_points: int, source: int, target: int, method: str) -> np.ndarray:
+    """Direction from class `source` toward `target` in the map's held-out codes, (D,):
+    `means` (class-mean difference) or `classifier` (logistic-regression normal)."""
+    return _attribute_vector(str(path), mtime(path), n_points, source, target, method)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import torch
 from PIL import Image
@@ -25,3 +27,20 @@ def picture(image: torch.Tensor | np.ndarray, target: int = TARGET_TILE) -> Imag
 def grid_picture(images: torch.Tensor, ncols: int = 8, target: int = 64) -> Image.Image:
     """(N, C, H, W) in [0, 1] as one enlarged grid picture."""
     return to_pil(make_grid(images.detach().cpu(), ncols, padding=1), _scale(images.shape[-2], target))
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def gif_bytes(images: torch.Tensor, target: int = 192, frame_ms: int = 120) -> bytes:
+    """(N, C, H, W) in [0, 1] as a looping animated GIF with exactly N frames. Pillow merges
+    a frame identical to the one before into it, so a still path gives fewer frames."""
+    frames = [picture(image, target) for image in images]
+    mode = "RGB" if frames[0].mode == "RGB" else "L"
+    frames = [frame.convert(mode) for frame in frames]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, "GIF", save_all=True, append_images=frames[1:], duration=frame_ms, loop=0)
+    return buffer.getvalue()

@@ -8,6 +8,7 @@ import torch
 
 from ui import cache
 from ui.images import picture
+from ui.shell import choose_latent
 from vae.errors import CheckpointError
 from vae.model import VAE
 from vae.projection import METHOD_LABELS, LatentMap, ProjectionParams
@@ -18,7 +19,7 @@ def thumbnails(images: torch.Tensor, captions: list[str], per_row: int = 4, targ
     for start in range(0, len(images), per_row):
         columns = st.columns(per_row)
         for column, image, caption in zip(columns, images[start : start + per_row], captions[start : start + per_row]):
-            column.image(picture(image, target), caption=caption)
+            column.image(picture(image, target), caption=caption, output_format="PNG")
 
 
 def label_name(labels: np.ndarray | None, names: list[str], row: int) -> str:
@@ -70,3 +71,19 @@ def model_or_stop(path) -> tuple[VAE, dict]:
     except CheckpointError as err:
         st.error(str(err))
         st.stop()
+
+
+# Pages that start from the kept code, with the key of their start-source radio.
+SEND_TO = {
+    "Traverse from here": ("pages/3_Traverse.py", "traverse_start_source"),
+    "Interpolate from here (as A)": ("pages/4_Interpolate.py", "interpolate_a_source"),
+}
+
+
+def send_buttons(path, z, source: str, key: str) -> None:
+    """Buttons that keep this code and open a page that starts from it."""
+    for column, (label, (page, source_key)) in zip(st.columns(len(SEND_TO)), SEND_TO.items()):
+        if column.button(label, key=f"{key}_{source_key}"):
+            choose_latent(path, z, source)
+            st.session_state[source_key] = "kept"
+            st.switch_page(page)

@@ -151,13 +151,21 @@ def _click_grid(coords: np.ndarray, trace) -> go.BaseTraceType:
     )
 
 
+def _overlay_type(fig: go.Figure, three_d: bool):
+    """Trace type for things drawn over a map: WebGL over a WebGL map, since Plotly paints
+    WebGL traces above SVG ones and would hide an SVG overlay."""
+    if three_d:
+        return go.Scatter3d
+    return go.Scattergl if any(isinstance(t, go.Scattergl) for t in fig.data) else go.Scatter
+
+
 def add_markers(
     fig: go.Figure, coords: np.ndarray, name: str, symbol: str = "star", colour: str = "#d00000"
 ) -> go.Figure:
     """A copy of the figure with extra highlighted markers (uploads, a chosen point)."""
     fig = go.Figure(fig)
     three_d = coords.shape[1] == 3
-    trace = go.Scatter3d if three_d else go.Scatter
+    trace = _overlay_type(fig, three_d)
     extra = {"z": coords[:, 2]} if three_d else {}
     fig.add_trace(
         trace(
@@ -237,4 +245,73 @@ def histogram_with_marker(values: np.ndarray, marks: dict[str, float], title: st
             annotation_position="top",
         )
     fig.update_layout(height=260, margin=dict(l=10, r=10, t=30, b=10), xaxis_title=title, showlegend=False)
+    return fig
+
+
+def kl_bars(kl: np.ndarray, threshold: float) -> go.Figure:
+    """Average KL per latent dimension, most informative first; inactive ones greyed."""
+    order = np.argsort(-np.asarray(kl), kind="stable")
+    fig = go.Figure(
+        go.Bar(
+            x=[f"z{d}" for d in order],
+            y=np.asarray(kl)[order],
+            marker_color=["#1f77b4" if kl[d] >= threshold else "#bbbbbb" for d in order],
+            hovertemplate="%{x}: %{y:.3f} nats<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        height=260,
+        margin=dict(l=10, r=10, t=10, b=10),
+        yaxis_title="KL (nats)",
+        xaxis=dict(type="category"),
+    )
+    return fig
+
+
+def add_path(fig: go.Figure, coords: np.ndarray, name: str, colour: str = "#d00000", dash: str = "solid") -> go.Figure:
+    """A copy of the map with a path drawn over it: numbered steps, A and B marked."""
+    fig = go.Figure(fig)
+    steps = len(coords)
+    text = ["A"] + [""] * (steps - 2) + ["B"] if steps >= 2 else ["A"]
+    fig.add_trace(
+        _overlay_type(fig, False)(
+            x=coords[:, 0],
+            y=coords[:, 1],
+            mode="lines+markers+text",
+            name=name,
+            text=text,
+            textposition="top center",
+            textfont=dict(size=16, color=colour),
+            customdata=np.arange(steps),
+            hovertemplate=f"{name} step %{{customdata}}<extra></extra>",
+            line=dict(color=colour, width=3, dash=dash),
+            marker=dict(size=9, color=colour, line=dict(color="white", width=1)),
+        )
+    )
+    return fig
+
+
+def path_distances(distances: dict[str, np.ndarray], colours: dict[str, str]) -> go.Figure:
+    """Each step's distance to the nearest real encoding, in units of the data's typical spacing."""
+    fig = go.Figure()
+    for name, values in distances.items():
+        fig.add_trace(
+            go.Scatter(
+                x=np.arange(len(values)),
+                y=values,
+                name=name,
+                mode="lines+markers",
+                line=dict(color=colours.get(name)),
+                hovertemplate="step %{x}: %{y:.2f}× spacing<extra></extra>",
+            )
+        )
+    fig.add_hline(y=1.0, line=dict(color="#888", dash="dot"), annotation_text="typical gap between neighbours")
+    fig.update_layout(
+        height=260,
+        margin=dict(l=10, r=10, t=30, b=10),
+        xaxis_title="step",
+        yaxis_title="distance to nearest encoding (× spacing)",
+        yaxis=dict(rangemode="tozero"),
+        legend=dict(orientation="h", y=1.15),
+    )
     return fig

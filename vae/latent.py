@@ -137,3 +137,52 @@ def prior_samples(n: int, latent_dim: int, temperature: float = 1.0, seed: int =
     """n draws z ~ N(0, temperature² I), the same for the same seed: (n, D)."""
     generator = np.random.default_rng(seed)
     return (temperature * generator.standard_normal((n, latent_dim))).astype(np.float32)
+
+
+# -- reading the latent space: which dimensions matter, how far a code is from the data ------
+
+INACTIVE_KL = 0.01  # nats; below this a dimension carries (almost) no information about x
+
+
+def kl_per_dimension(mu: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+    """Average KL(q(z_d|x) || N(0, 1)) over the data for each dimension d, (D,) nats
+    (Kingma & Welling 2014, appendix B). Near 0: the posterior equals the prior, the
+    dimension is unused (posterior collapse)."""
+    mu, sigma = np.asarray(mu, dtype=np.float64), np.asarray(sigma, dtype=np.float64)
+    variance = np.maximum(sigma**2, 1e-30)
+    return (0.5 * (mu**2 + variance - 1.0 - np.log(variance))).mean(0)
+
+
+def order_by_kl(kl: np.ndarray, threshold: float = INACTIVE_KL) -> tuple[list[int], list[int]]:
+    """(active dimensions, most informative first; inactive dimensions, by index)."""
+    kl = np.asarray(kl)
+    order = [int(d) for d in np.argsort(-kl, kind="stable")]
+    return [d for d in order if kl[d] >= threshold], sorted(d for d in order if kl[d] < threshold)
+
+
+def slider_ranges(mu: np.ndarray, mode: str, width: float = 3.0) -> tuple[np.ndarray, np.ndarray]:
+    """(low, high) per dimension, (D,) each: `prior` is ±width of N(0, 1); `data` is the
+    codes' mean ± width standard deviations, never narrower than ±0.1 so every slider moves."""
+    mu = np.asarray(mu, dtype=np.float32)
+    if mode == "prior":
+        return np.full(mu.shape[1], -width, np.float32), np.full(mu.shape[1], width, np.float32)
+    if mode != "data":
+        raise ValueError(f"unknown range mode {mode!r}: use 'prior' or 'data'")
+    centre, spread = mu.mean(0), np.maximum(mu.std(0) * width, 0.1)
+    return (centre - spread).astype(np.float32), (centre + spread).astype(np.float32)
+
+
+def nearest_distances(codes: np.ndarray, queries: np.ndarray) -> np.ndarray:
+    """Euclidean distance from each query (n, D) to its nearest row of `codes`: (n,)."""
+    queries = np.asarray(queries, dtype=np.float32).reshape(-1, np.asarray(codes).shape[1])
+    return NearestNeighbors(n_neighbors=1).fit(codes).kneighbors(queries)[0][:, 0]
+
+
+def typical_spacing(codes: np.ndarray) -> float:
+    """Median distance from a code to its nearest other code: the yardstick for "on the data".
+    Duplicates count as distance 0, as they are real neighbours."""
+    codes = np.asarray(codes, dtype=np.float32)
+    if len(codes) < 2:
+        return 1.0
+    distances = NearestNeighbors(n_neighbors=2).fit(codes).kneighbors(codes)[0][:, 1]
+    return float(max(np.median(distances), 1e-6))

@@ -1,0 +1,157 @@
+"""Traverse: one slider per latent dimension, the decoded image follows; a traversal grid and
+KL per dimension below."""
+
+import numpy as np
+import streamlit as st
+
+from ui.images import grid_picture, picture
+from ui.panels import distance_reading, model_or_stop
+from ui.pickers import decode_class, held_out, pick_latent
+from ui.plots import kl_bars
+from ui.shell import choose_latent, pick_model, setup_page
+from vae.latent import (
+    INACTIVE_KL,
+    decode_codes,
+    kl_per_dimension,
+    nearest_distances,
+    order_by_kl,
+    prior_samples,
+    slider_ranges,
+    traverse,
+    typical_spacing,
+)
+
+GRID_VALUES = 9  # columns of the traversal grid
+MAX_GRID_ROWS = 16
+STATE_KEY = "traverse_state"  # {"start": signature of the starting point, "z": current values}
+
+setup_page("Traverse", "🎚️")
+path = pick_model()
+vae, meta = model_or_stop(path)
+latent_dim = vae.config.latent_dim
+
+st.title("Traverse the latent space")
+st.caption(
+    "One slider per latent dimension, the most informative (highest KL) first. "
+    "The image is decoded again on every slider change."
+)
+held = held_out(path)
+if held is not None:
+    kl = kl_per_dimension(held.codes.mu, held.codes.sigma)
+    kl_note = f"average over {len(held.codes.mu)} held-out images"
+else:  # without data: the KL the checkpoint recorded at its last evaluation, when there is one
+    recorded = (meta.get("metrics") or {}).get("kl_per_dim")
+    kl = np.asarray(recorded if recorded and len(recorded) == latent_dim else np.ones(latent_dim))
+    kl_note = "recorded in the checkpoint" if recorded else "unknown: every dimension treated as active"
+active, inactive = order_by_kl(kl)
+
+start_column, options_column = st.columns([3, 2])
+with options_column:
+    modes = {"prior": "±3 of the prior", "data": "the data's spread (mean ± 3 sd)"}
+    mode = st.radio(
+        "Slider range",
+        list(modes) if held is not None else ["prior"],
+        format_func=modes.get,
+        horizontal=True,
+        key="traverse_range",
+    )
+    y = decode_class(vae, meta, "traverse_class")
+with start_column:
+    start = pick_latent(
+        path, vae, meta, "traverse_start", "Start from", ["kept", "data", "upload", "prior", "origin"], held, y
+    )
+if start is None:
+    st.stop()
+
+low, high = slider_ranges(held.codes.mu if held is not None else np.zeros((1, latent_dim)), mode)
+
+
+def slider_key(d: int) -> str:
+    # the range is part of the key: a slider's bounds cannot change under a kept value
+    return f"traverse_{path.stem}_{mode}_z{d}"
+
+
+def set_sliders(z: np.ndarray) -> None:
+    z = np.clip(np.asarray(z, np.float32), low, high)
+    st.session_state[STATE_KEY]["z"] = [float(v) for v in z]
+    for d in range(latent_dim):
+        st.session_state[slider_key(d)] = float(z[d])
+
+
+def randomise() -> None:
+    set_sliders(prior_samples(1, latent_dim, 1.0, int(np.random.default_rng().integers(2**31)))[0])
+
+
+signature = [path.name, path.stat().st_mtime, start.caption, [round(float(v), 6) for v in start.z]]
+state = st.session_state.get(STATE_KEY)
+if not state or state.get("start") != signature or len(state.get("z", [])) != latent_dim:
+    st.session_state[STATE_KEY] = {"start": signature, "z": [float(v) for v in start.z]}
+    set_sliders(start.z)
+for d in range(latent_dim):  # a slider not shown yet in this range starts at the current value
+    if slider_key(d) not in st.session_state:
+        st.session_state[slider_key(d)] = float(np.clip(st.session_state[STATE_KEY]["z"][d], low[d], high[d]))
+
+reset_column, random_column, _ = st.columns([1, 1, 4])
+reset_column.button("Reset to start", key="traverse_reset", on_click=set_sliders, args=(start.z,))
+random_column.button("Randomise (prior)", key="traverse_random", on_click=randomise)
+
+spacing = typical_spacing(held.codes.mu) if held is not None else None
+
+
+def slider(d: int) -> float:
+    step = float(max(round((high[d] - low[d]) / 120, 3), 0.001))
+    return st.slider(
+        f"z{d} · KL {kl[d]:.2f}",
+        float(low[d]),
+        float(high[d]),
+        step=step,
+        format="%.2f",
+        key=slider_key(d),
+    )
+
+
+@st.fragment
+def sliders_and_image() -> None:
+    """Only this reruns when a slider moves: the decode of one image."""
+    sliders, shown = st.columns([3, 2])
+    with sliders:
+        values = {d: slider(d) for d in active}
+        if inactive:
+            with st.expander(f"{len(inactive)} inactive dimension(s), KL < {INACTIVE_KL} nats: they barely matter"):
+                values.update({d: slider(d) for d in inactive})
+    z = np.array([values[d] for d in range(latent_dim)], np.float32)
+    st.session_state[STATE_KEY]["z"] = [float(v) for v in z]
+    with shown:
+        st.image(picture(decode_codes(vae, z, y)[0], 256), caption="decoded", width=256, output_format="PNG")
+        if spacing is not None:
+            distance = float(nearest_distances(held.codes.mu, z)[0]) / spacing
+            st.markdown(
+                f"{distance:.1f}× the typical spacing from the nearest held-out code: {distance_reading(distance)}."
+            )
+        keep, regrid = st.columns(2)
+        if keep.button("Keep this code", key="traverse_keep", help="For Interpolate and Arithmetic"):
+            choose_latent(path, z, f"traversal from {start.caption}")
+            st.success("Kept for the other pages.")
+        if regrid.button("Grid at these values", key="traverse_regrid", help="Redraw the grid below around this point"):
+            st.rerun()
+
+
+sliders_and_image()
+
+st.subheader("Traversal grid")
+current = np.array(st.session_state[STATE_KEY]["z"], np.float32)
+rows = (active or list(range(latent_dim)))[:MAX_GRID_ROWS]
+grid = np.concatenate([traverse(current, d, np.linspace(low[d], high[d], GRID_VALUES)) for d in rows])
+grid_y = None if y is None else y.repeat(len(grid))
+st.image(grid_picture(decode_codes(vae, grid, grid_y), ncols=GRID_VALUES, target=56), output_format="PNG")
+st.caption(
+    f"Rows, top to bottom: {', '.join(f'z{d}' for d in rows)}; columns: {GRID_VALUES} values from the low to the "
+    "high end of each slider, the other dimensions held at the values above (as of the last full redraw)."
+)
+
+st.subheader("KL per dimension")
+st.plotly_chart(kl_bars(kl, INACTIVE_KL), key="traverse_kl")
+st.caption(
+    f"KL({kl_note}). A dimension with KL near 0 has a posterior equal to the prior: the decoder ignores it "
+    f"(posterior collapse). {len(active)} of {latent_dim} dimensions are active."
+)

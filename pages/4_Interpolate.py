@@ -1,0 +1,145 @@
+"""Interpolate: a straight or spherical path between two codes, decoded step by step, drawn on
+the map, with each step's distance to the real encodings."""
+
+import numpy as np
+import streamlit as st
+
+from ui import cache
+from ui.images import gif_bytes, grid_picture, picture, png_bytes
+from ui.panels import distance_reading, load_map, model_or_stop
+from ui.pickers import decode_class, held_out, pick_latent
+from ui.plots import add_path, latent_scatter, path_distances
+from ui.shell import MAP_PARAMS_KEY, choose_latent, pick_model, setup_page
+from vae.latent import decode_codes, lerp, nearest_distances, slerp, typical_spacing
+from vae.projection import METHOD_LABELS, ProjectionParams
+
+PATHS = {"linear": lerp, "spherical": slerp}
+COLOURS = {"linear": "#d62728", "spherical": "#9467bd"}
+SOURCES = ["kept", "data", "upload", "prior"]
+
+setup_page("Interpolate", "🔀")
+path = pick_model()
+vae, meta = model_or_stop(path)
+
+st.title("Interpolate between two codes")
+st.caption(
+    "Linear: the straight line from A to B. Spherical (slerp): turns along the great circle while the "
+    "length moves evenly from |A| to |B|, so the path stays where the prior puts its mass."
+)
+held = held_out(path)
+y = decode_class(vae, meta, "interpolate_class")
+
+# B starts at the first held-out point whose label differs from A's, so the default path says something.
+default_b = 1
+if held is not None and held.codes.labels is not None:
+    differs = np.flatnonzero(held.codes.labels != held.codes.labels[0])
+    default_b = int(differs[0]) if len(differs) else 1
+pick_a, pick_b, settings = st.columns([2, 2, 2])
+with pick_a:
+    a = pick_latent(path, vae, meta, "interpolate_a", "A", SOURCES, held, y, default_row=0, default_seed=0)
+with pick_b:
+    b = pick_latent(path, vae, meta, "interpolate_b", "B", SOURCES, held, y, default_row=default_b, default_seed=1)
+with settings:
+    method = st.radio("Path", list(PATHS), horizontal=True, key="interpolate_method")
+    steps = st.slider("Steps (A and B included)", 3, 30, 10, key="interpolate_steps")
+    frame_ms = st.slider("GIF frame time (ms)", 40, 1000, 150, 10, key="interpolate_frame_ms")
+if a is None or b is None:
+    st.stop()
+
+z_path = PATHS[method](a.z, b.z, steps)
+frames = decode_codes(vae, z_path, None if y is None else y.repeat(steps))
+st.image(
+    grid_picture(frames, ncols=steps, target=80),
+    caption=f"{method} path, {steps} steps: A = {a.caption}, B = {b.caption}",
+    output_format="PNG",
+)
+
+spacing = typical_spacing(held.codes.mu) if held is not None else None
+distances = (
+    {name: nearest_distances(held.codes.mu, make(a.z, b.z, steps)) / spacing for name, make in PATHS.items()}
+    if held is not None
+    else {}
+)
+
+
+@st.fragment
+def scrubber() -> None:
+    """Only this reruns when the scrubber moves."""
+    step = st.slider("Step", 0, steps - 1, 0, key="interpolate_step")
+    frame, about = st.columns([1, 2])
+    frame.image(picture(frames[step], 192), caption=f"step {step} of {steps - 1}", width=192, output_format="PNG")
+    with about:
+        t = step / (steps - 1)
+        st.markdown(f"**t = {t:.2f}** along the {method} path, |z| = {np.linalg.norm(z_path[step]):.2f}.")
+        if distances:
+            distance = float(distances[method][step])
+            st.markdown(
+                f"{distance:.1f}× the typical spacing from the nearest held-out code: {distance_reading(distance)}."
+            )
+        if st.button("Keep this step's code", key="interpolate_keep", help="For Traverse and Arithmetic"):
+            choose_latent(
+                path, z_path[step], f"step {step}/{steps - 1} of the {method} path from {a.caption} to {b.caption}"
+            )
+            st.success("Kept for the other pages.")
+
+
+scrubber()
+
+downloads = st.columns(2)
+downloads[0].download_button(
+    "Download the animation (GIF)",
+    gif_bytes(frames, frame_ms=frame_ms),
+    file_name=f"interpolation-{method}-{steps}.gif",
+    mime="image/gif",
+    key="interpolate_gif",
+)
+downloads[1].download_button(
+    "Download the strip (PNG)",
+    png_bytes(grid_picture(frames, ncols=steps, target=96)),
+    file_name=f"interpolation-{method}-{steps}.png",
+    mime="image/png",
+    key="interpolate_png",
+)
+
+if held is None:
+    st.stop()
+
+on_map, near = st.columns([3, 2])
+with near:
+    st.markdown("**Does the path stay on the data?**")
+    st.plotly_chart(path_distances(distances, COLOURS), key="interpolate_distances")
+    st.caption(
+        "Each step's distance to the nearest held-out encoding, in units of the typical gap between an encoding "
+        "and its nearest neighbour. Well above 1: the decoder is guessing between real images."
+    )
+with on_map:
+    saved = dict(st.session_state.get(MAP_PARAMS_KEY, {}))
+    saved.pop("n_points", None)
+    params = ProjectionParams(**saved) if saved else ProjectionParams("umap")
+    params = ProjectionParams(params.method, 2, params.seed, params.n_neighbors, params.min_dist, params.perplexity)
+    note = ""
+    n_points = len(held.codes.mu)
+    if params.method != "pca" and not cache.map_is_ready(path, n_points, params):
+        note = f" The {METHOD_LABELS[params.method]} map is not computed yet: open it on the Map page."
+        params = ProjectionParams("pca", 2, params.seed)
+    latent_map = load_map(path, n_points, params)
+    figure = latent_scatter(
+        latent_map.embedding_,
+        held.codes.index,
+        held.codes.labels,
+        held.data.label_names,
+        axis_title=METHOD_LABELS[params.method],
+        click_grid=False,
+    )
+    for name in PATHS:
+        figure = add_path(
+            figure,
+            latent_map.transform(PATHS[name](a.z, b.z, steps)),
+            f"{name} path",
+            COLOURS[name],
+            "solid" if name == method else "dot",
+        )
+    figure.update_layout(height=480)
+    st.plotly_chart(figure, key="interpolate_map")
+    how = "exact" if params.method == "pca" else "each step placed by its nearest latent neighbours"
+    st.caption(f"Both paths over the {METHOD_LABELS[params.method]} map ({how}); the chosen one is solid.{note}")

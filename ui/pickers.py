@@ -1,0 +1,148 @@
+"""Choosing a latent vector on a page: the code kept on another page, a held-out data point,
+an upload, a prior sample or the origin. Used by Traverse, Interpolate and Arithmetic."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+import torch
+
+from ui import cache
+from ui.images import picture
+from ui.shell import MAP_PARAMS_KEY, chosen_latent
+from vae import preprocess_upload
+from vae.data import Dataset
+from vae.errors import DatasetError, UploadError
+from vae.latent import decode_codes, prior_samples
+from vae.model import VAE
+
+SOURCES = {
+    "kept": "Kept code",
+    "data": "Data point",
+    "upload": "Upload",
+    "prior": "Prior sample",
+    "origin": "Origin",
+}
+UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp"]
+DEFAULT_MAP_POINTS = 2000
+
+
+@dataclass(frozen=True)
+class HeldOut:
+    """The held-out encodings the Map shows (same numbering), with their dataset."""
+
+    codes: cache.Codes
+    data: Dataset
+
+    def label_of(self, row: int) -> str:
+        if self.codes.labels is None:
+            return "no label"
+        value = int(self.codes.labels[row])
+        return self.data.label_names[value] if value < len(self.data.label_names) else str(value)
+
+
+@dataclass(frozen=True)
+class LatentChoice:
+    z: np.ndarray  # (D,)
+    caption: str  # what it is, in words
+    label: int | None = None  # its class, when known (a data point)
+    image: torch.Tensor | None = None  # the image it encodes, (C, H, W), when there is one
+
+
+def held_out(path: Path) -> HeldOut | None:
+    """The Map's held-out points (its point count, default 2000), or None with a note when the
+    model's data is not available here."""
+    try:
+        data, _, held_idx = cache.data(path)
+    except DatasetError as err:
+        st.warning(f"The model's data is not available, so data points are not offered. {err}")
+        return None
+    if len(held_idx) < 2:
+        st.warning("This model holds out fewer than 2 images: data points are not offered.")
+        return None
+    wanted = int(st.session_state.get(MAP_PARAMS_KEY, {}).get("n_points", DEFAULT_MAP_POINTS))
+    return HeldOut(cache.codes(path, min(wanted, len(held_idx))), data)
+
+
+def decode_class(vae: VAE, meta: dict, key: str, label: str = "Decode as class") -> torch.Tensor | None:
+    """For a conditional model, a class picker; the label tensor (1,) to decode with, else None."""
+    if not vae.config.conditional:
+        return None
+    names = meta.get("label_names") or [str(k) for k in range(vae.config.num_classes)]
+    chosen = st.selectbox(label, range(vae.config.num_classes), format_func=lambda k: names[k], key=key)
+    return torch.tensor([int(chosen)])
+
+
+def _random_row(key: str, n: int) -> None:
+    st.session_state[key] = int(np.random.default_rng().integers(n))
+
+
+def pick_latent(
+    path: Path,
+    vae: VAE,
+    meta: dict,
+    key: str,
+    title: str,
+    sources: list[str],
+    held: HeldOut | None,
+    y: torch.Tensor | None = None,
+    default_row: int = 0,
+    default_seed: int = 0,
+) -> LatentChoice | None:
+    """Radio of sources, then that source's input and a thumbnail. None (with a note) when the
+    chosen source has nothing to give yet. `y` is the class used to encode and decode when
+    the model is conditional. Widget keys start with `key`."""
+    offered = [s for s in sources if s != "data" or held is not None]
+    kept = chosen_latent(path)
+    default = "kept" if kept and "kept" in offered else ("data" if "data" in offered else offered[0])
+    source = st.radio(
+        title, offered, index=offered.index(default), format_func=SOURCES.get, horizontal=True, key=f"{key}_source"
+    )
+    choice = None
+    if source == "kept":
+        if kept is None:
+            st.info("Nothing kept yet: click a point on the Map, or keep a code on Encode, Generate or Traverse.")
+        else:
+            choice = LatentChoice(np.asarray(kept["z"], np.float32), f"kept code ({kept['source']})")
+    elif source == "data":
+        n = len(held.codes.mu)
+        row_key = f"{key}_row"
+        if row_key not in st.session_state:
+            st.session_state[row_key] = min(default_row, n - 1)
+        number, dice = st.columns([4, 1], vertical_alignment="bottom")
+        row = number.number_input(f"Held-out point (0–{n - 1}, as numbered on the Map)", 0, n - 1, key=row_key)
+        dice.button("Random", key=f"{key}_random", on_click=_random_row, args=(row_key, n), help="A random data point")
+        image_index = int(held.codes.index[row])
+        choice = LatentChoice(
+            held.codes.mu[row],
+            f"image {image_index} (label {held.label_of(row)})",
+            None if held.codes.labels is None else int(held.codes.labels[row]),
+            held.data.images[image_index],
+        )
+    elif source == "upload":
+        upload = st.file_uploader("Image", type=UPLOAD_TYPES, key=f"{key}_upload")
+        if upload is None:
+            st.info("Upload an image to start from its code.")
+        else:
+            try:
+                x = preprocess_upload(upload.getvalue(), meta)
+            except UploadError as err:
+                st.error(f"**{upload.name}**: {err}")
+            except Exception as err:  # an image library failure we did not foresee: still no traceback
+                st.error(f"**{upload.name}**: this file could not be read as an image ({type(err).__name__}).")
+            else:
+                with torch.no_grad():
+                    mu, _ = vae.encode(x, y)
+                choice = LatentChoice(mu[0].numpy(), f"upload {upload.name}", image=x[0])
+    elif source == "prior":
+        seed = st.number_input("Seed", 0, 1_000_000, default_seed, key=f"{key}_seed")
+        choice = LatentChoice(prior_samples(1, vae.config.latent_dim, 1.0, int(seed))[0], f"prior sample (seed {seed})")
+    else:
+        choice = LatentChoice(np.zeros(vae.config.latent_dim, np.float32), "the origin (the prior's mean)")
+    if choice is not None:
+        shown = choice.image if choice.image is not None else decode_codes(vae, choice.z, y)[0]
+        st.image(picture(shown, 72), caption=choice.caption, output_format="PNG")
+    return choice
