@@ -32,3 +32,4 @@ lint: setup
 bench: setup browser
 	$(PY) bench/mnist_vs_reference.py
 	$(PY) bench/map_speed.py
+	$(PY) bench/traverse_speed.py

@@ -21,7 +21,9 @@ import numpy as np
 import torch
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO), str(REPO / "tests")]
+sys.path[:0] = [str(REPO), str(REPO / "tests"), str(REPO / "bench")]
+
+from timing import median_ms  # noqa: E402
 
 from vae import load_checkpoint  # noqa: E402
 from vae.data import dataset_for_checkpoint  # noqa: E402
@@ -34,15 +36,6 @@ def timed(function, *args):
     started = time.perf_counter()
     result = function(*args)
     return result, time.perf_counter() - started
-
-
-def median_ms(function, repeats: int = 50) -> float:
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - started)
-    return 1000 * statistics.median(times)
 
 
 def cold_fit_seconds(mu_file: Path, method: str) -> float:

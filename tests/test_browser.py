@@ -80,3 +80,51 @@ def test_encode_upload_shows_the_reconstruction(app_url):
         assert "broken.png: this is not an image" in text
         assert exceptions_on(page) == []
         assert page.app_errors == []
+
+
+def _decoded_src(page) -> str:
+    return page.locator('[data-testid="stImage"]', has_text="decoded").locator("img").get_attribute("src")
+
+
+def test_traverse_slider_moved_with_the_keyboard_changes_the_image(app_url):
+    with chromium_page() as page:
+        page.goto(app_url + "/Traverse")
+        wait_for_app(page, 120_000)
+        page.get_by_text("decoded", exact=True).wait_for(timeout=60_000)
+        before = _decoded_src(page)
+        thumb = page.locator('[data-testid="stSlider"] input[type="range"]').first
+        value = thumb.get_attribute("aria-valuetext")
+        thumb.focus()
+        for _ in range(10):
+            page.keyboard.press("ArrowRight")
+        page.wait_for_function(
+            "([before]) => { const image = [...document.querySelectorAll('[data-testid=\"stImage\"]')]"
+            ".find(e => e.innerText.includes('decoded')); const img = image && image.querySelector('img');"
+            " return img && img.src !== before && img.complete && img.naturalWidth > 0; }",
+            arg=[page.evaluate("(src) => new URL(src, location.href).href", before)],
+            timeout=30_000,
+        )
+        wait_for_app(page)
+        assert thumb.get_attribute("aria-valuetext") != value
+        assert _decoded_src(page) != before
+        assert exceptions_on(page) == []
+        assert page.app_errors == []
+
+
+def test_interpolation_gif_download_has_one_frame_per_step(app_url, tmp_path):
+    steps = 10  # the page's default
+    with chromium_page() as page:
+        page.goto(app_url + "/Interpolate")
+        wait_for_app(page, 120_000)
+        button = page.get_by_role("button", name="Download the animation (GIF)")
+        button.wait_for(timeout=60_000)
+        with page.expect_download(timeout=30_000) as download:
+            button.click()
+        saved = tmp_path / download.value.suggested_filename
+        download.value.save_as(saved)
+        gif = Image.open(saved)
+        assert saved.name == f"interpolation-linear-{steps}.gif"
+        assert gif.format == "GIF" and gif.is_animated and gif.n_frames == steps
+        wait_for_app(page)
+        assert exceptions_on(page) == []
+        assert page.app_errors == []

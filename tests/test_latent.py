@@ -121,4 +121,8 @@ def test_slider_ranges_follow_the_prior_or_the_data():
 def test_nearest_distances_and_typical_spacing():
     codes = np.array([[0, 0], [1, 0], [3, 0], [3, 0]], np.float32)
     assert np.allclose(nearest_distances(codes, [[0, 0], [2, 0], [10, 0]]), [0, 1, 7])
+    many = RNG.normal(size=(300, 5))
+    queries = RNG.normal(size=(700, 5))
+    brute = np.sqrt(((queries[:, None] - many[None]) ** 2).sum(-1)).min(1)
+    assert np.allclose(nearest_distances(many, queries, chunk=64), brute)
     assert typical_spacing(codes) == pytest.approx(0.5)  # nearest others: 1, 1, 0, 0

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
+import torch
 from streamlit.elements.plotly_chart import PlotlyChartSelectionSerde
 from streamlit.testing.v1 import AppTest
 
@@ -31,7 +32,9 @@ PCA_PARAMS = {**ProjectionParams("pca").__dict__, "n_points": 100}
 def fresh_caches():
     st.cache_data.clear()
     st.cache_resource.clear()
+    threads = torch.get_num_threads()
     yield
+    torch.set_num_threads(threads)  # the app sets one thread for itself; other tests train
 
 
 @pytest.fixture(scope="module")

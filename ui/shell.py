@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import streamlit as st
+import torch
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_MODEL = "digits.pt"
@@ -38,6 +39,12 @@ def list_checkpoints() -> list[Path]:
 
 
 def setup_page(title: str, icon: str = "🧭") -> None:
+    # Streamlit runs each rerun in a new thread, and torch's first operation in a new thread with
+    # two intra-op threads started an OpenMP team: 20-70 ms before a 0.4 ms decode. One thread
+    # has no team to start; the app's decodes are small, and sessions then share the cores.
+    threads = int(os.environ.get("VAE_APP_TORCH_THREADS", "1"))
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
     st.set_page_config(page_title=f"{title} · VAE Latent Explorer", page_icon=icon, layout="wide")
 
 

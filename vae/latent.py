@@ -172,10 +172,18 @@ def slider_ranges(mu: np.ndarray, mode: str, width: float = 3.0) -> tuple[np.nda
     return (centre - spread).astype(np.float32), (centre + spread).astype(np.float32)
 
 
-def nearest_distances(codes: np.ndarray, queries: np.ndarray) -> np.ndarray:
-    """Euclidean distance from each query (n, D) to its nearest row of `codes`: (n,)."""
-    queries = np.asarray(queries, dtype=np.float32).reshape(-1, np.asarray(codes).shape[1])
-    return NearestNeighbors(n_neighbors=1).fit(codes).kneighbors(queries)[0][:, 0]
+def nearest_distances(codes: np.ndarray, queries: np.ndarray, chunk: int = 256) -> np.ndarray:
+    """Euclidean distance from each query (n, D) to its nearest row of `codes`: (n,).
+    Brute force in float64: for the few queries of a slider move it beats building a tree."""
+    codes = np.asarray(codes, dtype=np.float64)
+    queries = np.asarray(queries, dtype=np.float64).reshape(-1, codes.shape[1])
+    code_norms = (codes**2).sum(1)
+    nearest = []
+    for start in range(0, len(queries), chunk):
+        part = queries[start : start + chunk]
+        squared = (part**2).sum(1)[:, None] + code_norms[None] - 2 * part @ codes.T
+        nearest.append(np.sqrt(np.maximum(squared.min(1), 0.0)))
+    return np.concatenate(nearest) if nearest else np.zeros(0)
 
 
 def typical_spacing(codes: np.ndarray) -> float:
