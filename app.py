@@ -19,7 +19,9 @@ config, training, metrics = vae.config, meta.get("training", {}), meta.get("metr
 st.title("VAE Latent Explorer")
 st.caption(
     "See and play with what a variational autoencoder learned: the **Map** of its encodings, "
-    "**Encode** your own image. Pick a model in the sidebar; the choice holds on every page."
+    "**Encode** your own image, **Traverse** one dimension at a time, **Interpolate** between two codes, "
+    "do **Arithmetic** on codes, **Generate** from the prior. Pick a model in the sidebar; the choice "
+    "holds on every page."
 )
 
 st.subheader(f"Model card: {path.name}")
