@@ -128,7 +128,8 @@ def show_point(row: int) -> None:
         data.images[codes.index[neighbours]],
         [f"{label_name(codes.labels, data.label_names, r)} · d={d:.2f}" for r, d in zip(neighbours, distances)],
     )
-    choose_latent(path, codes.mu[row], f"map point: image {image_index} (label {label})")
+    known = int(codes.labels[row]) if codes.labels is not None else None
+    choose_latent(path, codes.mu[row], f"map point: image {image_index} (label {label})", known)
 
 
 def show_location(point: np.ndarray) -> None:
@@ -207,7 +208,7 @@ def map_and_details() -> None:
         chosen = chosen_latent(path)
         if chosen:
             st.caption(f"Kept for the other pages: {chosen['source']}.")
-            send_buttons(path, chosen["z"], chosen["source"], "map_send")
+            send_buttons(path, chosen["z"], chosen["source"], "map_send", chosen.get("label"))
 
 
 map_and_details()

@@ -112,9 +112,9 @@ for i, name in enumerate(names_ok):
         st.markdown("Latent code: μ ± σ per dimension")
         st.plotly_chart(latent_bars(mu[i].numpy(), sigma[i].numpy()), key=f"encode_bars_{i}")
         if st.button("Use this code on the other pages", key=f"encode_choose_{i}"):
-            choose_latent(path, mu[i].numpy(), f"upload {name}")
+            choose_latent(path, mu[i].numpy(), f"upload {name}", label)
             st.success("Kept: the traversal, interpolation and arithmetic pages start from it.")
-        send_buttons(path, mu[i].numpy(), f"upload {name}", f"encode_send_{i}")
+        send_buttons(path, mu[i].numpy(), f"upload {name}", f"encode_send_{i}", label)
     if data is None:
         with where:
             st.metric("ELBO", f"{elbos[i]:.1f} nats")

@@ -6,7 +6,7 @@ import streamlit as st
 
 from ui.images import grid_picture, picture
 from ui.panels import distance_reading, model_or_stop
-from ui.pickers import decode_class, held_out, pick_latent
+from ui.pickers import class_in_use, decode_class, held_out, pick_latent
 from ui.plots import kl_bars
 from ui.shell import choose_latent, pick_model, setup_page
 from vae.latent import (
@@ -41,11 +41,24 @@ if held is not None:
     kl_note = f"average over {len(held.codes.mu)} held-out images"
 else:  # without data: the KL the checkpoint recorded at its last evaluation, when there is one
     recorded = (meta.get("metrics") or {}).get("kl_per_dim")
-    kl = np.asarray(recorded if recorded and len(recorded) == latent_dim else np.ones(latent_dim))
-    kl_note = "recorded in the checkpoint" if recorded else "unknown: every dimension treated as active"
+    usable = bool(recorded) and len(recorded) == latent_dim
+    kl = np.asarray(recorded if usable else np.ones(latent_dim))
+    kl_note = "recorded in the checkpoint" if usable else "unknown: every dimension treated as active"
 active, inactive = order_by_kl(kl)
 
 start_column, options_column = st.columns([3, 2])
+with start_column:
+    start = pick_latent(
+        path,
+        vae,
+        meta,
+        "traverse_start",
+        "Start from",
+        ["kept", "data", "upload", "prior", "origin"],
+        held,
+        class_in_use(vae, "traverse_class"),
+        prefer_kept=True,
+    )
 with options_column:
     modes = {"prior": "±3 of the prior", "data": "the data's spread (mean ± 3 sd)"}
     mode = st.radio(
@@ -55,11 +68,7 @@ with options_column:
         horizontal=True,
         key="traverse_range",
     )
-    y = decode_class(vae, meta, "traverse_class")
-with start_column:
-    start = pick_latent(
-        path, vae, meta, "traverse_start", "Start from", ["kept", "data", "upload", "prior", "origin"], held, y
-    )
+    y = decode_class(vae, meta, "traverse_class", follow=start)
 if start is None:
     st.stop()
 
@@ -130,7 +139,7 @@ def sliders_and_image() -> None:
             )
         keep, regrid = st.columns(2)
         if keep.button("Keep this code", key="traverse_keep", help="For Interpolate and Arithmetic"):
-            choose_latent(path, z, f"traversal from {start.caption}")
+            choose_latent(path, z, f"traversal from {start.caption}", None if y is None else int(y))
             st.success("Kept for the other pages.")
         if regrid.button("Grid at these values", key="traverse_regrid", help="Redraw the grid below around this point"):
             st.rerun()

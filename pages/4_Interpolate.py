@@ -7,7 +7,7 @@ import streamlit as st
 from ui import cache
 from ui.images import gif_bytes, grid_picture, picture, png_bytes
 from ui.panels import distance_reading, load_map, model_or_stop
-from ui.pickers import decode_class, held_out, pick_latent
+from ui.pickers import class_in_use, decode_class, held_out, pick_latent
 from ui.plots import add_path, latent_scatter, path_distances
 from ui.shell import MAP_PARAMS_KEY, choose_latent, pick_model, setup_page
 from vae.latent import decode_codes, lerp, nearest_distances, slerp, typical_spacing
@@ -27,7 +27,8 @@ st.caption(
     "length moves evenly from |A| to |B|, so the path stays where the prior puts its mass."
 )
 held = held_out(path)
-y = decode_class(vae, meta, "interpolate_class")
+class_slot = st.container()
+in_use = class_in_use(vae, "interpolate_class")
 
 # B starts at the first held-out point whose label differs from A's, so the default path says something.
 default_b = 1
@@ -36,9 +37,11 @@ if held is not None and held.codes.labels is not None:
     default_b = int(differs[0]) if len(differs) else 1
 pick_a, pick_b, settings = st.columns([2, 2, 2])
 with pick_a:
-    a = pick_latent(path, vae, meta, "interpolate_a", "A", SOURCES, held, y, default_row=0, default_seed=0)
+    a = pick_latent(path, vae, meta, "interpolate_a", "A", SOURCES, held, in_use, 0, 0, prefer_kept=True)
 with pick_b:
-    b = pick_latent(path, vae, meta, "interpolate_b", "B", SOURCES, held, y, default_row=default_b, default_seed=1)
+    b = pick_latent(path, vae, meta, "interpolate_b", "B", SOURCES, held, in_use, default_b, 1)
+with class_slot:
+    y = decode_class(vae, meta, "interpolate_class", follow=a)
 with settings:
     method = st.radio("Path", list(PATHS), horizontal=True, key="interpolate_method")
     steps = st.slider("Steps (A and B included)", 3, 30, 10, key="interpolate_steps")
@@ -78,7 +81,10 @@ def scrubber() -> None:
             )
         if st.button("Keep this step's code", key="interpolate_keep", help="For Traverse and Arithmetic"):
             choose_latent(
-                path, z_path[step], f"step {step}/{steps - 1} of the {method} path from {a.caption} to {b.caption}"
+                path,
+                z_path[step],
+                f"step {step}/{steps - 1} of the {method} path from {a.caption} to {b.caption}",
+                None if y is None else int(y),
             )
             st.success("Kept for the other pages.")
 
@@ -102,6 +108,9 @@ downloads[1].download_button(
 )
 
 if held is None:
+    st.stop()
+if len(held.codes.mu) < 3:
+    st.info("This model holds out fewer than 3 images: too few to draw a map.")
     st.stop()
 
 on_map, near = st.columns([3, 2])

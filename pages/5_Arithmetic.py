@@ -8,7 +8,7 @@ import torch
 from ui import cache
 from ui.images import grid_picture, picture
 from ui.panels import model_or_stop
-from ui.pickers import decode_class, held_out, pick_latent
+from ui.pickers import class_in_use, decode_class, held_out, pick_latent
 from ui.shell import choose_latent, pick_model, setup_page
 from vae.latent import apply_attribute, arithmetic, decode_codes, nearest_neighbours, prior_samples
 
@@ -26,7 +26,8 @@ config = vae.config
 
 st.title("Latent arithmetic")
 held = held_out(path)
-y = decode_class(vae, meta, "arithmetic_class")
+class_slot = st.container()
+in_use = class_in_use(vae, "arithmetic_class")
 labelled = held is not None and held.codes.labels is not None and len(np.unique(held.codes.labels)) >= 2
 
 
@@ -55,19 +56,30 @@ with sum_tab:
     picks = {}
     for column, (name, row) in zip(columns, [("a", 0), ("b", 1), ("c", 2)]):
         with column:
-            picks[name] = pick_latent(path, vae, meta, f"arithmetic_{name}", name, SOURCES, held, y, default_row=row)
+            picks[name] = pick_latent(
+                path, vae, meta, f"arithmetic_{name}", name, SOURCES, held, in_use, row, prefer_kept=name == "a"
+            )
+    with class_slot:
+        y = decode_class(vae, meta, "arithmetic_class", follow=picks["a"])
     with columns[3]:
         if all(picks.values()):
             z = arithmetic(picks["a"].z, picks["b"].z, picks["c"].z)
             st.markdown("**a − b + c**")
             st.image(picture(decode_one(z), 160), caption=nearest_label(z) or "decoded", width=160, output_format="PNG")
             if st.button("Keep this code", key="arithmetic_keep_sum"):
-                choose_latent(path, z, f"{picks['a'].caption} − {picks['b'].caption} + {picks['c'].caption}")
+                choose_latent(
+                    path,
+                    z,
+                    f"{picks['a'].caption} − {picks['b'].caption} + {picks['c'].caption}",
+                    None if y is None else int(y),
+                )
                 st.success("Kept for the other pages.")
 
 with vector_tab:
-    if not labelled:
-        st.info("Attribute vectors need labelled data: this model's data has no labels here.")
+    if held is None:
+        st.info("Attribute vectors are found from labelled data, and this model's data is not available here.")
+    elif not labelled:
+        st.info("Attribute vectors need data labelled with at least two classes, and this model's data has fewer.")
     else:
         names = held.data.label_names
         classes = [int(k) for k in np.unique(held.codes.labels)]
@@ -95,6 +107,7 @@ with vector_tab:
                     held,
                     y,
                     default_row=first_row_of(int(source), 0),
+                    prefer_kept=True,
                 )
             st.caption(
                 f"Vector from {names[source]} toward {names[target]}: length {np.linalg.norm(vector):.2f}. "
@@ -119,7 +132,12 @@ with vector_tab:
                         output_format="PNG",
                     )
                     if st.button("Keep this code", key="arithmetic_keep_vector"):
-                        choose_latent(path, z, f"{start.caption} moved {strength:+.2f} toward {names[target]}")
+                        choose_latent(
+                            path,
+                            z,
+                            f"{start.caption} moved {strength:+.2f} toward {names[target]}",
+                            None if y is None else int(y),
+                        )
                         st.success("Kept for the other pages.")
 
                 strength_and_image()

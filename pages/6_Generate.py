@@ -47,9 +47,10 @@ with pick_column:
     number = st.number_input("Sample number (row by row, from 0)", 0, count - 1, 0, key="generate_pick")
     label = f", class {names[int(y[number])]}" if y is not None else ""
     description = f"prior sample {number} (seed {seed}, T = {temperature:g}{label})"
+    sample_label = int(y[number]) if y is not None else None
     if st.button("Keep this code for the other pages", key="generate_keep"):
-        choose_latent(path, z[number], description)
-    send_buttons(path, z[number], description, "generate_send")
+        choose_latent(path, z[number], description, sample_label)
+    send_buttons(path, z[number], description, "generate_send", sample_label)
     chosen = chosen_latent(path)
     if chosen:
         st.caption(f"Kept: {chosen['source']}.")

@@ -39,9 +39,13 @@ def test_slerp_keeps_the_norm_profile_of_the_endpoints():
     assert np.linalg.norm(lerp(A, same_norm, 7)[3]) < np.linalg.norm(A)
 
 
-def test_slerp_handles_parallel_and_zero_vectors():
+def test_slerp_handles_parallel_opposite_and_zero_vectors():
     assert np.allclose(slerp(A, 2 * A, 5)[2], 1.5 * A, atol=1e-5)
     assert np.allclose(slerp(np.zeros(6), B, 3)[1], B / 2)
+    for a, b in [(A, -2 * A), (np.array([0.5]), np.array([-0.7]))]:  # antipodal: always so in 1-D
+        path = slerp(a, b, 10)
+        assert np.isfinite(path).all()
+        assert np.allclose(path, lerp(a, b, 10))
 
 
 def test_arithmetic_undoes_itself():

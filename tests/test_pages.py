@@ -23,6 +23,7 @@ PAGES = [
     "pages/4_Interpolate.py",
     "pages/5_Arithmetic.py",
     "pages/6_Generate.py",
+    "pages/7_Analyze.py",
 ]
 SHIPPED = sorted(p.name for p in (REPO / "models").glob("*.pt"))
 PCA_PARAMS = {**ProjectionParams("pca").__dict__, "n_points": 100}
@@ -118,8 +119,8 @@ def test_map_method_dimension_and_colour_changes(models_dir, monkeypatch):
     assert at.session_state[MAP_PARAMS_KEY]["n_components"] == 3
 
 
-def _select(at: AppTest, selection: dict) -> AppTest:
-    key = f"map_chart_{ProjectionParams('pca').key()}_100"
+def _select(at: AppTest, selection: dict, key: str | None = None) -> AppTest:
+    key = key or f"map_chart_{ProjectionParams('pca').key()}_100"
     at.session_state[key] = PlotlyChartSelectionSerde().deserialize(json.dumps({"selection": selection}))
     return at.run()
 
@@ -353,3 +354,87 @@ def test_generate_sends_a_sample_to_another_page(button, page, source_key, model
     assert at.session_state[CHOSEN_KEY]["source"].startswith("prior sample 3")
     if page == "Traverse":
         assert at.session_state["traverse_state"]["z"] == pytest.approx(z, abs=1e-6)
+
+
+@pytest.mark.parametrize("page", ["pages/3_Traverse.py", "pages/4_Interpolate.py", "pages/5_Arithmetic.py"])
+def test_pages_without_the_data_start_from_the_prior(page, monkeypatch, tmp_path, shared_mnist):
+    shutil.copy(REPO / "models" / "mnist.pt", tmp_path / "mnist.pt")
+    monkeypatch.setenv("VAE_DATA_DIR", str(tmp_path / "nowhere"))
+    at = _app(page, tmp_path, monkeypatch, "mnist.pt")
+    assert not at.exception and not at.error
+    assert any("not available" in w.value for w in at.warning)
+    assert _image(at, "prior sample")
+
+
+def test_interpolate_starts_a_at_the_kept_code_and_b_at_data(models_dir, monkeypatch):
+    at = _app("app.py", models_dir, monkeypatch, "tiny.pt")
+    at.switch_page("pages/6_Generate.py").run()
+    at.button(key="generate_send_interpolate_a_source").click().run()
+    assert at.radio(key="interpolate_a_source").value == "kept"
+    assert at.radio(key="interpolate_b_source").value == "data"
+    strip = next(c for i in at.get("image") for c in i.captions if c.startswith("linear path"))
+    assert "A = kept code (prior sample 0" in strip and "B = image" in strip
+
+
+def test_keeping_a_code_on_traverse_does_not_move_its_start(models_dir, monkeypatch):
+    at = _app("app.py", models_dir, monkeypatch, "tiny.pt")
+    at.switch_page("pages/6_Generate.py").run()
+    at.button(key="generate_send_traverse_start_source").click().run()
+    at.switch_page("pages/3_Traverse.py")  # AppTest would otherwise rerun the page it last switched to
+    start = list(at.session_state["traverse_state"]["z"])
+    at.slider[0].set_value(at.slider[0].max).run()
+    at.button(key="traverse_keep").click().run()
+    at.button(key="traverse_reset").click().run()
+    _no_errors(at)
+    assert at.session_state["traverse_state"]["z"] == pytest.approx(start, abs=1e-6)
+    assert at.session_state[CHOSEN_KEY]["source"].startswith("traversal from kept code (prior sample")
+
+
+def test_conditional_class_follows_the_sent_sample(models_dir, monkeypatch):
+    at = _app("app.py", models_dir, monkeypatch, "tiny_conditional.pt")
+    at.switch_page("pages/6_Generate.py").run()
+    at.number_input(key="generate_pick").set_value(7 * 8 + 2).run()  # row 7: class 7
+    at.button(key="generate_send_traverse_start_source").click().run()
+    _no_errors(at)
+    assert at.selectbox(key="traverse_class").value == 7
+    at.switch_page("pages/3_Traverse.py")  # AppTest would otherwise rerun the page it last switched to
+    at.selectbox(key="traverse_class").set_value(3).run()  # the user can still choose
+    assert at.selectbox(key="traverse_class").value == 3
+
+
+def _metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label.startswith(label))
+
+
+def test_analyze_reports_clusters_probe_and_collapse(models_dir, monkeypatch):
+    at = _app("pages/7_Analyze.py", models_dir, monkeypatch, "tiny.pt")
+    _no_errors(at)
+    nmi = float(_metric(at, "NMI"))
+    assert 0 < nmi <= 1
+    at.number_input(key="analyze_k").set_value(2).run()
+    assert float(_metric(at, "NMI")) != nmi
+    assert _metric(at, "Probe on μ").endswith("%") and _metric(at, "Same probe on raw pixels").endswith("%")
+    assert _metric(at, "Active dimensions").endswith("of 4")
+
+
+def test_analyze_anomaly_threshold_and_imputation_follow_their_inputs(models_dir, monkeypatch):
+    at = _app("pages/7_Analyze.py", models_dir, monkeypatch, "tiny.pt")
+    flagged = _metric(at, "Held-out images flagged")
+    slider = at.slider(key="analyze_threshold_neg_elbo")
+    slider.set_value(slider.min).run()
+    assert _metric(at, "Held-out images flagged") != flagged
+    assert "ROC-AUC" in _markdown(at)
+    imputed = _image(at, "imputed")
+    at.selectbox(key="analyze_mask").set_value("left").run()
+    _no_errors(at)
+    assert _image(at, "imputed") != imputed
+    assert "Squared error on the hidden pixels: model" in _markdown(at)
+
+
+def test_analyze_disentanglement_click_picks_the_traversed_dimension(monkeypatch):
+    at = _app("pages/7_Analyze.py", REPO / "models", monkeypatch, "sprites.pt", analyze_n=500)
+    _no_errors(at)
+    assert 0 <= float(_metric(at, "MIG")) <= 1
+    cell = {"curve_number": 0, "point_number": 3, "point_index": 3, "x": "z3", "y": "shape", "customdata": [3]}
+    _select(at, {"points": [cell], "point_indices": [3], "box": [], "lasso": []}, key="analyze_mi")
+    assert "Traversal of z3" in _markdown(at)

@@ -11,6 +11,8 @@ import streamlit as st
 import torch
 
 from vae import load_checkpoint
+from vae.anomaly import LatentGaussian, anomaly_scores, corrupt, detection_auc
+from vae.clusters import cluster, linear_probe
 from vae.data import Dataset, dataset_for_checkpoint
 from vae.latent import classifier_vector, mean_difference_vector
 from vae.metrics import elbo_per_example, encode_dataset
@@ -132,3 +134,68 @@ def attribute_vector(path: Path, n_points: int, source: int, target: int, method
     """Direction from class `source` toward `target` in the map's held-out codes, (D,):
     `means` (class-mean difference) or `classifier` (logistic-regression normal)."""
     return _attribute_vector(str(path), mtime(path), n_points, source, target, method)
+
+
+@st.cache_resource(max_entries=4, show_spinner="Encoding training images…")
+def _train_mu(path: str, modified: float, n_points: int) -> tuple[np.ndarray, np.ndarray | None]:
+    vae, _ = _load_model(path, modified)
+    dataset, train_idx, _ = _load_data(path, modified)
+    index = map_subset(train_idx, n_points)
+    mu, _ = encode_dataset(vae, dataset.images[index], _labels_for(vae, dataset, index))
+    labels = dataset.labels[index].numpy() if dataset.labels is not None else None
+    return mu.numpy(), labels
+
+
+def train_mu(path: Path, n_points: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """(latent means, labels) of up to n training images: the reference for probes and scores."""
+    return _train_mu(str(path), mtime(path), n_points)
+
+
+ANOMALY_SAMPLES = 2  # draws of z per image for the −ELBO score: enough to rank, half the time of 4
+PROBE_TRAIN = 1000  # training images for the linear probes: the pixel probe on 64×64 took 9 s at 2,000
+
+
+@st.cache_resource(max_entries=4, show_spinner="Scoring held-out and corrupted images…")
+def _anomalies(path: str, modified: float, n_points: int, corruption: str, severity: float) -> dict:
+    vae, _ = _load_model(path, modified)
+    dataset, _, held_idx = _load_data(path, modified)
+    index = map_subset(held_idx, n_points)
+    x, y = dataset.images[index], _labels_for(vae, dataset, index)
+    reference = LatentGaussian(_train_mu(path, modified, 5000)[0])
+    clean = anomaly_scores(vae, x, reference, y, samples=ANOMALY_SAMPLES)
+    broken = anomaly_scores(vae, corrupt(x, corruption, severity, seed=1), reference, y, samples=ANOMALY_SAMPLES)
+    return {"clean": clean, "corrupted": broken, "auc": {k: detection_auc(clean[k], broken[k]) for k in clean}}
+
+
+def anomalies(path: Path, n_points: int, corruption: str, severity: float) -> dict:
+    """Scores of the first n held-out images, clean and corrupted, and each score's ROC-AUC."""
+    return _anomalies(str(path), mtime(path), n_points, corruption, severity)
+
+
+@st.cache_data(max_entries=16, show_spinner="Clustering…")
+def _clusters(path: str, modified: float, n_points: int, k: int, method: str, seed: int) -> np.ndarray:
+    return cluster(_codes(path, modified, n_points).mu, k, method, seed)
+
+
+def clusters(path: Path, n_points: int, k: int, method: str, seed: int = 0) -> np.ndarray:
+    return _clusters(str(path), mtime(path), n_points, k, method, seed)
+
+
+@st.cache_data(max_entries=8, show_spinner="Training the linear probes…")
+def _probes(path: str, modified: float, n_points: int) -> dict:
+    dataset, train_idx, held_idx = _load_data(path, modified)
+    train_mu_, train_labels = _train_mu(path, modified, PROBE_TRAIN)
+    held = _codes(path, modified, n_points)
+    train_index, held_index = map_subset(train_idx, PROBE_TRAIN), map_subset(held_idx, n_points)
+    pixels = dataset.images.flatten(1).numpy()
+    return {
+        "latent": linear_probe(train_mu_, train_labels, held.mu, held.labels),
+        "pixels": linear_probe(pixels[train_index], train_labels, pixels[held_index], held.labels),
+        "n_train": len(train_mu_),
+        "n_test": len(held.mu),
+    }
+
+
+def probes(path: Path, n_points: int) -> dict:
+    """Held-out accuracy of a logistic regression on μ and on raw pixels (same images)."""
+    return _probes(str(path), mtime(path), n_points)

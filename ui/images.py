@@ -36,8 +36,9 @@ def png_bytes(image: Image.Image) -> bytes:
 
 
 def gif_bytes(images: torch.Tensor, target: int = 192, frame_ms: int = 120) -> bytes:
-    """(N, C, H, W) in [0, 1] as a looping animated GIF with exactly N frames. Pillow merges
-    a frame identical to the one before into it, so a still path gives fewer frames."""
+    """(N, C, H, W) in [0, 1] as a looping animated GIF, one frame per image. Pillow merges a
+    frame identical to the one before into it (adding up their times), so a path that stands
+    still for some steps gives fewer, longer frames."""
     frames = [picture(image, target) for image in images]
     mode = "RGB" if frames[0].mode == "RGB" else "L"
     frames = [frame.convert(mode) for frame in frames]

@@ -8,6 +8,7 @@ import torch
 
 from ui import cache
 from ui.images import picture
+from ui.pickers import forget_kept_snapshot
 from ui.shell import choose_latent
 from vae.errors import CheckpointError
 from vae.model import VAE
@@ -80,10 +81,11 @@ SEND_TO = {
 }
 
 
-def send_buttons(path, z, source: str, key: str) -> None:
-    """Buttons that keep this code and open a page that starts from it."""
-    for column, (label, (page, source_key)) in zip(st.columns(len(SEND_TO)), SEND_TO.items()):
-        if column.button(label, key=f"{key}_{source_key}"):
-            choose_latent(path, z, source)
+def send_buttons(path, z, source: str, key: str, label: int | None = None) -> None:
+    """Buttons that keep this code (and its class, when known) and open a page that starts from it."""
+    for column, (text, (page, source_key)) in zip(st.columns(len(SEND_TO)), SEND_TO.items()):
+        if column.button(text, key=f"{key}_{source_key}"):
+            choose_latent(path, z, source, label)
             st.session_state[source_key] = "kept"
+            forget_kept_snapshot(source_key)
             st.switch_page(page)

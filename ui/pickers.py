@@ -67,17 +67,39 @@ def held_out(path: Path) -> HeldOut | None:
     return HeldOut(cache.codes(path, min(wanted, len(held_idx))), data)
 
 
-def decode_class(vae: VAE, meta: dict, key: str, label: str = "Decode as class") -> torch.Tensor | None:
-    """For a conditional model, a class picker; the label tensor (1,) to decode with, else None."""
+def decode_class(vae: VAE, meta: dict, key: str, follow: LatentChoice | None = None) -> torch.Tensor | None:
+    """For a conditional model, a class picker; the label tensor (1,) to decode with, else None.
+    When `follow` (the page's main code) has a known class, the picker moves to it each time
+    that code changes; the user can still pick another class afterwards."""
     if not vae.config.conditional:
         return None
     names = meta.get("label_names") or [str(k) for k in range(vae.config.num_classes)]
-    chosen = st.selectbox(label, range(vae.config.num_classes), format_func=lambda k: names[k], key=key)
+    if follow is not None and follow.label is not None:
+        followed = f"{key}_followed"
+        if st.session_state.get(followed) != follow.caption:
+            st.session_state[followed] = follow.caption
+            st.session_state[key] = int(follow.label)
+    chosen = st.selectbox("Decode as class", range(vae.config.num_classes), format_func=lambda k: names[k], key=key)
     return torch.tensor([int(chosen)])
+
+
+def class_in_use(vae: VAE, key: str) -> torch.Tensor | None:
+    """The class a page's class picker holds now (0 before it exists): for encoding uploads
+    and drawing thumbnails in pickers shown above it."""
+    return torch.tensor([int(st.session_state.get(key, 0))]) if vae.config.conditional else None
 
 
 def _random_row(key: str, n: int) -> None:
     st.session_state[key] = int(np.random.default_rng().integers(n))
+
+
+def _forget(key: str) -> None:
+    st.session_state.pop(key, None)
+
+
+def forget_kept_snapshot(source_key: str) -> None:
+    """Make the picker whose radio is `source_key` take the newest kept code on its next run."""
+    _forget(source_key.removesuffix("_source") + "_kept")
 
 
 def pick_latent(
@@ -91,22 +113,45 @@ def pick_latent(
     y: torch.Tensor | None = None,
     default_row: int = 0,
     default_seed: int = 0,
+    prefer_kept: bool = False,
 ) -> LatentChoice | None:
     """Radio of sources, then that source's input and a thumbnail. None (with a note) when the
     chosen source has nothing to give yet. `y` is the class used to encode and decode when
-    the model is conditional. Widget keys start with `key`."""
+    the model is conditional. Widget keys start with `key`. With `prefer_kept`, the picker
+    opens on the kept code when there is one.
+
+    The kept code is read when the page opens or the source is switched to it, then held:
+    a "Keep" button on the same page does not move the point the page started from."""
     offered = [s for s in sources if s != "data" or held is not None]
+    source_key, snapshot_key = f"{key}_source", f"{key}_kept"
     kept = chosen_latent(path)
-    default = "kept" if kept and "kept" in offered else ("data" if "data" in offered else offered[0])
+    if kept and prefer_kept and "kept" in offered:
+        default = "kept"
+    else:
+        default = next((s for s in ("data", "prior", "origin") if s in offered), offered[0])
+    if source_key not in st.session_state:  # the page was just opened: read the kept code afresh
+        _forget(snapshot_key)
     source = st.radio(
-        title, offered, index=offered.index(default), format_func=SOURCES.get, horizontal=True, key=f"{key}_source"
+        title,
+        offered,
+        index=offered.index(default),
+        format_func=SOURCES.get,
+        horizontal=True,
+        key=source_key,
+        on_change=_forget,
+        args=(snapshot_key,),
     )
     choice = None
     if source == "kept":
-        if kept is None:
+        snapshot = st.session_state.get(snapshot_key)
+        if snapshot is None or (snapshot["model"], snapshot["modified"]) != (path.name, path.stat().st_mtime):
+            snapshot = st.session_state[snapshot_key] = kept
+        if snapshot is None:
             st.info("Nothing kept yet: click a point on the Map, or keep a code on Encode, Generate or Traverse.")
         else:
-            choice = LatentChoice(np.asarray(kept["z"], np.float32), f"kept code ({kept['source']})")
+            choice = LatentChoice(
+                np.asarray(snapshot["z"], np.float32), f"kept code ({snapshot['source']})", snapshot.get("label")
+            )
     elif source == "data":
         n = len(held.codes.mu)
         row_key = f"{key}_row"

@@ -315,3 +315,81 @@ def path_distances(distances: dict[str, np.ndarray], colours: dict[str, str]) ->
         legend=dict(orientation="h", y=1.15),
     )
     return fig
+
+
+def confusion_heatmap(matrix: np.ndarray, row_names: list[str], column_names: list[str]) -> go.Figure:
+    """Counts with rows = labels, columns = clusters, each cell annotated."""
+    fig = go.Figure(
+        go.Heatmap(
+            z=matrix,
+            x=column_names,
+            y=row_names,
+            colorscale="Blues",
+            text=matrix,
+            texttemplate="%{text}",
+            hovertemplate="label %{y}, cluster %{x}: %{z}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        height=80 + 28 * len(row_names),
+        margin=dict(l=10, r=10, t=10, b=10),
+        xaxis=dict(title="cluster", type="category"),
+        yaxis=dict(title="label", type="category", autorange="reversed"),
+    )
+    return fig
+
+
+def mutual_information_grid(info: np.ndarray, factor_names: list[str]) -> go.Figure:
+    """Factor × dimension mutual information as a grid of clickable squares (a scatter, so a
+    click selects a cell: Streamlit reports selections on scatter traces). customdata = [dim]."""
+    factors, dims = info.shape
+    fx, dy = np.meshgrid(np.arange(dims), np.arange(factors))
+    fig = go.Figure(
+        go.Scatter(
+            x=[f"z{d}" for d in fx.ravel()],
+            y=[factor_names[k] for k in dy.ravel()],
+            mode="markers",
+            customdata=fx.ravel()[:, None],
+            marker=dict(
+                symbol="square",
+                size=34,
+                color=info.ravel(),
+                colorscale="Viridis",
+                cmin=0,
+                showscale=True,
+                colorbar=dict(title="MI (nats)"),
+            ),
+            text=[f"{v:.3f}" for v in info.ravel()],
+            hovertemplate="%{y} · %{x}: %{text} nats<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        height=90 + 42 * factors,
+        margin=dict(l=10, r=10, t=10, b=10),
+        xaxis=dict(type="category"),
+        yaxis=dict(type="category", autorange="reversed"),
+    )
+    return fig
+
+
+def kl_history(history: list[dict]) -> go.Figure:
+    """Held-out KL per latent dimension at each epoch, as a heat-map (epochs × dimensions)."""
+    rows = [h for h in history if h.get("kl_per_dim")]
+    kl = np.array([h["kl_per_dim"] for h in rows])
+    fig = go.Figure(
+        go.Heatmap(
+            z=kl.T,
+            x=[h["epoch"] for h in rows],
+            y=[f"z{d}" for d in range(kl.shape[1])],
+            colorscale="Viridis",
+            colorbar=dict(title="KL (nats)"),
+            hovertemplate="epoch %{x}, %{y}: %{z:.3f} nats<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        height=80 + 22 * kl.shape[1],
+        margin=dict(l=10, r=10, t=10, b=10),
+        xaxis_title="epoch",
+        yaxis=dict(type="category"),
+    )
+    return fig

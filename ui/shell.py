@@ -74,13 +74,15 @@ def pick_model() -> Path:
     return models_dir() / chosen
 
 
-def choose_latent(model_path: Path, z, source: str) -> None:
-    """Remember a latent vector for the traversal, interpolation and arithmetic pages."""
+def choose_latent(model_path: Path, z, source: str, label: int | None = None) -> None:
+    """Remember a latent vector (and its class, when known) for the traversal, interpolation
+    and arithmetic pages."""
     st.session_state[CHOSEN_KEY] = {
         "model": model_path.name,
         "modified": model_path.stat().st_mtime,  # a retrained file of the same name drops the old code
         "z": [float(v) for v in z],
         "source": source,
+        "label": None if label is None else int(label),
     }
 
 

@@ -79,6 +79,8 @@ def slerp(a: np.ndarray, b: np.ndarray, steps: int) -> np.ndarray:
         return lerp(a, b, steps)  # no direction to turn from
     unit_a, unit_b = a / norm_a, b / norm_b
     omega = np.arccos(np.clip(unit_a @ unit_b, -1.0, 1.0))
+    if np.pi - omega < 1e-6:
+        return lerp(a, b, steps)  # opposite directions: no unique great circle (always so in 1-D)
     if omega < 1e-6:
         direction = (1 - t) * unit_a + t * unit_b
     else:

@@ -247,17 +247,41 @@ class VAE(nn.Module):
         beta: float = 1.0,
         free_bits: float = 0.0,
         generator: torch.Generator | None = None,
+        tc_penalty: float = 0.0,
+        dataset_size: int | None = None,
     ) -> ElboTerms:
         """One-sample ELBO. `free_bits` (nats per dimension, Kingma et al. 2016) stops the
-        optimiser from pushing a dimension's batch-mean KL below that floor."""
-        x_logits, mu, logvar = self(x, y, generator)
+        optimiser from pushing a dimension's batch-mean KL below that floor. `tc_penalty`
+        adds that multiple of the total correlation of q(z) to the loss: with beta = 1 and
+        tc_penalty = B − 1 this is the β-TCVAE objective (Chen et al. 2018), since the KL
+        splits into index-code MI + TC + dimension-wise KL."""
+        mu, logvar = self.encode(x, y)
+        z = self.reparameterize(mu, logvar, generator)
+        x_logits = self.decode_logits(z, y)
         recon_ll = self.log_likelihood(x_logits.float(), x.float()).mean()
         kl_per_dim = gaussian_kl(mu.float(), logvar.float()).mean(0)
         kl = kl_per_dim.sum()
         kl_for_loss = kl_per_dim.clamp(min=free_bits).sum() if free_bits > 0 else kl
-        return ElboTerms(-recon_ll + beta * kl_for_loss, recon_ll - kl, recon_ll, kl, kl_per_dim)
+        loss = -recon_ll + beta * kl_for_loss
+        if tc_penalty:
+            loss = loss + tc_penalty * total_correlation(z.float(), mu.float(), logvar.float(), dataset_size or len(x))
+        return ElboTerms(loss, recon_ll - kl, recon_ll, kl, kl_per_dim)
 
 
 def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     """KL(N(mu, σ²) || N(0, 1)) per dimension, (N, D) (Kingma & Welling 2014, appendix B)."""
     return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)
+
+
+def total_correlation(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor, dataset_size: int) -> torch.Tensor:
+    """Minibatch-weighted-sampling estimate of TC(q(z)) = KL(q(z) || Π_d q(z_d)) from one
+    batch: z_i ~ q(z | x_i), and q(z) approximated by the batch's posteriors (Chen et al.
+    2018, section 3.1). Scalar, nats; biased by a constant that depends on the batch and
+    dataset sizes, which leaves its gradient (what the penalty uses) intact."""
+    batch = z.shape[0]
+    # log q(z_i,d | x_j) for every pair (i, j) and dimension d: (B, B, D)
+    log_q = -0.5 * (math.log(2 * math.pi) + logvar[None] + (z[:, None] - mu[None]) ** 2 / logvar.exp()[None])
+    log_norm = math.log(batch * dataset_size)
+    log_qz = torch.logsumexp(log_q.sum(2), dim=1) - log_norm
+    log_prod_qzd = (torch.logsumexp(log_q, dim=1) - log_norm).sum(1)
+    return (log_qz - log_prod_qzd).mean()

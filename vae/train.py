@@ -41,6 +41,7 @@ class TrainConfig:
     beta: float = 1.0
     warmup_epochs: float = 0.0  # KL weight rises linearly from 0 to beta over these epochs
     free_bits: float = 0.0  # nats per latent dimension (Kingma et al. 2016)
+    tc_beta: float = 1.0  # weight of the total-correlation part of the KL (β-TCVAE, Chen et al. 2018)
     seed: int = 0
     device: str = "auto"
     iwae_k: int = 100  # importance samples for the final held-out NLL; 0 skips it
@@ -189,7 +190,15 @@ def train(
             if cfg.warmup_epochs > 0:
                 beta *= min(1.0, (epoch * steps_per_epoch + step + 1) / (cfg.warmup_epochs * steps_per_epoch))
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
-                terms = model.elbo_terms(xb, yb, beta=beta, free_bits=cfg.free_bits, generator=noise_gen)
+                terms = model.elbo_terms(
+                    xb,
+                    yb,
+                    beta=beta,
+                    free_bits=cfg.free_bits,
+                    generator=noise_gen,
+                    tc_penalty=(cfg.tc_beta - 1.0) * beta / max(cfg.beta, 1e-12),  # warm-up scales it too
+                    dataset_size=len(x_train),
+                )
             optimizer.zero_grad(set_to_none=True)
             terms.loss.backward()
             optimizer.step()
@@ -274,6 +283,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--conditional", action="store_true", help="condition encoder and decoder on the label")
     p.add_argument("--beta", type=float, default=1.0, help="weight of the KL term (β-VAE)")
     p.add_argument("--warmup-epochs", type=float, default=0.0, help="KL warm-up: β rises linearly over these epochs")
+    p.add_argument(
+        "--tc-beta",
+        type=float,
+        default=1.0,
+        help="weight of the total correlation within the KL (β-TCVAE; 1 = plain VAE, e.g. 6 for disentangling)",
+    )
     p.add_argument("--free-bits", type=float, default=0.0, help="minimum KL per latent dimension, in nats")
     p.add_argument("--epochs", type=int, default=20, help="total epochs (with --resume: the new total)")
     p.add_argument("--batch-size", type=int, default=128)
@@ -313,6 +328,7 @@ def main(argv: list[str] | None = None) -> int:
         beta=args.beta,
         warmup_epochs=args.warmup_epochs,
         free_bits=args.free_bits,
+        tc_beta=args.tc_beta,
         seed=args.seed,
         device=args.device,
         iwae_k=args.iwae_k,
@@ -327,8 +343,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     if args.conv_channels:
         model_config["conv_channels"] = tuple(args.conv_channels)
-    if args.epochs < 1 or args.batch_size < 1 or args.lr <= 0 or args.beta < 0:
-        print("error: --epochs and --batch-size must be positive, --lr > 0 and --beta >= 0", file=sys.stderr)
+    if args.epochs < 1 or args.batch_size < 1 or args.lr <= 0 or args.beta < 0 or args.tc_beta < 0:
+        print("error: --epochs and --batch-size must be positive, --lr > 0, --beta and --tc-beta >= 0", file=sys.stderr)
         return 2
     try:
         _, meta = train(cfg, args.out, model_config, resume=args.resume, progress=not args.quiet)
