@@ -2,6 +2,7 @@
 
 import json
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ PAGES = [
     "pages/5_Arithmetic.py",
     "pages/6_Generate.py",
     "pages/7_Analyze.py",
+    "pages/8_Train.py",
 ]
 SHIPPED = sorted(p.name for p in (REPO / "models").glob("*.pt"))
 PCA_PARAMS = {**ProjectionParams("pca").__dict__, "n_points": 100}
@@ -438,3 +440,41 @@ def test_analyze_disentanglement_click_picks_the_traversed_dimension(monkeypatch
     cell = {"curve_number": 0, "point_number": 3, "point_index": 3, "x": "z3", "y": "shape", "customdata": [3]}
     _select(at, {"points": [cell], "point_indices": [3], "box": [], "lasso": []}, key="analyze_mi")
     assert "Traversal of z3" in _markdown(at)
+
+
+def _submit_training(at: AppTest, name: str, epochs: int = 1, replace: bool = False) -> AppTest:
+    at.text_input(key="train_name").set_value(name)
+    at.selectbox(key="train_arch").set_value("mlp")
+    at.number_input(key="train_epochs").set_value(epochs)
+    at.checkbox(key="train_replace").set_value(replace)
+    return next(b for b in at.button if b.label == "Start training").click().run()
+
+
+def test_train_page_runs_one_job_at_a_time_cancels_and_finishes(tmp_path, monkeypatch, tiny_checkpoint):
+    shutil.copy(tiny_checkpoint, tmp_path / "tiny.pt")
+    at = _app("pages/8_Train.py", tmp_path, monkeypatch)
+    _no_errors(at)
+    _submit_training(at, "long", epochs=1000)
+    _no_errors(at)
+    assert any("Training **long.pt**" in p.proto.text for p in at.get("progress"))
+    _submit_training(at, "second")
+    assert any("running already: long.pt" in e.value for e in at.error)
+    at.button(key="train_cancel").click().run()
+    assert any("was cancelled" in w.value for w in at.warning) and not (tmp_path / "long.pt").exists()
+
+    _submit_training(at, "fresh")
+    deadline = time.monotonic() + 120
+    while not any("is trained" in s.value for s in at.success) and time.monotonic() < deadline:
+        time.sleep(0.5)
+        at.run()
+    assert (tmp_path / "fresh.pt").is_file()
+    home = _app("app.py", tmp_path, monkeypatch)
+    assert "fresh.pt" in home.sidebar.selectbox(key="_model_picker").options
+    _submit_training(at, "fresh")
+    assert any("fresh.pt exists" in e.value for e in at.error)
+
+
+def test_train_page_can_be_turned_off(tmp_path, monkeypatch):
+    monkeypatch.setenv("VAE_DISABLE_TRAINING", "1")
+    at = _app("pages/8_Train.py", tmp_path, monkeypatch)
+    assert any("turned off" in i.value for i in at.info) and not at.button

@@ -91,3 +91,42 @@ def _infer_channels(samples: list[Path]) -> int:
         except (OSError, UnidentifiedImageError):
             continue
     return 1
+
+
+MAX_ZIP_FILES = 200_000
+MAX_ZIP_BYTES = 2 * 1024**3  # uncompressed
+
+
+def extract_image_zip(archive: bytes, destination: Path) -> Path:
+    """Unpack the image files of a zip (a class-per-folder image set) into `destination`, never
+    outside it: entries with absolute paths or `..`, links and non-image files are left out,
+    and an archive that would unpack to more than 2 GiB or 200,000 files is refused. Returns
+    the folder to load: the single top-level folder when the zip wraps everything in one."""
+    import io
+    import zipfile
+
+    try:
+        bundle = zipfile.ZipFile(io.BytesIO(archive))
+    except zipfile.BadZipFile as err:
+        raise DatasetError(f"this is not a zip archive ({err})") from None
+    members = [m for m in bundle.infolist() if not m.is_dir() and Path(m.filename).suffix.lower() in IMAGE_EXTENSIONS]
+    members = [m for m in members if not Path(m.filename).is_absolute() and ".." not in Path(m.filename).parts]
+    members = [m for m in members if not any(part.startswith((".", "__MACOSX")) for part in Path(m.filename).parts)]
+    if not members:
+        raise DatasetError("the zip holds no images: put them in one sub-folder per class")
+    if len(members) > MAX_ZIP_FILES or sum(m.file_size for m in members) > MAX_ZIP_BYTES:
+        raise DatasetError("the zip is too large: at most 200,000 images and 2 GiB unpacked")
+    destination = Path(destination)
+    destination.mkdir(parents=True, exist_ok=True)
+    root = destination.resolve()
+    for member in members:
+        target = (destination / member.filename).resolve()
+        if root not in target.parents:
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with bundle.open(member) as source, open(target, "wb") as out:
+            out.write(source.read(MAX_ZIP_BYTES))
+    top = [p for p in destination.iterdir() if not p.name.startswith(".")]
+    if len(top) == 1 and top[0].is_dir() and any(p.is_dir() for p in top[0].iterdir()):
+        return top[0]  # the zip wrapped the class folders in one folder
+    return destination

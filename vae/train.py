@@ -106,11 +106,12 @@ def train(
     model_config: dict | None = None,
     resume: bool = False,
     progress: bool = True,
-    on_epoch: Callable[[dict], None] | None = None,
+    on_epoch: Callable[[dict, VAE], None] | None = None,
 ) -> tuple[VAE, dict]:
     """Train (or with `resume`, continue the file at `out` up to `cfg.epochs`). Returns the
     model and the metadata written with it. `model_config` holds VAEConfig fields other than
-    those the data fixes (image_shape, num_classes)."""
+    those the data fixes (image_shape, num_classes). `on_epoch(record, model)` is called after
+    each epoch's checkpoint is written."""
     out = Path(out)
     device = pick_device(cfg.device)
     optimizer_state = None
@@ -255,7 +256,7 @@ def train(
                 file=sys.stderr,
             )
         if on_epoch is not None:
-            on_epoch(record)
+            on_epoch(record, model)  # the model in train mode: callers switch to eval and back
 
     model.eval()
     meta["metrics"] = evaluate_model(model, x_held, y_held, iwae_k=cfg.iwae_k, seed=cfg.seed)

@@ -1,0 +1,149 @@
+"""Train: a new model from the browser, in a background process; progress, curves and
+reconstructions while it runs; the checkpoint lands in the models folder."""
+
+import os
+import time
+from pathlib import Path
+
+import streamlit as st
+import torch
+
+from ui.plots import training_curves
+from ui.shell import REPO, models_dir, setup_page
+from vae.errors import VAEError
+from vae.images import extract_image_zip
+from vae.jobs import cancel_job, checkpoint_name, read_job, start_job
+
+BUILT_IN = {
+    "digits": "digits (scikit-learn's 8×8, offline)",
+    "sprites": "sprites (generated shapes with known factors)",
+    "mnist": "mnist (IDX files in the data folder)",
+    "fashion-mnist": "fashion-mnist (IDX files in the data folder)",
+    "folder": "a folder inside the data folder",
+    "zip": "upload a zip of an image folder",
+}
+
+setup_page("Train", "🏋️")
+st.title("Train a new model")
+if os.environ.get("VAE_DISABLE_TRAINING", "").lower() in ("1", "true", "yes"):
+    st.info("Training from the browser is turned off on this server (VAE_DISABLE_TRAINING).")
+    st.stop()
+
+folder = models_dir()
+data_root = Path(os.environ.get("VAE_DATA_DIR") or REPO / "data").resolve()
+
+
+def inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+@st.fragment(run_every=1.0)
+def job_panel() -> None:
+    """The current or last job; polls once a second while the page is open."""
+    job = read_job(folder)
+    if job is None:
+        st.info("No training job yet: fill in the form below.")
+        return
+    done = len(job.history)
+    if job.running:
+        st.progress(done / max(job.epochs, 1), text=f"Training **{job.name}**: epoch {done} of {job.epochs}")
+        if st.button("Cancel the job", key="train_cancel"):
+            cancel_job(folder)
+            st.rerun()
+    elif job.state == "done":
+        st.success(f"**{job.name}** is trained ({done} epoch{'s' * (done != 1)}) and in the model picker.")
+    elif job.state == "cancelled":
+        st.warning(f"The job for **{job.name}** was cancelled after {done} epoch(s); nothing was saved.")
+    else:
+        st.error(f"The job for **{job.name}** failed: {job.message}")
+    if job.history:
+        curves, recon = st.columns([3, 2])
+        curves.plotly_chart(training_curves(job.history), key="train_curves")
+        last = job.history[-1]
+        curves.caption(
+            f"Epoch {last['epoch']}: held-out ELBO {last['heldout_elbo']:.2f} nats "
+            f"(reconstruction {last['heldout_recon_ll']:.2f}, KL {last['heldout_kl']:.2f}), {last['seconds']:.1f} s."
+        )
+        if job.recon_png:
+            recon.image(job.recon_png, caption="held-out images (top), reconstructions (bottom)", output_format="PNG")
+    elif job.running:
+        st.caption(f"Preparing the data and the first epoch… ({time.time() - job.started:.0f} s)")
+
+
+job_panel()
+
+st.subheader("New job")
+with st.form("train_form"):
+    name = st.text_input("Model name (saved as NAME.pt in the models folder)", "my-model", key="train_name")
+    dataset = st.selectbox("Dataset", list(BUILT_IN), format_func=BUILT_IN.get, key="train_dataset")
+    dataset_columns = st.columns(3)
+    subfolder = dataset_columns[0].text_input(f"Folder inside {data_root} (for 'a folder')", key="train_folder")
+    upload = dataset_columns[1].file_uploader("Zip of an image folder (for 'upload')", ["zip"], key="train_zip")
+    image_size = dataset_columns[2].number_input("Image side (sprites, folders)", 8, 128, 32, key="train_image_size")
+    n_sprites = dataset_columns[2].number_input("Sprites to generate", 500, 100_000, 10_000, 500, key="train_n")
+    model_columns = st.columns(4)
+    arch = model_columns[0].selectbox("Architecture", ["conv", "mlp"], key="train_arch")
+    latent_dim = model_columns[1].number_input("Latent size", 1, 256, 10, key="train_latent")
+    likelihood = model_columns[2].selectbox("Likelihood", ["bernoulli", "gaussian"], key="train_likelihood")
+    conditional = model_columns[3].checkbox("Conditional (needs labels)", key="train_conditional")
+    loss_columns = st.columns(4)
+    beta = loss_columns[0].number_input("β (KL weight)", 0.0, 100.0, 1.0, 0.5, key="train_beta")
+    tc_beta = loss_columns[1].number_input("β-TC (total correlation weight)", 0.0, 100.0, 1.0, 0.5, key="train_tc")
+    warmup = loss_columns[2].number_input("KL warm-up (epochs)", 0.0, 100.0, 0.0, 1.0, key="train_warmup")
+    free_bits = loss_columns[3].number_input("Free bits (nats per dim)", 0.0, 5.0, 0.0, 0.1, key="train_free_bits")
+    run_columns = st.columns(4)
+    epochs = run_columns[0].number_input("Epochs", 1, 1000, 10, key="train_epochs")
+    batch_size = run_columns[1].number_input("Batch size", 1, 4096, 128, key="train_batch")
+    lr = run_columns[2].number_input("Learning rate", 1e-6, 1.0, 1e-3, format="%.5f", key="train_lr")
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    device = run_columns[3].selectbox("Device", devices, key="train_device")
+    replace = st.checkbox("Replace a model of the same name", key="train_replace")
+    submitted = st.form_submit_button("Start training")
+
+if submitted:
+    try:
+        file_name = checkpoint_name(name)
+        if dataset == "folder":
+            chosen = (data_root / subfolder.strip()).resolve()
+            if not subfolder.strip() or not inside(chosen, data_root):
+                raise VAEError(f"give a folder inside {data_root} (no absolute paths or '..')")
+            spec = str(chosen)
+        elif dataset == "zip":
+            if upload is None:
+                raise VAEError("choose a zip file to upload")
+            spec = str(extract_image_zip(upload.getvalue(), folder / ".data" / file_name.removesuffix(".pt")))
+        else:
+            spec = dataset
+        train_config = {
+            "dataset": spec,
+            "data_dir": str(data_root) if dataset in ("mnist", "fashion-mnist") else None,
+            "image_size": int(image_size) if dataset in ("sprites", "folder", "zip") else None,
+            "n": int(n_sprites) if dataset == "sprites" else None,
+            "epochs": int(epochs),
+            "batch_size": int(batch_size),
+            "lr": float(lr),
+            "beta": float(beta),
+            "tc_beta": float(tc_beta),
+            "warmup_epochs": float(warmup),
+            "free_bits": float(free_bits),
+            "device": device,
+            "iwae_k": 100,
+            "slim": True,
+        }
+        model_config = {
+            "arch": arch,
+            "latent_dim": int(latent_dim),
+            "likelihood": likelihood,
+            "conditional": bool(conditional),
+        }
+        start_job(folder, file_name, train_config, model_config, overwrite=replace)
+    except VAEError as err:
+        st.error(str(err))
+    else:
+        st.rerun()
+
+st.caption(
+    "The job runs `vae.train` in its own process; a refresh or a second browser finds it again. One job at a "
+    "time per server. The checkpoint is written under models/.jobs/ and moved into the models folder only when "
+    "training has finished, so an existing model is never half-overwritten."
+)

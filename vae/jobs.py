@@ -1,0 +1,245 @@
+"""One background training job per models folder, for the app's Train page.
+
+The job runs `python -m vae.jobs run FOLDER` in its own process: the same `train()` as
+`python -m vae.train`, writing its checkpoint under FOLDER/.jobs/ and moving it into FOLDER
+under the chosen name only when training has finished. Everything about the job lives in
+files, so a browser refresh (or a second browser) finds it again:
+
+    .jobs/job.json        what was asked, the process id, when it started
+    .jobs/progress.jsonl  one JSON line per finished epoch (the training record)
+    .jobs/recon.png       held-out originals over their reconstructions, after each epoch
+    .jobs/status.json     how it ended: done | failed | cancelled, with a message
+    .jobs/log.txt         the process's own output, for the message when it dies
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from vae.errors import TrainingError, VAEError
+from vae.grid import make_grid, to_pil
+
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+JOBS = ".jobs"
+
+
+def _folder(models_dir: Path) -> Path:
+    return Path(models_dir) / JOBS
+
+
+def checkpoint_name(name: str) -> str:
+    """A safe file name for a new checkpoint: letters, digits, `_ . -`, ending in .pt."""
+    name = name.strip()
+    if name.endswith(".pt"):
+        name = name[:-3]
+    if not NAME_PATTERN.match(name) or ".." in name:
+        raise TrainingError(
+            "a model name may hold letters, digits, '_', '.' and '-' (up to 64), and must start with a letter or digit"
+        )
+    return name + ".pt"
+
+
+def _write_json(path: Path, value: dict) -> None:
+    temporary = path.with_suffix(path.suffix + ".part")
+    temporary.write_text(json.dumps(value))
+    os.replace(temporary, path)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        finished, _ = os.waitpid(pid, os.WNOHANG)  # reap our own child, or learn it is not ours
+        if finished == pid:
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@dataclass(frozen=True)
+class JobState:
+    name: str  # the checkpoint file it will write, e.g. mine.pt
+    state: str  # running | done | failed | cancelled
+    message: str
+    epochs: int  # asked for
+    history: list[dict]  # one record per finished epoch
+    recon_png: bytes | None
+    started: float
+
+    @property
+    def running(self) -> bool:
+        return self.state == "running"
+
+
+def read_job(models_dir: Path) -> JobState | None:
+    """The current or last job of this folder, or None when there has been none."""
+    folder = _folder(models_dir)
+    try:
+        job = json.loads((folder / "job.json").read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+    history = []
+    try:
+        for line in (folder / "progress.jsonl").read_text().splitlines():
+            try:
+                history.append(json.loads(line))
+            except json.JSONDecodeError:
+                break  # a line being written right now
+    except FileNotFoundError:
+        pass
+    try:
+        status = json.loads((folder / "status.json").read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        status = None
+    if status is None:
+        if _alive(job["pid"]):
+            state, message = "running", ""
+        else:
+            state, message = "failed", _last_lines(folder / "log.txt") or "the training process ended without a word"
+    else:
+        state, message = status["state"], status.get("message", "")
+    try:
+        recon = (folder / "recon.png").read_bytes()
+    except FileNotFoundError:
+        recon = None
+    return JobState(job["name"], state, message, job["epochs"], history, recon, job["started"])
+
+
+def _last_lines(path: Path, count: int = 3) -> str:
+    try:
+        lines = [line for line in path.read_text(errors="replace").splitlines() if line.strip()]
+    except FileNotFoundError:
+        return ""
+    return " / ".join(lines[-count:])
+
+
+def start_job(models_dir: Path, name: str, train_config: dict, model_config: dict, overwrite: bool = False) -> JobState:
+    """Start training in a background process. Refuses (TrainingError) while another job of
+    this folder runs, and when the name is taken unless `overwrite`."""
+    models_dir = Path(models_dir)
+    file_name = checkpoint_name(name)
+    current = read_job(models_dir)
+    if current is not None and current.running:
+        raise TrainingError(f"a training job is running already: {current.name}, epoch {len(current.history)}")
+    if (models_dir / file_name).exists() and not overwrite:
+        raise TrainingError(f"{file_name} exists: confirm to replace it, or choose another name")
+    folder = _folder(models_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in ("progress.jsonl", "recon.png", "status.json", "partial.pt", "log.txt"):
+        (folder / stale).unlink(missing_ok=True)
+    spec = {"name": file_name, "train": train_config, "model": model_config, "epochs": train_config["epochs"]}
+    _write_json(folder / "spec.json", spec)
+    with open(folder / "log.txt", "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "vae.jobs", "run", str(models_dir)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=Path(__file__).resolve().parents[1],
+            start_new_session=True,  # a Ctrl-C of the app does not kill the job, and cancel reaches only it
+        )
+    _write_json(folder / "job.json", {**spec, "pid": process.pid, "started": time.time()})
+    return read_job(models_dir)
+
+
+def cancel_job(models_dir: Path) -> bool:
+    """Stop the running job (its partial checkpoint is dropped); whether there was one."""
+    folder = _folder(models_dir)
+    job = read_job(models_dir)
+    if job is None or not job.running:
+        return False
+    pid = json.loads((folder / "job.json").read_text())["pid"]
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    for _ in range(50):  # up to 5 s for it to go
+        if not _alive(pid):
+            break
+        time.sleep(0.1)
+    else:
+        os.killpg(pid, signal.SIGKILL)
+    _write_json(folder / "status.json", {"state": "cancelled", "message": "cancelled from the Train page"})
+    (folder / "partial.pt").unlink(missing_ok=True)
+    return True
+
+
+# -- the child process ------------------------------------------------------------------------
+
+
+def _reconstruction_png(model, images: torch.Tensor, labels: torch.Tensor | None) -> bytes:
+    import io
+
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    with torch.no_grad():
+        y = labels.to(device) if labels is not None else None
+        mu, _ = model.encode(images.to(device), y)
+        decoded = model.decode(mu, y).cpu()
+    model.train(was_training)
+    picture = to_pil(make_grid(torch.cat([images, decoded]), ncols=len(images)), max(1, 48 // images.shape[-2]))
+    buffer = io.BytesIO()
+    picture.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def run(models_dir: Path) -> int:
+    """The job itself (in the child): train, report each epoch, then move the file into place."""
+    from vae.data import dataset_for_checkpoint
+    from vae.train import TrainConfig, train
+
+    folder = _folder(models_dir)
+    spec = json.loads((folder / "spec.json").read_text())
+    partial = folder / "partial.pt"
+    cfg = TrainConfig.from_dict(spec["train"])
+    model_config = dict(spec["model"])
+    for key in ("hidden_dims", "conv_channels"):
+        if model_config.get(key) is not None:
+            model_config[key] = tuple(model_config[key])
+    preview: dict = {}
+
+    def on_epoch(record: dict, model) -> None:
+        if "images" not in preview:  # the same 8 held-out images every epoch
+            from vae.checkpoints import read_checkpoint
+
+            data, _, held_idx = dataset_for_checkpoint(read_checkpoint(partial)["meta"], cfg.data_dir)
+            index = held_idx[:8]
+            preview["images"] = data.images[index]
+            preview["labels"] = data.labels[index] if model.config.conditional else None
+        png = _reconstruction_png(model, preview["images"], preview["labels"])
+        (folder / "recon.png.part").write_bytes(png)
+        os.replace(folder / "recon.png.part", folder / "recon.png")
+        with open(folder / "progress.jsonl", "a") as progress:
+            progress.write(json.dumps(record) + "\n")
+
+    try:
+        train(cfg, partial, model_config, progress=False, on_epoch=on_epoch)
+        os.replace(partial, Path(models_dir) / spec["name"])
+    except (VAEError, ValueError, OSError, RuntimeError) as err:
+        _write_json(folder / "status.json", {"state": "failed", "message": str(err)})
+        return 1
+    _write_json(folder / "status.json", {"state": "done", "message": f"saved {spec['name']}"})
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "run":
+        sys.exit(run(Path(sys.argv[2])))
+    print("usage: python -m vae.jobs run MODELS_DIR  (started by the app's Train page)", file=sys.stderr)
+    sys.exit(2)
