@@ -128,3 +128,25 @@ def test_interpolation_gif_download_has_one_frame_per_step(app_url, tmp_path):
         wait_for_app(page)
         assert exceptions_on(page) == []
         assert page.app_errors == []
+
+
+def test_train_page_job_finishes_and_the_model_shows_in_the_picker(tmp_path):
+    import shutil
+
+    shutil.copy(REPO / "models" / "digits.pt", tmp_path / "digits.pt")
+    with running_app(tmp_path) as url, chromium_page() as page:
+        page.goto(url + "/Train")
+        page.get_by_text("No training job yet").wait_for(timeout=60_000)
+        page.get_by_label("Model name (saved as NAME.pt in the models folder)").fill("browser-made")
+        epochs = page.get_by_label("Epochs", exact=True)
+        epochs.fill("2")
+        epochs.press("Enter")
+        page.get_by_role("button", name="Start training").click()
+        page.get_by_text("is trained (2 epochs)").wait_for(timeout=120_000)
+        assert (tmp_path / "browser-made.pt").is_file()
+        assert exceptions_on(page) == []
+        page.locator('[data-testid="stSidebarNav"] a').first.click()  # Home, where the picker is
+        page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').click()
+        page.get_by_role("option", name="browser-made.pt").wait_for(timeout=10_000)
+        assert exceptions_on(page) == []
+        assert page.app_errors == []
