@@ -123,6 +123,18 @@ def test_evaluate_cli_json(tiny_checkpoint, capsys):
     report = json.loads(capsys.readouterr().out)
     assert report["dataset"] == "digits" and report["n"] == 359 and report["iwae_k"] == 3
     assert report["iwae_nll"] > 0 and len(report["kl_per_dim"]) == 4
+    assert 0 <= report["nmi"] <= 1 and -1 <= report["ari"] <= 1 and 0.1 < report["probe_accuracy"] <= 1
+    assert "mig" not in report  # digits have no known factors
+
+
+def test_evaluate_reports_mig_for_data_with_factors(tmp_path, capsys):
+    out = tmp_path / "sprites.pt"
+    train(
+        TrainConfig(dataset="sprites", n=400, image_size=16, epochs=1, iwae_k=0), out, {"arch": "mlp", "latent_dim": 3}
+    )
+    assert evaluate_main([str(out), "--json", "--k", "2"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert 0 <= report["mig"] <= 1 and "nmi" in report and "probe_accuracy" in report
 
 
 def test_device_choice():

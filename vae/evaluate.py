@@ -6,11 +6,40 @@ import argparse
 import json
 import sys
 
+import numpy as np
+import torch
+
 from vae.checkpoints import load_checkpoint
+from vae.clusters import agreement, cluster, linear_probe
 from vae.data import dataset_for_checkpoint
+from vae.disentanglement import mig
 from vae.errors import VAEError
-from vae.metrics import evaluate_model
+from vae.metrics import encode_dataset, evaluate_model
 from vae.train import pick_device
+
+PROBE_TRAIN = 5000  # training images for the linear probe
+
+
+def latent_space_metrics(model, data, train_idx, held_idx, seed: int = 0) -> dict:
+    """What the latent means say about known structure: `mig` (data with factors), `nmi` and
+    `ari` of k-means with one cluster per class, and `probe_accuracy` of a logistic regression
+    trained on training-image means and scored on held-out ones (data with labels)."""
+    conditional = model.config.conditional and data.labels is not None
+    held_mu = encode_dataset(model, data.images[held_idx], data.labels[held_idx] if conditional else None)[0].numpy()
+    found: dict = {}
+    if data.factors is not None and held_mu.shape[1] >= 2:
+        found["mig"] = mig(held_mu, data.factors[held_idx].numpy()).mig
+    if data.labels is not None and len(torch.unique(data.labels[held_idx])) >= 2 and len(held_idx) >= 3:
+        held_labels = data.labels[held_idx].numpy()
+        k = min(len(np.unique(held_labels)), len(held_mu))
+        result = agreement(held_labels, cluster(held_mu, k, "kmeans", seed))
+        found.update(nmi=result.nmi, ari=result.ari)
+        train_index = train_idx[:PROBE_TRAIN]
+        train_labels = data.labels[train_index]
+        if len(torch.unique(train_labels)) >= 2:
+            train_mu = encode_dataset(model, data.images[train_index], train_labels if conditional else None)[0]
+            found["probe_accuracy"] = linear_probe(train_mu.numpy(), train_labels.numpy(), held_mu, held_labels, seed)
+    return found
 
 
 def evaluate_checkpoint(
@@ -18,10 +47,18 @@ def evaluate_checkpoint(
 ) -> dict:
     """Load the checkpoint and its data, and compute the metrics on its held-out split."""
     model, meta = load_checkpoint(path, device=pick_device(device))
-    data, _, held_idx = dataset_for_checkpoint(meta, data_dir)
+    data, train_idx, held_idx = dataset_for_checkpoint(meta, data_dir)
     labels = data.labels[held_idx] if (data.labels is not None and model.config.conditional) else None
     metrics = evaluate_model(model, data.images[held_idx], labels, iwae_k=iwae_k, seed=seed)
-    return {"checkpoint": str(path), "dataset": meta["dataset"]["spec"], "epochs": meta.get("epochs_done"), **metrics}
+    model.cpu()
+    structure = latent_space_metrics(model, data, train_idx, held_idx, seed)
+    return {
+        "checkpoint": str(path),
+        "dataset": meta["dataset"]["spec"],
+        "epochs": meta.get("epochs_done"),
+        **metrics,
+        **structure,
+    }
 
 
 def format_report(m: dict) -> str:
@@ -35,6 +72,9 @@ def format_report(m: dict) -> str:
             f"active units     {m['active_units']}/{len(m['activity'])}  (dims {active})",
             f"KL per dim       {kl}",
         ]
+        + ([f"MIG              {m['mig']:.3f}"] if "mig" in m else [])
+        + ([f"k-means vs labels NMI {m['nmi']:.3f}, ARI {m['ari']:.3f}"] if "nmi" in m else [])
+        + ([f"linear probe     {100 * m['probe_accuracy']:.1f} % held-out accuracy"] if "probe_accuracy" in m else [])
     )
 
 
