@@ -249,14 +249,19 @@ class VAE(nn.Module):
         generator: torch.Generator | None = None,
         tc_penalty: float = 0.0,
         dataset_size: int | None = None,
+        noise: torch.Tensor | None = None,
     ) -> ElboTerms:
         """One-sample ELBO. `free_bits` (nats per dimension, Kingma et al. 2016) stops the
         optimiser from pushing a dimension's batch-mean KL below that floor. `tc_penalty`
         adds that multiple of the total correlation of q(z) to the loss: with beta = 1 and
         tc_penalty = B − 1 this is the β-TCVAE objective (Chen et al. 2018), since the KL
-        splits into index-code MI + TC + dimension-wise KL."""
+        splits into index-code MI + TC + dimension-wise KL. `noise` (N, latent_dim), when
+        given, is the ε of the reparameterization instead of a fresh draw."""
         mu, logvar = self.encode(x, y)
-        z = self.reparameterize(mu, logvar, generator)
+        if noise is None:
+            z = self.reparameterize(mu, logvar, generator)
+        else:
+            z = mu + torch.exp(0.5 * logvar) * noise.to(mu.dtype)
         x_logits = self.decode_logits(z, y)
         recon_ll = self.log_likelihood(x_logits.float(), x.float()).mean()
         kl_per_dim = gaussian_kl(mu.float(), logvar.float()).mean(0)

@@ -17,10 +17,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import torch
+from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from vae.checkpoints import model_from_payload, read_checkpoint, save_checkpoint
 from vae.data import Dataset, dataset_for_checkpoint, load_dataset, split_indices
+from vae.distributed import Group, Objective, join, leave
 from vae.errors import TrainingError, VAEError
 from vae.metrics import elbo_per_example, evaluate_model
 from vae.model import VAE, VAEConfig
@@ -113,7 +115,9 @@ def train(
     those the data fixes (image_shape, num_classes). `on_epoch(record, model)` is called after
     each epoch's checkpoint is written."""
     out = Path(out)
-    device = pick_device(cfg.device)
+    group, device_name = join(cfg.device)
+    device = pick_device(device_name)
+    progress = progress and group.is_main
     optimizer_state = None
     if resume:
         payload = read_checkpoint(out)
@@ -160,6 +164,9 @@ def train(
     y_train = labels[train_idx].to(device) if labels is not None else None
     x_held = data.images[held_idx]
     y_held = labels[held_idx] if labels is not None else None
+    objective = Objective(model)
+    if group.active:
+        objective = DistributedDataParallel(objective, device_ids=[device.index] if device.type == "cuda" else None)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     if optimizer_state is not None:
         optimizer.load_state_dict(optimizer_state)
@@ -184,28 +191,32 @@ def train(
             file=sys.stderr,
         )
         for step in bar:
-            index = order[step * cfg.batch_size : (step + 1) * cfg.batch_size]
+            batch = order[step * cfg.batch_size : (step + 1) * cfg.batch_size]
+            # the noise of the whole global batch, so every rank slices the same draws a single process makes
+            noise = torch.randn((len(batch), model.config.latent_dim), generator=noise_gen, device=device)
+            index, noise = group.shard(batch), group.shard(noise)
             xb = x_train[index]
             yb = y_train[index] if y_train is not None else None
             beta = cfg.beta
             if cfg.warmup_epochs > 0:
                 beta *= min(1.0, (epoch * steps_per_epoch + step + 1) / (cfg.warmup_epochs * steps_per_epoch))
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
-                terms = model.elbo_terms(
+                terms = objective(
                     xb,
                     yb,
                     beta=beta,
                     free_bits=cfg.free_bits,
-                    generator=noise_gen,
                     tc_penalty=(cfg.tc_beta - 1.0) * beta / max(cfg.beta, 1e-12),  # warm-up scales it too
                     dataset_size=len(x_train),
+                    noise=noise,
                 )
             optimizer.zero_grad(set_to_none=True)
             terms.loss.backward()
             optimizer.step()
             sums += torch.stack([terms.loss, terms.elbo, terms.recon_ll, terms.kl]).detach() * len(index)
             if step % 20 == 0 or step == steps_per_epoch - 1:
-                loss_now = float(terms.loss.detach())  # one sync per 20 steps: also where NaN is caught
+                # one sync per 20 steps, also where NaN is caught; averaged over ranks so all stop together
+                loss_now = float(group.sum(terms.loss.detach().reshape(1))) / group.world_size
                 if not math.isfinite(loss_now):
                     bar.close()
                     raise TrainingError(
@@ -219,6 +230,7 @@ def train(
                     )
                 bar.set_postfix(loss=f"{loss_now:.2f}", beta=f"{beta:.2f}")
         bar.close()
+        sums = group.sum(sums)
         if not torch.isfinite(sums).all():
             raise TrainingError(
                 f"the loss became non-finite in epoch {epoch + 1}: training stopped; "
@@ -226,7 +238,7 @@ def train(
             )
         train_loss, train_elbo, train_recon, train_kl = (sums / len(x_train)).tolist()
         model.eval()
-        held = elbo_per_example(model, x_held, y_held, generator=torch.Generator(device=device).manual_seed(0))
+        held = _heldout_means(model, x_held, y_held, group, device)
         model.train()
         record = {
             "epoch": epoch + 1,
@@ -234,10 +246,10 @@ def train(
             "train_elbo": train_elbo,
             "train_recon_ll": train_recon,
             "train_kl": train_kl,
-            "heldout_elbo": float(held["elbo"].mean()),
-            "heldout_recon_ll": float(held["recon_ll"].mean()),
-            "heldout_kl": float(held["kl"].mean()),
-            "kl_per_dim": [float(v) for v in held["kl_per_dim"].mean(0)],
+            "heldout_elbo": held["elbo"],
+            "heldout_recon_ll": held["recon_ll"],
+            "heldout_kl": held["kl"],
+            "kl_per_dim": held["kl_per_dim"],
             "beta": beta,
             "seconds": time.perf_counter() - started,
         }
@@ -248,20 +260,50 @@ def train(
             )
         meta["history"].append(record)
         meta["epochs_done"] = epoch + 1
-        save_checkpoint(out, model, meta, optimizer.state_dict())
+        if group.is_main:  # one writer; the others wait so no rank runs ahead of the file
+            save_checkpoint(out, model, meta, optimizer.state_dict())
+        group.barrier()
         if progress:
             print(
                 f"epoch {epoch + 1}/{cfg.epochs}  train loss {train_loss:.2f}  held-out ELBO {record['heldout_elbo']:.2f} "
                 f"(recon {record['heldout_recon_ll']:.2f}, KL {record['heldout_kl']:.2f})  {record['seconds']:.1f} s",
                 file=sys.stderr,
             )
-        if on_epoch is not None:
+        if on_epoch is not None and group.is_main:
             on_epoch(record, model)  # the model in train mode: callers switch to eval and back
 
     model.eval()
-    meta["metrics"] = evaluate_model(model, x_held, y_held, iwae_k=cfg.iwae_k, seed=cfg.seed)
-    save_checkpoint(out, model, meta, None if cfg.slim else optimizer.state_dict())
+    if group.is_main:
+        meta["metrics"] = evaluate_model(model, x_held, y_held, iwae_k=cfg.iwae_k, seed=cfg.seed)
+        save_checkpoint(out, model, meta, None if cfg.slim else optimizer.state_dict())
+    group.barrier()
+    leave(group)
     return model, meta
+
+
+def _heldout_means(model: VAE, x: torch.Tensor, y: torch.Tensor | None, group: Group, device) -> dict:
+    """Held-out ELBO, reconstruction, KL and KL per dimension, averaged over the held-out
+    images: each rank scores its share and the sums are all-reduced."""
+    share = group.shard(torch.arange(len(x)))
+    parts = elbo_per_example(
+        model, x[share], None if y is None else y[share], generator=torch.Generator(device=device).manual_seed(0)
+    )
+    totals = group.sum(
+        torch.cat(
+            [
+                torch.stack([parts[k].sum() for k in ("elbo", "recon_ll", "kl")]),
+                parts["kl_per_dim"].sum(0),
+                torch.tensor([float(len(share))]),
+            ]
+        ).to(device)
+    ).cpu()
+    count = float(totals[-1])
+    return {
+        "elbo": float(totals[0]) / count,
+        "recon_ll": float(totals[1]) / count,
+        "kl": float(totals[2]) / count,
+        "kl_per_dim": [float(v) / count for v in totals[3:-1]],
+    }
 
 
 def build_parser() -> argparse.ArgumentParser:
