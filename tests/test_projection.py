@@ -80,3 +80,26 @@ def test_nearest_neighbours_and_percentiles():
     index, distance = nearest_neighbours(duplicated, duplicated[1], k=2, exclude=1)
     assert index.tolist() == [4, 0] and distance[0] == 0  # the duplicate counts, the query's own row not
     assert percentile_rank(5, np.arange(10)) == 60.0 and percentile_rank(-1, np.arange(10)) == 0.0
+
+
+def test_umap_uses_cuml_when_installed_and_umap_learn_otherwise(monkeypatch):
+    import sys
+    import types
+
+    import umap
+
+    from vae.projection import _umap_class
+
+    monkeypatch.delenv("VAE_NO_CUML", raising=False)
+    assert _umap_class() is umap.UMAP  # no cuML here
+
+    class FakeGpuUMAP:
+        pass
+
+    manifold = types.ModuleType("cuml.manifold")
+    manifold.UMAP = FakeGpuUMAP
+    monkeypatch.setitem(sys.modules, "cuml", types.ModuleType("cuml"))
+    monkeypatch.setitem(sys.modules, "cuml.manifold", manifold)
+    assert _umap_class() is FakeGpuUMAP
+    monkeypatch.setenv("VAE_NO_CUML", "1")
+    assert _umap_class() is umap.UMAP

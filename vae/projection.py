@@ -59,6 +59,21 @@ def _idw(distances: np.ndarray, values: np.ndarray) -> np.ndarray:
     return np.einsum("nk,nkd->nd", weights, values)
 
 
+def _umap_class():
+    """RAPIDS cuML's GPU UMAP when it is installed with a CUDA GPU (optional, never required;
+    `VAE_NO_CUML=1` opts out), else umap-learn. Imported on first use: both are slow to import."""
+    if not os.environ.get("VAE_NO_CUML"):
+        try:
+            from cuml.manifold import UMAP  # type: ignore[import-not-found]
+
+            return UMAP
+        except Exception:  # not installed, or installed without a usable GPU
+            pass
+    import umap
+
+    return umap.UMAP
+
+
 class LatentMap:
     def __init__(self, params: ProjectionParams | None = None, n_neighbours: int = 8) -> None:
         self.params = params or ProjectionParams()
@@ -76,16 +91,15 @@ class LatentMap:
             self._pca = PCA(n_components=dims, random_state=p.seed).fit(mu)
             embedding = self._pca.transform(mu)
         elif p.method == "umap":
-            import umap  # slow import (numba): only when asked for
-
-            reducer = umap.UMAP(
+            umap_class = _umap_class()
+            embedding = umap_class(
                 n_components=p.n_components,
                 n_neighbors=min(p.n_neighbors, len(mu) - 1),
                 min_dist=p.min_dist,
                 random_state=p.seed,
-                n_jobs=1,
-            )
-            embedding = reducer.fit_transform(mu)
+                **({} if umap_class.__module__.startswith("cuml") else {"n_jobs": 1}),
+            ).fit_transform(mu)
+            embedding = np.asarray(getattr(embedding, "get", lambda: embedding)())  # cuML may return a GPU array
         else:
             from openTSNE import TSNE
 
