@@ -36,6 +36,15 @@ POINT_POSITION_JS = """([grid, i, n]) => {
 }"""
 
 
+SERVERS: dict[str, subprocess.Popen] = {}  # base URL -> the streamlit process serving it
+
+
+def server_rss_mb(url: str) -> float:
+    """Resident memory of the app server behind `url`, in MiB (Linux /proc)."""
+    status = Path(f"/proc/{SERVERS[url].pid}/status").read_text()
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:"))) / 1024
+
+
 def browser_available() -> bool:
     try:
         import playwright  # noqa: F401
@@ -79,6 +88,7 @@ def running_app(models_dir: Path | None = None, env: dict | None = None, timeout
         stderr=subprocess.PIPE,
     )
     url = f"http://127.0.0.1:{port}"
+    SERVERS[url] = process
     try:
         deadline = time.monotonic() + timeout
         while True:
@@ -93,6 +103,7 @@ def running_app(models_dir: Path | None = None, env: dict | None = None, timeout
             time.sleep(0.3)
         yield url
     finally:
+        SERVERS.pop(url, None)
         process.terminate()
         try:
             process.wait(10)

@@ -150,3 +150,37 @@ def test_train_page_job_finishes_and_the_model_shows_in_the_picker(tmp_path):
         page.get_by_role("option", name="browser-made.pt").wait_for(timeout=10_000)
         assert exceptions_on(page) == []
         assert page.app_errors == []
+
+
+def test_hostile_uploads_get_messages_and_other_sessions_keep_working(app_url):
+    from browser_support import server_rss_mb
+    from hostile_files import hostile_uploads
+
+    files = hostile_uploads()
+    rss_before = server_rss_mb(app_url)
+    with chromium_page() as page:
+        other = page.context.browser.new_page()  # its own context: a separate app session
+        page.goto(app_url + "/Encode")
+        wait_for_app(page)
+        page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(
+            [
+                {"name": name, "mimeType": "application/octet-stream", "buffer": data}
+                for name, (data, _) in files.items()
+            ]
+            + [{"name": "huge.png", "mimeType": "image/png", "buffer": b"\x89PNG" + b"\x00" * (11 * 1024 * 1024)}]
+        )
+        page.locator('[data-testid="stHeading"]', has_text="long-strip.png").wait_for(timeout=120_000)
+        wait_for_app(page, 120_000)
+        text = _details_text(page)
+        for name, (_, should_encode) in files.items():
+            if should_encode:
+                assert page.locator('[data-testid="stHeading"]', has_text=name).count() == 1, name
+            else:
+                assert f"{name}: " in text, name  # its one-line message
+        assert "huge.png" in text and ("10.0MB" in text or "10MB" in text)  # refused by the uploader itself
+        assert exceptions_on(page) == []
+        # a second session, meanwhile, works as usual
+        other.goto(app_url + "/Traverse")
+        other.get_by_text("decoded", exact=True).wait_for(timeout=60_000)
+        assert exceptions_on(other) == []
+    assert server_rss_mb(app_url) - rss_before < 400  # MiB: the bomb and the big file were not decoded

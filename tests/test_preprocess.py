@@ -1,9 +1,9 @@
 import io
-import zlib
 
 import numpy as np
 import pytest
 import torch
+from hostile_files import decompression_bomb, hostile_uploads
 from PIL import Image, ImageDraw
 
 from vae.data import DIGIT_STYLE, SHAPE_STYLE, SMALL_DIGIT_STYLE
@@ -113,8 +113,17 @@ def test_truncated_png_and_jpeg():
 
 
 def test_decompression_bomb_is_refused():
-    data = bytearray(_png(Image.new("1", (1, 1))))
-    data[16:24] = (40_000).to_bytes(4, "big") * 2  # IHDR claims 40000×40000
-    data[29:33] = zlib.crc32(bytes(data[12:29])).to_bytes(4, "big")
     with pytest.raises(UploadError, match="megapixel|bomb"):
-        preprocess_upload(bytes(data), MNIST_META)
+        preprocess_upload(decompression_bomb(), MNIST_META)
+
+
+@pytest.mark.parametrize("name", sorted(hostile_uploads()))
+def test_every_hostile_upload_encodes_or_gets_a_message(name):
+    content, should_encode = hostile_uploads()[name]
+    for meta in (MNIST_META, RGB_META):
+        if should_encode:
+            x = preprocess_upload(content, meta)
+            assert x.shape == (1, *meta["image_shape"]) and torch.isfinite(x).all()
+        else:
+            with pytest.raises(UploadError):
+                preprocess_upload(content, meta)
