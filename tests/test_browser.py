@@ -184,3 +184,17 @@ def test_hostile_uploads_get_messages_and_other_sessions_keep_working(app_url):
         other.get_by_text("decoded", exact=True).wait_for(timeout=60_000)
         assert exceptions_on(other) == []
     assert server_rss_mb(app_url) - rss_before < 400  # MiB: the bomb and the big file were not decoded
+
+
+def test_three_sessions_at_once_keep_their_own_state(app_url):
+    import sys
+
+    sys.path.insert(0, str(REPO / "bench"))
+    from load import run_load
+
+    result = run_load(app_url, sessions=3, seconds=15)
+    for report in result["reports"]:
+        assert report["exceptions"] == [] and report["errors"] == [], report
+        assert report["own_point"], report  # Traverse starts from this session's own map click
+        assert report["latencies"], report
+    assert result["peak_rss_mb"] < 1500
