@@ -198,3 +198,52 @@ def test_three_sessions_at_once_keep_their_own_state(app_url):
         assert report["own_point"], report  # Traverse starts from this session's own map click
         assert report["latencies"], report
     assert result["peak_rss_mb"] < 1500
+
+
+def _image_src(page, caption_start: str) -> str:
+    box = page.locator('[data-testid="stImage"]', has_text=caption_start).first
+    return box.locator("img").get_attribute("src")
+
+
+def _press_slider(page, label: str, key: str = "ArrowRight", times: int = 5) -> None:
+    slider = page.locator('[data-testid="stSlider"]', has_text=label).locator('input[type="range"]').first
+    slider.focus()
+    for _ in range(times):
+        page.keyboard.press(key)
+
+
+def test_home_generate_arithmetic_and_analyze_main_interactions(app_url):
+    with chromium_page() as page:
+        page.goto(app_url)
+        page.get_by_text("Model card: digits.pt").wait_for(timeout=60_000)
+
+        page.goto(app_url + "/Generate")
+        page.get_by_text("samples, seed 0").first.wait_for(timeout=60_000)
+        before = _image_src(page, "samples, seed")
+        seed = page.get_by_label("Seed", exact=True)
+        seed.fill("5")
+        seed.press("Enter")
+        page.get_by_text("samples, seed 5").first.wait_for(timeout=30_000)
+        assert _image_src(page, "samples, seed") != before
+
+        page.goto(app_url + "/Arithmetic")
+        page.get_by_role("tab", name="Attribute vectors").click()
+        page.get_by_text("strength +1.00").wait_for(timeout=60_000)
+        _press_slider(page, "Strength", "ArrowLeft", 4)
+        page.get_by_text("strength +0.80").wait_for(timeout=30_000)
+
+        page.goto(app_url + "/Analyze")
+        page.get_by_role("tab", name="Anomalies").click()
+        flagged = page.locator('[data-testid="stMetric"]', has_text="Held-out images flagged")
+        flagged.wait_for(timeout=90_000)
+        first = flagged.inner_text()
+        _press_slider(page, "Flag above", "ArrowLeft", 20)
+        page.wait_for_function(
+            "(first) => [...document.querySelectorAll('[data-testid=\"stMetric\"]')]"
+            ".some(m => m.innerText.includes('Held-out images flagged') && m.innerText !== first)",
+            arg=first,
+            timeout=30_000,
+        )
+        wait_for_app(page)
+        assert exceptions_on(page) == []
+        assert page.app_errors == []
