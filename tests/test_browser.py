@@ -216,6 +216,10 @@ def test_home_generate_arithmetic_and_analyze_main_interactions(app_url):
     with chromium_page() as page:
         page.goto(app_url)
         page.get_by_text("Model card: digits.pt").wait_for(timeout=60_000)
+        for name in ("sprites.pt", "digits.pt"):  # the picker switches the card, and the choice holds
+            page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').click()
+            page.get_by_role("option", name=name).click()
+            page.get_by_text(f"Model card: {name}").wait_for(timeout=60_000)
 
         page.goto(app_url + "/Generate")
         page.get_by_text("samples, seed 0").first.wait_for(timeout=60_000)
