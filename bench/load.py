@@ -22,7 +22,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "tests"), str(REPO / "bench")]
 
-from browser_support import POINT_POSITION_JS, chromium_page, exceptions_on, running_app, server_rss_mb  # noqa: E402
+from browser_support import (  # noqa: E402
+    POINT_POSITION_JS,
+    chromium_page,
+    exceptions_on,
+    running_app,
+    server_rss_mb,
+    use_server_sliders,
+)
 from traverse_speed import DECODED_SRC_JS, WAIT_FOR_NEW_IMAGE_JS  # noqa: E402
 
 
@@ -42,7 +49,8 @@ def session(url: str, number: int, seconds: float, results) -> None:
             image_number = page.evaluate("() => (document.body.innerText.match(/Image (\\d+) ·/) || [])[1]")
             report["image"] = image_number
             page.locator('[data-testid="stSidebarNav"] a[href$="/Traverse"]').click()
-            page.get_by_text("decoded", exact=True).wait_for(timeout=60_000)
+            page.get_by_text("Decode in the browser while dragging").wait_for(timeout=60_000)
+            use_server_sliders(page)  # the server path is what load tests
             thumb = page.locator('[data-testid="stSlider"] input[type="range"]').first
             deadline = time.monotonic() + seconds
             presses = 0

@@ -84,7 +84,7 @@ def apptest_reruns(models: list[str], reruns: int) -> None:
 
 
 def browser_presses(models: list[str], presses: int) -> None:
-    from browser_support import browser_available, chromium_page, running_app, wait_for_app
+    from browser_support import browser_available, chromium_page, running_app, use_server_sliders, wait_for_app
 
     if not browser_available():
         print("\nbrowser: skipped (needs playwright and Debian's chromium)")
@@ -97,7 +97,9 @@ def browser_presses(models: list[str], presses: int) -> None:
             wait_for_app(page, 120_000)
             page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').click()
             page.get_by_role("option", name=name).click()
-            page.get_by_text("decoded", exact=True).wait_for(timeout=120_000)
+            page.get_by_text("Decode in the browser while dragging").wait_for(timeout=120_000)
+            wait_for_app(page, 120_000)
+            use_server_sliders(page)
             wait_for_app(page, 120_000)
             thumb = page.locator('[data-testid="stSlider"] input[type="range"]').first
             times = []

@@ -5,6 +5,7 @@ import numpy as np
 import streamlit as st
 
 from ui.images import grid_picture, picture
+from ui.live import browser_decoder, live_traverse
 from ui.panels import distance_reading, model_or_stop
 from ui.pickers import class_in_use, decode_class, held_out, pick_latent
 from ui.plots import kl_bars
@@ -24,6 +25,7 @@ from vae.latent import (
 GRID_VALUES = 9  # columns of the traversal grid
 MAX_GRID_ROWS = 16
 STATE_KEY = "traverse_state"  # {"start": signature of the starting point, "z": current values}
+RELEASED_KEY = "traverse_live_released"  # nonce of the last release the live component reported
 
 setup_page("Traverse", "🎚️")
 path = pick_model()
@@ -69,6 +71,17 @@ with options_column:
         key="traverse_range",
     )
     y = decode_class(vae, meta, "traverse_class", follow=start)
+    decoder = browser_decoder(path)
+    live = st.toggle(
+        "Decode in the browser while dragging",
+        value=decoder is not None,
+        disabled=decoder is None,
+        key="traverse_live",
+        help="The image follows the mouse during a drag; off: Streamlit sliders, decoded on the server on release",
+    )
+    live = live and decoder is not None
+    if decoder is None:
+        st.caption("This decoder has a layer the browser decoder lacks: decoding on the server.")
 if start is None:
     st.stop()
 
@@ -96,8 +109,10 @@ state = st.session_state.get(STATE_KEY)
 if not state or state.get("start") != signature or len(state.get("z", [])) != latent_dim:
     st.session_state[STATE_KEY] = {"start": signature, "z": [float(v) for v in start.z]}
     set_sliders(start.z)
-for d in range(latent_dim):  # a slider not shown yet in this range starts at the current value
-    if slider_key(d) not in st.session_state:
+for d in range(latent_dim):
+    if live:  # the component holds the values; server sliders start afresh from them when turned back on
+        st.session_state.pop(slider_key(d), None)
+    elif slider_key(d) not in st.session_state:  # a slider not shown yet in this range starts at the current value
         st.session_state[slider_key(d)] = float(np.clip(st.session_state[STATE_KEY]["z"][d], low[d], high[d]))
 
 reset_column, random_column, _ = st.columns([1, 1, 4])
@@ -119,9 +134,40 @@ def slider(d: int) -> float:
     )
 
 
+def reading_and_buttons(z: np.ndarray) -> None:
+    if spacing is not None:
+        distance = float(nearest_distances(held.codes.mu, z)[0]) / spacing
+        st.markdown(
+            f"{distance:.1f}× the typical spacing from the nearest held-out code: {distance_reading(distance)}."
+        )
+    keep, regrid = st.columns(2)
+    if keep.button("Keep this code", key="traverse_keep", help="For Interpolate and Arithmetic"):
+        choose_latent(path, z, f"traversal from {start.caption}", None if y is None else int(y))
+        st.success("Kept for the other pages.")
+    if regrid.button("Grid at these values", key="traverse_regrid", help="Redraw the grid below around this point"):
+        st.rerun()
+
+
 @st.fragment
 def sliders_and_image() -> None:
     """Only this reruns when a slider moves: the decode of one image."""
+    if live:
+        released = live_traverse(
+            decoder,
+            np.array(st.session_state[STATE_KEY]["z"], np.float32),
+            active + inactive,
+            inactive,
+            [f"z{d} · KL {kl[d]:.2f}" for d in range(latent_dim)],
+            low,
+            high,
+            0 if y is None else int(y),
+            key=f"traverse_live_{path.stem}_{mode}",
+        )
+        if released and released.get("nonce") != st.session_state.get(RELEASED_KEY):
+            st.session_state[RELEASED_KEY] = released["nonce"]
+            st.session_state[STATE_KEY]["z"] = [float(v) for v in np.clip(released["z"], low, high)]
+        reading_and_buttons(np.array(st.session_state[STATE_KEY]["z"], np.float32))
+        return
     sliders, shown = st.columns([3, 2])
     with sliders:
         values = {d: slider(d) for d in active}
@@ -132,17 +178,7 @@ def sliders_and_image() -> None:
     st.session_state[STATE_KEY]["z"] = [float(v) for v in z]
     with shown:
         st.image(picture(decode_codes(vae, z, y)[0], 256), caption="decoded", width=256, output_format="PNG")
-        if spacing is not None:
-            distance = float(nearest_distances(held.codes.mu, z)[0]) / spacing
-            st.markdown(
-                f"{distance:.1f}× the typical spacing from the nearest held-out code: {distance_reading(distance)}."
-            )
-        keep, regrid = st.columns(2)
-        if keep.button("Keep this code", key="traverse_keep", help="For Interpolate and Arithmetic"):
-            choose_latent(path, z, f"traversal from {start.caption}", None if y is None else int(y))
-            st.success("Kept for the other pages.")
-        if regrid.button("Grid at these values", key="traverse_regrid", help="Redraw the grid below around this point"):
-            st.rerun()
+        reading_and_buttons(z)
 
 
 sliders_and_image()

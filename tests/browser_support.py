@@ -125,9 +125,11 @@ def chromium_page(width: int = 1400, height: int = 1800):
             def on_console(message):
                 url = (message.location or {}).get("url", "")
                 # Streamlit probes /<page>/_stcore/health when a page URL is opened directly, and drops
-                # an image that a newer rerun replaced, which the browser may still be fetching (fast
-                # slider moves): neither is ours. Tests check that the final images load.
-                if message.type == "error" and "_stcore/" not in url and "/media/" not in url + message.text:
+                # an image or download that a newer rerun replaced, which the browser may still be
+                # fetching (fast slider moves): neither is ours. Tests check that final images load
+                # and that a download works.
+                superseded = "/media/" in url + message.text or "Download Button source error - 404" in message.text
+                if message.type == "error" and "_stcore/" not in url and not superseded:
                     page.app_errors.append(message.text)
 
             page.on("console", on_console)
@@ -149,3 +151,9 @@ def wait_for_app(page, timeout_ms: float = 60_000) -> None:
 
 def exceptions_on(page) -> list[str]:
     return page.locator('[data-testid="stException"]').all_inner_texts()
+
+
+def use_server_sliders(page) -> None:
+    """Turn the Traverse page's browser decoding off: Streamlit sliders, decoded on the server."""
+    page.get_by_text("Decode in the browser while dragging").click()
+    page.get_by_text("decoded", exact=True).wait_for(timeout=60_000)

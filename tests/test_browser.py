@@ -11,6 +11,7 @@ from browser_support import (
     chromium_page,
     exceptions_on,
     running_app,
+    use_server_sliders,
     wait_for_app,
 )
 from PIL import Image, ImageDraw
@@ -90,7 +91,7 @@ def test_traverse_slider_moved_with_the_keyboard_changes_the_image(app_url):
     with chromium_page() as page:
         page.goto(app_url + "/Traverse")
         wait_for_app(page, 120_000)
-        page.get_by_text("decoded", exact=True).wait_for(timeout=60_000)
+        use_server_sliders(page)
         before = _decoded_src(page)
         thumb = page.locator('[data-testid="stSlider"] input[type="range"]').first
         value = thumb.get_attribute("aria-valuetext")
@@ -181,7 +182,7 @@ def test_hostile_uploads_get_messages_and_other_sessions_keep_working(app_url):
         assert exceptions_on(page) == []
         # a second session, meanwhile, works as usual
         other.goto(app_url + "/Traverse")
-        other.get_by_text("decoded", exact=True).wait_for(timeout=60_000)
+        _live_frame(other)  # its browser decoder drew the start point
         assert exceptions_on(other) == []
     assert server_rss_mb(app_url) - rss_before < 400  # MiB: the bomb and the big file were not decoded
 
@@ -246,6 +247,46 @@ def test_home_generate_arithmetic_and_analyze_main_interactions(app_url):
             "(first) => [...document.querySelectorAll('[data-testid=\"stMetric\"]')]"
             ".some(m => m.innerText.includes('Held-out images flagged') && m.innerText !== first)",
             arg=first,
+            timeout=30_000,
+        )
+        wait_for_app(page)
+        assert exceptions_on(page) == []
+        assert page.app_errors == []
+
+
+def _live_frame(page):
+    page.wait_for_selector('iframe[title*="live_traverse"]', timeout=60_000)
+    frame = page.frame_locator('iframe[title*="live_traverse"]')
+    frame.locator("canvas[data-draws]").wait_for(timeout=60_000)
+    return frame
+
+
+def test_live_traverse_canvas_follows_a_mouse_drag_before_release(app_url):
+    with chromium_page() as page:
+        page.goto(app_url + "/Traverse")
+        wait_for_app(page, 120_000)
+        frame = _live_frame(page)
+        canvas = frame.locator("canvas")
+        reading = page.get_by_text("the typical spacing from the nearest held-out code").inner_text()
+        pixels = "c => c.toDataURL()"
+        before_image, before_draws = canvas.evaluate(pixels), int(canvas.get_attribute("data-draws"))
+        box = frame.locator('input[type="range"]').first.bounding_box()
+        y = box["y"] + box["height"] / 2
+        page.mouse.move(box["x"] + 5, y)
+        page.mouse.down()
+        for step in range(1, 11):  # drag to the right end in 10 moves
+            page.mouse.move(box["x"] + 5 + step * (box["width"] - 10) / 10, y)
+            page.wait_for_timeout(30)
+        during_image, during_draws = canvas.evaluate(pixels), int(canvas.get_attribute("data-draws"))
+        page.mouse.up()
+        assert during_draws >= before_draws + 3  # redrawn while the button was still down
+        assert during_image != before_image
+        # on release the vector goes to Python: the server-side reading follows
+        page.wait_for_function(
+            "(old) => { const el = [...document.querySelectorAll('[data-testid=\"stMarkdownContainer\"]')]"
+            ".find(e => e.innerText.includes('the typical spacing from the nearest held-out code'));"
+            " return el && el.innerText !== old; }",
+            arg=reading,
             timeout=30_000,
         )
         wait_for_app(page)

@@ -257,7 +257,7 @@ def _slider_values(at: AppTest, prefix: str) -> dict[str, float]:
 
 
 def test_traverse_slider_changes_the_decoded_image_and_only_its_dimension(models_dir, monkeypatch):
-    at = _app("pages/3_Traverse.py", models_dir, monkeypatch, "tiny.pt")
+    at = _app("pages/3_Traverse.py", models_dir, monkeypatch, "tiny.pt", traverse_live=False)
     _no_errors(at)
     before, z_before = _image(at, "decoded"), list(at.session_state["traverse_state"]["z"])
     first = at.slider[0]  # the most informative dimension
@@ -271,7 +271,7 @@ def test_traverse_slider_changes_the_decoded_image_and_only_its_dimension(models
 
 
 def test_traverse_reset_randomise_and_range(models_dir, monkeypatch):
-    at = _app("pages/3_Traverse.py", models_dir, monkeypatch, "tiny.pt")
+    at = _app("pages/3_Traverse.py", models_dir, monkeypatch, "tiny.pt", traverse_live=False)
     start = _slider_values(at, "traverse_tiny_prior")
     at.button(key="traverse_random").click().run()
     randomised = _slider_values(at, "traverse_tiny_prior")
@@ -288,7 +288,7 @@ def test_traverse_reset_randomise_and_range(models_dir, monkeypatch):
 
 
 def test_traverse_starts_from_the_origin_and_a_prior_sample(models_dir, monkeypatch):
-    at = _app("pages/3_Traverse.py", models_dir, monkeypatch, "tiny.pt")
+    at = _app("pages/3_Traverse.py", models_dir, monkeypatch, "tiny.pt", traverse_live=False)
     at.radio(key="traverse_start_source").set_value("origin").run()
     assert set(_slider_values(at, "traverse_tiny_prior").values()) == {0.0}
     at.radio(key="traverse_start_source").set_value("prior").run()
@@ -379,7 +379,7 @@ def test_interpolate_starts_a_at_the_kept_code_and_b_at_data(models_dir, monkeyp
 
 
 def test_keeping_a_code_on_traverse_does_not_move_its_start(models_dir, monkeypatch):
-    at = _app("app.py", models_dir, monkeypatch, "tiny.pt")
+    at = _app("app.py", models_dir, monkeypatch, "tiny.pt", traverse_live=False)
     at.switch_page("pages/6_Generate.py").run()
     at.button(key="generate_send_traverse_start_source").click().run()
     at.switch_page("pages/3_Traverse.py")  # AppTest would otherwise rerun the page it last switched to
@@ -478,3 +478,18 @@ def test_train_page_can_be_turned_off(tmp_path, monkeypatch):
     monkeypatch.setenv("VAE_DISABLE_TRAINING", "1")
     at = _app("pages/8_Train.py", tmp_path, monkeypatch)
     assert any("turned off" in i.value for i in at.info) and not at.button
+
+
+def test_traverse_live_component_release_updates_the_code(models_dir, monkeypatch):
+    at = _app("pages/3_Traverse.py", models_dir, monkeypatch, "tiny.pt")
+    _no_errors(at)
+    assert at.toggle(key="traverse_live").value is True and not at.slider  # the component replaces the sliders
+    released = [0.5, -0.25, 1.0, 9.0]  # the last one beyond the slider range
+    at.session_state["traverse_live_tiny_prior"] = {"z": released, "nonce": 1}
+    at.run()
+    _no_errors(at)
+    assert at.session_state["traverse_state"]["z"] == pytest.approx([0.5, -0.25, 1.0, 3.0])
+    at.button(key="traverse_keep").click().run()
+    assert at.session_state[CHOSEN_KEY]["z"] == pytest.approx([0.5, -0.25, 1.0, 3.0])
+    at.toggle(key="traverse_live").set_value(False).run()  # back to server sliders, at the same point
+    assert [s.value for s in sorted(at.slider, key=lambda s: s.key)] == pytest.approx([0.5, -0.25, 1.0, 3.0])

@@ -1,0 +1,64 @@
+"""The live traversal component: sliders and a canvas decoded in the browser while dragging
+(ui/live_traverse/: plain HTML and JavaScript, no build step)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+import streamlit.components.v1 as components
+
+from ui import cache
+from vae.decoder_export import UnsupportedDecoder, decoder_spec
+
+_component = components.declare_component("live_traverse", path=str(Path(__file__).parent / "live_traverse"))
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _spec(path: str, modified: float) -> tuple[str, dict] | None:
+    vae, _ = cache._load_model(path, modified)
+    try:
+        spec = decoder_spec(vae)
+    except UnsupportedDecoder:
+        return None
+    return hashlib.sha1(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16], spec
+
+
+def browser_decoder(path: Path) -> tuple[str, dict] | None:
+    """(id, decoder spec) for the browser, or None when the decoder has a layer it cannot run."""
+    return _spec(str(path), cache.mtime(path))
+
+
+def live_traverse(
+    decoder: tuple[str, dict],
+    z: np.ndarray,
+    order: list[int],
+    inactive: list[int],
+    labels: list[str],
+    low: np.ndarray,
+    high: np.ndarray,
+    label: int,
+    key: str,
+    size: int = 256,
+) -> dict | None:
+    """Render the component; the latent vector the user released a slider at, as
+    {"z": [...], "nonce": ...}, or None before the first release."""
+    spec_id, spec = decoder
+    return _component(
+        spec_id=spec_id,
+        spec=spec,
+        z=[float(v) for v in z],
+        order=order,
+        inactive=inactive,
+        labels=labels,
+        low=[float(v) for v in low],
+        high=[float(v) for v in high],
+        step=[float(max((h - lo) / 200, 1e-4)) for lo, h in zip(low, high)],
+        label=int(label),
+        size=size,
+        key=key,
+        default=None,
+    )
