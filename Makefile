@@ -33,3 +33,5 @@ bench: setup browser
 	$(PY) bench/mnist_vs_reference.py
 	$(PY) bench/map_speed.py
 	$(PY) bench/traverse_speed.py
+	$(PY) bench/live_decode_speed.py
+	$(PY) bench/load.py
