@@ -45,9 +45,7 @@ def decode_times(models: list[str]) -> None:
 
 
 def drag_fps(models: list[str], moves: int = 120) -> None:
-    print(
-        "\n| model | mouse moves (rate) | frames drawn | frames per second during the drag | longest gap (ms) |"
-    )
+    print("\n| model | mouse moves (rate) | frames drawn | frames per second during the drag | longest gap (ms) |")
     print("|---|---|---|---|---|")
     with running_app(REPO / "models") as url, chromium_page() as page:
         for name in models:

@@ -6,6 +6,7 @@ import streamlit as st
 
 from ui import cache
 from ui.images import gif_bytes, grid_picture, picture, png_bytes
+from ui.live import browser_decoder, live_scrubber
 from ui.panels import distance_reading, load_map, model_or_stop
 from ui.pickers import class_in_use, decode_class, held_out, pick_latent
 from ui.plots import add_path, latent_scatter, path_distances
@@ -16,6 +17,8 @@ from vae.projection import METHOD_LABELS, ProjectionParams
 PATHS = {"linear": lerp, "spherical": slerp}
 COLOURS = {"linear": "#d62728", "spherical": "#9467bd"}
 SOURCES = ["kept", "data", "upload", "prior"]
+LIVE_STEP_KEY = "interpolate_live_step"  # the step the browser scrubber was released at
+RELEASED_KEY = "interpolate_live_released"  # nonce of that release
 
 setup_page("Interpolate", "🔀")
 path = pick_model()
@@ -65,13 +68,40 @@ distances = (
 )
 
 
+decoder = browser_decoder(path)
+live = (
+    st.toggle(
+        "Scrub in the browser",
+        value=decoder is not None,
+        disabled=decoder is None,
+        key="interpolate_live",
+        help="The frame follows the mouse between steps; off: a Streamlit slider, the frame decoded on the server",
+    )
+    and decoder is not None
+)
+
+
 @st.fragment
 def scrubber() -> None:
     """Only this reruns when the scrubber moves."""
-    step = st.slider("Step", 0, steps - 1, 0, key="interpolate_step")
-    frame, about = st.columns([1, 2])
-    frame.image(picture(frames[step], 192), caption=f"step {step} of {steps - 1}", width=192, output_format="PNG")
+    if live:
+        frame, about = st.columns([1, 1])
+        with frame:
+            at = min(int(st.session_state.get(LIVE_STEP_KEY, 0)), steps - 1)
+            released = live_scrubber(
+                decoder, z_path, at, 0 if y is None else int(y), key=f"interpolate_live_{method}_{steps}"
+            )
+            if released and released.get("nonce") != st.session_state.get(RELEASED_KEY):
+                st.session_state[RELEASED_KEY] = released["nonce"]
+                st.session_state[LIVE_STEP_KEY] = at = min(int(released["step"]), steps - 1)
+        step = at
+    else:
+        step = st.slider("Step", 0, steps - 1, 0, key="interpolate_step")
+        frame, about = st.columns([1, 2])
+        frame.image(picture(frames[step], 192), caption=f"step {step} of {steps - 1}", width=192, output_format="PNG")
     with about:
+        if live:
+            st.markdown(f"**Step {step} of {steps - 1}** (where the slider was released)")
         t = step / (steps - 1)
         st.markdown(f"**t = {t:.2f}** along the {method} path, |z| = {np.linalg.norm(z_path[step]):.2f}.")
         if distances:

@@ -292,3 +292,27 @@ def test_live_traverse_canvas_follows_a_mouse_drag_before_release(app_url):
         wait_for_app(page)
         assert exceptions_on(page) == []
         assert page.app_errors == []
+
+
+def test_interpolation_scrubber_decodes_while_dragging(app_url):
+    with chromium_page() as page:
+        page.goto(app_url + "/Interpolate")
+        wait_for_app(page, 120_000)
+        frame = _live_frame(page)
+        canvas = frame.locator("canvas")
+        page.get_by_text("Step 0 of 9").wait_for(timeout=30_000)
+        before_image, before_draws = canvas.evaluate("c => c.toDataURL()"), int(canvas.get_attribute("data-draws"))
+        box = frame.locator('input[type="range"]').first.bounding_box()
+        y = box["y"] + box["height"] / 2
+        page.mouse.move(box["x"] + 3, y)
+        page.mouse.down()
+        for step in range(1, 9):  # to about 40 % of the path
+            page.mouse.move(box["x"] + 3 + step * 0.05 * box["width"], y)
+            page.wait_for_timeout(30)
+        assert int(canvas.get_attribute("data-draws")) >= before_draws + 3
+        assert canvas.evaluate("c => c.toDataURL()") != before_image
+        page.mouse.up()
+        page.wait_for_function("() => /Step [1-9] of 9/.test(document.body.innerText)", timeout=30_000)
+        wait_for_app(page)
+        assert exceptions_on(page) == []
+        assert page.app_errors == []

@@ -297,7 +297,7 @@ def test_traverse_starts_from_the_origin_and_a_prior_sample(models_dir, monkeypa
 
 
 def test_interpolation_follows_its_inputs(models_dir, monkeypatch):
-    at = _app("pages/4_Interpolate.py", models_dir, monkeypatch, "tiny.pt")
+    at = _app("pages/4_Interpolate.py", models_dir, monkeypatch, "tiny.pt", interpolate_live=False)
     _no_errors(at)
     linear = _image(at, "linear path, 10 steps")
     at.radio(key="interpolate_method").set_value("spherical").run()
@@ -493,3 +493,16 @@ def test_traverse_live_component_release_updates_the_code(models_dir, monkeypatc
     assert at.session_state[CHOSEN_KEY]["z"] == pytest.approx([0.5, -0.25, 1.0, 3.0])
     at.toggle(key="traverse_live").set_value(False).run()  # back to server sliders, at the same point
     assert [s.value for s in sorted(at.slider, key=lambda s: s.key)] == pytest.approx([0.5, -0.25, 1.0, 3.0])
+
+
+def test_interpolate_browser_scrubber_release_sets_the_step(models_dir, monkeypatch):
+    at = _app("pages/4_Interpolate.py", models_dir, monkeypatch, "tiny.pt")
+    _no_errors(at)
+    assert at.toggle(key="interpolate_live").value is True
+    assert "Step 0 of 9" in _markdown(at)
+    at.session_state["interpolate_live_linear_10"] = {"step": 4, "nonce": 7}
+    at.run()
+    _no_errors(at)
+    assert "Step 4 of 9" in _markdown(at) and "t = 0.44" in _markdown(at)
+    at.button(key="interpolate_keep").click().run()
+    assert at.session_state[CHOSEN_KEY]["source"].startswith("step 4/9 of the linear path")

@@ -62,3 +62,27 @@ def live_traverse(
         key=key,
         default=None,
     )
+
+
+def live_scrubber(
+    decoder: tuple[str, dict], path_z: np.ndarray, step: int, label: int, key: str, size: int = 192
+) -> dict | None:
+    """A slider over an interpolation path, decoded in the browser while dragging (moving
+    continuously between steps); on release {"step": nearest step, "nonce": ...}."""
+    spec_id, spec = decoder
+    return _component(
+        spec_id=spec_id,
+        spec=spec,
+        path=[[float(v) for v in z] for z in path_z],
+        step=int(step),
+        z=[float(v) for v in path_z[step]],
+        order=[],
+        inactive=[],
+        labels=[],
+        low=[],
+        high=[],
+        label=int(label),
+        size=size,
+        key=key,
+        default=None,
+    )

@@ -1,6 +1,7 @@
 // A Streamlit component (plain postMessage protocol, no build step): one slider per latent
-// dimension and a canvas that is decoded in the browser on every input event while dragging.
-// On release it reports the latent vector to Python.
+// dimension (or one over an interpolation path) and a canvas that is decoded in the browser
+// on every input event while dragging. On release it reports the latent vector (or the
+// path step) to Python.
 (function () {
   "use strict";
   const send = (type, extra) => window.parent.postMessage(Object.assign({ isStreamlitMessage: true, type: type }, extra), "*");
@@ -41,7 +42,37 @@
     if (!pending) { pending = true; requestAnimationFrame(draw); }
   }
 
+  // Path mode (the interpolation scrubber): one slider over the path's steps, moving
+  // continuously between them; z is the straight line between the two nearest steps.
+  function pointOnPath(t) {
+    const path = args.path, last = path.length - 1;
+    const i = Math.min(Math.floor(t), last - 1), f = t - i;
+    return path[i].map((v, d) => (1 - f) * v + f * path[i + 1][d]);
+  }
+
+  function buildScrubber() {
+    sliders.innerHTML = "";
+    const row = document.createElement("div");
+    row.className = "row";
+    const label = document.createElement("label");
+    label.textContent = "Step";
+    const input = document.createElement("input");
+    Object.assign(input, { type: "range", min: 0, max: args.path.length - 1, step: 0.01, value: args.step });
+    input.setAttribute("aria-label", "Step");
+    const out = document.createElement("output");
+    out.textContent = Number(args.step).toFixed(2);
+    input.addEventListener("input", () => { const t = Number(input.value); z = pointOnPath(t); out.textContent = t.toFixed(2); schedule(); });
+    input.addEventListener("change", () => {
+      const step = Math.round(Number(input.value));
+      input.value = step; out.textContent = step.toFixed(2); z = args.path[step].slice(); schedule();
+      send("streamlit:setComponentValue", { value: { step: step, nonce: Date.now() }, dataType: "json" });
+    });
+    row.append(label, input, out);
+    sliders.append(row);
+  }
+
   function build() {
+    if (args.path) { buildScrubber(); return; }
     sliders.innerHTML = "";
     for (const d of args.order) {
       const row = document.createElement("div");
@@ -64,7 +95,8 @@
   function render(newArgs) {
     args = newArgs;
     if (args.spec_id !== modelId) { model = VAEDecoder.prepare(args.spec); modelId = args.spec_id; }
-    const key = JSON.stringify([args.spec_id, args.order, args.low, args.high]);
+    if (args.path) args.z = args.path[args.step];
+    const key = JSON.stringify([args.spec_id, args.order, args.low, args.high, args.path]);
     const argsZ = JSON.stringify(args.z);
     if (argsZ !== lastArgsZ) { z = args.z.slice(); lastArgsZ = argsZ; layoutKey = null; }  // a new start from Python
     if (key !== layoutKey) { build(); layoutKey = key; }
