@@ -152,7 +152,13 @@ def reading_and_buttons(z: np.ndarray) -> None:
 def sliders_and_image() -> None:
     """Only this reruns when a slider moves: the decode of one image."""
     if live:
-        released = live_traverse(
+        component_key = f"traverse_live_{path.stem}_{mode}"
+        # Take the last release before drawing: the component treats a new z from Python as a new start.
+        released = st.session_state.get(component_key)
+        if released and released.get("nonce") != st.session_state.get(RELEASED_KEY):
+            st.session_state[RELEASED_KEY] = released["nonce"]
+            st.session_state[STATE_KEY]["z"] = [float(v) for v in np.clip(released["z"], low, high)]
+        live_traverse(
             decoder,
             np.array(st.session_state[STATE_KEY]["z"], np.float32),
             active + inactive,
@@ -161,11 +167,8 @@ def sliders_and_image() -> None:
             low,
             high,
             0 if y is None else int(y),
-            key=f"traverse_live_{path.stem}_{mode}",
+            key=component_key,
         )
-        if released and released.get("nonce") != st.session_state.get(RELEASED_KEY):
-            st.session_state[RELEASED_KEY] = released["nonce"]
-            st.session_state[STATE_KEY]["z"] = [float(v) for v in np.clip(released["z"], low, high)]
         reading_and_buttons(np.array(st.session_state[STATE_KEY]["z"], np.float32))
         return
     sliders, shown = st.columns([3, 2])

@@ -87,14 +87,13 @@ def scrubber() -> None:
     if live:
         frame, about = st.columns([1, 1])
         with frame:
-            at = min(int(st.session_state.get(LIVE_STEP_KEY, 0)), steps - 1)
-            released = live_scrubber(
-                decoder, z_path, at, 0 if y is None else int(y), key=f"interpolate_live_{method}_{steps}"
-            )
+            component_key = f"interpolate_live_{method}_{steps}"
+            released = st.session_state.get(component_key)  # the last release, taken before drawing
             if released and released.get("nonce") != st.session_state.get(RELEASED_KEY):
                 st.session_state[RELEASED_KEY] = released["nonce"]
-                st.session_state[LIVE_STEP_KEY] = at = min(int(released["step"]), steps - 1)
-        step = at
+                st.session_state[LIVE_STEP_KEY] = int(released["step"])
+            step = min(int(st.session_state.get(LIVE_STEP_KEY, 0)), steps - 1)
+            live_scrubber(decoder, z_path, step, 0 if y is None else int(y), key=component_key)
     else:
         step = st.slider("Step", 0, steps - 1, 0, key="interpolate_step")
         frame, about = st.columns([1, 2])

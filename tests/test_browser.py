@@ -290,6 +290,20 @@ def test_live_traverse_canvas_follows_a_mouse_drag_before_release(app_url):
             timeout=30_000,
         )
         wait_for_app(page)
+        # a second release, on another slider, keeps the first one where it was released
+        inputs = frame.locator('input[type="range"]')
+        first_value = inputs.nth(0).input_value()
+        second = inputs.nth(1).bounding_box()
+        y2 = second["y"] + second["height"] / 2
+        page.mouse.move(second["x"] + 5, y2)
+        page.mouse.down()
+        page.mouse.move(second["x"] + second["width"] / 3, y2)
+        page.mouse.up()
+        second_value = inputs.nth(1).input_value()
+        page.wait_for_timeout(1500)  # the release reruns the page, which renders the component again
+        wait_for_app(page)
+        assert inputs.nth(0).input_value() == first_value
+        assert inputs.nth(1).input_value() == second_value
         assert exceptions_on(page) == []
         assert page.app_errors == []
 
