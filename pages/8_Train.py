@@ -12,7 +12,7 @@ from ui.plots import training_curves
 from ui.shell import REPO, models_dir, setup_page
 from vae.errors import VAEError
 from vae.images import extract_image_zip
-from vae.jobs import cancel_job, checkpoint_name, read_job, start_job
+from vae.jobs import cancel_job, check_can_start, checkpoint_name, read_job, start_job
 
 BUILT_IN = {
     "digits": "digits (scikit-learn's 8×8, offline)",
@@ -111,6 +111,7 @@ if submitted:
         elif dataset == "zip":
             if upload is None:
                 raise VAEError("choose a zip file to upload")
+            check_can_start(folder, file_name, replace)  # before the upload replaces any data
             spec = str(extract_image_zip(upload.getvalue(), folder / ".data" / file_name.removesuffix(".pt")))
         else:
             spec = dataset

@@ -96,3 +96,50 @@ def test_image_zip_unpacks_inside_its_folder_only(tmp_path):
         extract_image_zip(b"plain bytes", tmp_path / "x")
     with pytest.raises(DatasetError, match="no images"):
         extract_image_zip(_zip({"a.txt": b"x"}), tmp_path / "y")
+
+
+def test_a_leftover_job_whose_pid_was_reused_is_not_running(tmp_path):
+    import json
+    import os
+
+    folder = tmp_path / ".jobs"
+    folder.mkdir()
+    # the server died mid-job; after a restart its pid now belongs to another process (this one)
+    job = {"name": "old.pt", "epochs": 3, "pid": os.getpid(), "token": "from-before", "started": 0.0}
+    (folder / "job.json").write_text(json.dumps(job))
+    assert read_job(tmp_path).state == "failed"
+    assert not cancel_job(tmp_path)  # and nothing is signalled
+    start_job(tmp_path, "new", TINY_TRAIN, TINY_MODEL)
+    assert _wait(tmp_path).state == "done"
+
+
+def test_two_simultaneous_starts_run_one_job(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def attempt(name):
+        try:
+            start_job(tmp_path, name, {**TINY_TRAIN, "epochs": 200}, TINY_MODEL)
+            return "started"
+        except TrainingError:
+            return "refused"
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = sorted(pool.map(attempt, ["a", "b"]))
+    assert outcomes == ["refused", "started"]
+    assert cancel_job(tmp_path)
+
+
+def test_a_second_zip_under_the_same_name_replaces_the_first(tmp_path):
+    extract_image_zip(_zip({"cats/a.png": _png(), "dogs/b.png": _png()}), tmp_path / "set")
+    root = extract_image_zip(_zip({"birds/c.png": _png(), "fish/d.png": _png()}), tmp_path / "set")
+    assert sorted(p.name for p in root.iterdir()) == ["birds", "fish"]
+
+
+def test_a_damaged_zip_is_a_message_and_leaves_the_old_data(tmp_path):
+    extract_image_zip(_zip({"cats/a.png": _png()}), tmp_path / "set")
+    damaged = bytearray(_zip({"dogs/b.png": _png() * 50}))
+    damaged[60:90] = bytes(30)  # inside the compressed data: a CRC or inflate error on reading
+    with pytest.raises(DatasetError):
+        extract_image_zip(bytes(damaged), tmp_path / "set")
+    assert sorted(p.name for p in (tmp_path / "set").iterdir()) == ["cats"]
+    assert [p.name for p in tmp_path.iterdir()] == ["set"]  # no half-unpacked folder left

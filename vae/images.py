@@ -98,11 +98,14 @@ MAX_ZIP_BYTES = 2 * 1024**3  # uncompressed
 
 
 def extract_image_zip(archive: bytes, destination: Path) -> Path:
-    """Unpack the image files of a zip (a class-per-folder image set) into `destination`, never
-    outside it: entries with absolute paths or `..`, links and non-image files are left out,
-    and an archive that would unpack to more than 2 GiB or 200,000 files is refused. Returns
-    the folder to load: the single top-level folder when the zip wraps everything in one."""
+    """Unpack the image files of a zip (a class-per-folder image set) into `destination`, which
+    is replaced as a whole and only once the archive has unpacked cleanly. Nothing lands outside
+    it: entries with absolute paths or `..`, links and non-image files are left out, and an
+    archive that would unpack to more than 2 GiB or 200,000 files is refused. Returns the folder
+    to load: the single top-level folder when the zip wraps everything in one."""
     import io
+    import shutil
+    import tempfile
     import zipfile
 
     try:
@@ -117,15 +120,22 @@ def extract_image_zip(archive: bytes, destination: Path) -> Path:
     if len(members) > MAX_ZIP_FILES or sum(m.file_size for m in members) > MAX_ZIP_BYTES:
         raise DatasetError("the zip is too large: at most 200,000 images and 2 GiB unpacked")
     destination = Path(destination)
-    destination.mkdir(parents=True, exist_ok=True)
-    root = destination.resolve()
-    for member in members:
-        target = (destination / member.filename).resolve()
-        if root not in target.parents:
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with bundle.open(member) as source, open(target, "wb") as out:
-            out.write(source.read(MAX_ZIP_BYTES))
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    incoming = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", dir=destination.parent))
+    try:
+        root = incoming.resolve()
+        for member in members:
+            target = (incoming / member.filename).resolve()
+            if root not in target.parents:
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with bundle.open(member) as source, open(target, "wb") as out:
+                shutil.copyfileobj(source, out)
+    except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError, EOFError) as err:
+        shutil.rmtree(incoming, ignore_errors=True)
+        raise DatasetError(f"the zip could not be unpacked ({type(err).__name__}: {err})") from None
+    shutil.rmtree(destination, ignore_errors=True)  # an earlier upload under this name is replaced, not merged
+    incoming.rename(destination)
     top = [p for p in destination.iterdir() if not p.name.startswith(".")]
     if len(top) == 1 and top[0].is_dir() and any(p.is_dir() for p in top[0].iterdir()):
         return top[0]  # the zip wrapped the class folders in one folder

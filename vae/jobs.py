@@ -14,13 +14,16 @@ files, so a browser refresh (or a second browser) finds it again:
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
+import secrets
 import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,7 +58,9 @@ def _write_json(path: Path, value: dict) -> None:
     os.replace(temporary, path)
 
 
-def _alive(pid: int) -> bool:
+def _alive(pid: int, token: str) -> bool:
+    """Whether our job process still runs: the pid exists and its command line carries the
+    job's token (after a restart the pid may belong to something else)."""
     try:
         finished, _ = os.waitpid(pid, os.WNOHANG)  # reap our own child, or learn it is not ours
         if finished == pid:
@@ -63,12 +68,35 @@ def _alive(pid: int) -> bool:
     except ChildProcessError:
         pass
     try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:  # gone, or no /proc here
+        command = b""
+    if command:  # a running process that is not our job is a reused pid
+        return token.encode() in command.split(b"\0")
+    try:  # no command line to read (no /proc, or a process just starting or exiting): ask the kernel
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, PermissionError):
         return False
-    except PermissionError:
-        return True
     return True
+
+
+@contextmanager
+def _locked(folder: Path):
+    """One caller at a time in this folder's job files (sessions and servers alike)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _signal_group(pid: int, signal_number: int) -> None:
+    try:
+        os.killpg(pid, signal_number)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 @dataclass(frozen=True)
@@ -102,15 +130,16 @@ def read_job(models_dir: Path) -> JobState | None:
                 break  # a line being written right now
     except FileNotFoundError:
         pass
-    try:
-        status = json.loads((folder / "status.json").read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        status = None
+    status = _status(folder)
+    if status is None and not _alive(job["pid"], job.get("token", "")):
+        status = _status(folder)  # it may have written its status and exited since the first look
+        if status is None:
+            status = {
+                "state": "failed",
+                "message": _last_lines(folder / "log.txt") or "the training process ended without a word",
+            }
     if status is None:
-        if _alive(job["pid"]):
-            state, message = "running", ""
-        else:
-            state, message = "failed", _last_lines(folder / "log.txt") or "the training process ended without a word"
+        state, message = "running", ""
     else:
         state, message = status["state"], status.get("message", "")
     try:
@@ -118,6 +147,13 @@ def read_job(models_dir: Path) -> JobState | None:
     except FileNotFoundError:
         recon = None
     return JobState(job["name"], state, message, job["epochs"], history, recon, job["started"])
+
+
+def _status(folder: Path) -> dict | None:
+    try:
+        return json.loads((folder / "status.json").read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
 
 
 def _last_lines(path: Path, count: int = 3) -> str:
@@ -132,29 +168,41 @@ def start_job(models_dir: Path, name: str, train_config: dict, model_config: dic
     """Start training in a background process. Refuses (TrainingError) while another job of
     this folder runs, and when the name is taken unless `overwrite`."""
     models_dir = Path(models_dir)
+    folder = _folder(models_dir)
+    with _locked(folder):
+        check_can_start(models_dir, name, overwrite)
+        file_name = checkpoint_name(name)
+        for stale in ("progress.jsonl", "recon.png", "status.json", "partial.pt", "log.txt"):
+            (folder / stale).unlink(missing_ok=True)
+        for leftover in folder.glob(".partial.pt.*.tmp"):  # a save interrupted by an earlier cancel
+            leftover.unlink(missing_ok=True)
+        spec = {"name": file_name, "train": train_config, "model": model_config, "epochs": train_config["epochs"]}
+        _write_json(folder / "spec.json", spec)
+        token = secrets.token_hex(8)
+        # torchrun's variables (a server started inside a distributed job) must not reach the child
+        environment = {k: v for k, v in os.environ.items() if k not in ("WORLD_SIZE", "RANK", "LOCAL_RANK")}
+        with open(folder / "log.txt", "wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "vae.jobs", "run", str(models_dir), token],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=Path(__file__).resolve().parents[1],
+                env=environment,
+                start_new_session=True,  # a Ctrl-C of the app does not kill the job, and cancel reaches only it
+            )
+        _write_json(folder / "job.json", {**spec, "pid": process.pid, "token": token, "started": time.time()})
+    return read_job(models_dir)
+
+
+def check_can_start(models_dir: Path, name: str, overwrite: bool = False) -> None:
+    """TrainingError when a job of this folder runs, or the name is taken (unless `overwrite`)."""
     file_name = checkpoint_name(name)
     current = read_job(models_dir)
     if current is not None and current.running:
         raise TrainingError(f"a training job is running already: {current.name}, epoch {len(current.history)}")
-    if (models_dir / file_name).exists() and not overwrite:
+    if (Path(models_dir) / file_name).exists() and not overwrite:
         raise TrainingError(f"{file_name} exists: confirm to replace it, or choose another name")
-    folder = _folder(models_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    for stale in ("progress.jsonl", "recon.png", "status.json", "partial.pt", "log.txt"):
-        (folder / stale).unlink(missing_ok=True)
-    spec = {"name": file_name, "train": train_config, "model": model_config, "epochs": train_config["epochs"]}
-    _write_json(folder / "spec.json", spec)
-    with open(folder / "log.txt", "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "vae.jobs", "run", str(models_dir)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            cwd=Path(__file__).resolve().parents[1],
-            start_new_session=True,  # a Ctrl-C of the app does not kill the job, and cancel reaches only it
-        )
-    _write_json(folder / "job.json", {**spec, "pid": process.pid, "started": time.time()})
-    return read_job(models_dir)
 
 
 def cancel_job(models_dir: Path) -> bool:
@@ -163,17 +211,17 @@ def cancel_job(models_dir: Path) -> bool:
     job = read_job(models_dir)
     if job is None or not job.running:
         return False
-    pid = json.loads((folder / "job.json").read_text())["pid"]
-    try:
-        os.killpg(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        pass
+    recorded = json.loads((folder / "job.json").read_text())
+    pid, token = recorded["pid"], recorded.get("token", "")
+    _signal_group(pid, signal.SIGTERM)
     for _ in range(50):  # up to 5 s for it to go
-        if not _alive(pid):
+        if not _alive(pid, token):
             break
         time.sleep(0.1)
     else:
-        os.killpg(pid, signal.SIGKILL)
+        _signal_group(pid, signal.SIGKILL)
+    if read_job(models_dir).state == "done":  # it finished just before the signal: keep that result
+        return False
     _write_json(folder / "status.json", {"state": "cancelled", "message": "cancelled from the Train page"})
     (folder / "partial.pt").unlink(missing_ok=True)
     return True
@@ -239,7 +287,7 @@ def run(models_dir: Path) -> int:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "run":
+    if len(sys.argv) in (3, 4) and sys.argv[1] == "run":  # the optional token only marks the process
         sys.exit(run(Path(sys.argv[2])))
-    print("usage: python -m vae.jobs run MODELS_DIR  (started by the app's Train page)", file=sys.stderr)
+    print("usage: python -m vae.jobs run MODELS_DIR [TOKEN]  (started by the app's Train page)", file=sys.stderr)
     sys.exit(2)
