@@ -43,8 +43,10 @@ if data is not None and len(held_idx) < 3:
     data = None
 
 if data is not None:
-    n_points = st.sidebar.slider(
-        "Held-out images analysed", min(3, len(held_idx)), len(held_idx), min(2000, len(held_idx)), key="analyze_n"
+    n_points = (
+        st.sidebar.slider("Held-out images analysed", 3, len(held_idx), min(2000, len(held_idx)), key="analyze_n")
+        if len(held_idx) > 3
+        else len(held_idx)
     )
     codes = cache.codes(path, n_points)
     names = data.label_names
@@ -61,9 +63,13 @@ with tabs[4]:  # Posterior collapse: from the checkpoint alone, so first
     history = meta.get("history") or []
     if data is not None:
         kl = kl_per_dimension(codes.mu, codes.sigma)
-    else:
-        kl = np.asarray((meta.get("metrics") or {}).get("kl_per_dim") or [np.nan] * config.latent_dim)
-    active, inactive = order_by_kl(np.nan_to_num(kl))
+    else:  # the last evaluation the checkpoint recorded: its final metrics, else its last epoch
+        recorded = (meta.get("metrics") or {}).get("kl_per_dim") or (history[-1].get("kl_per_dim") if history else None)
+        kl = np.asarray(recorded if recorded and len(recorded) == config.latent_dim else [np.nan] * config.latent_dim)
+    if np.isnan(kl).any():
+        st.info("This checkpoint records no KL per dimension, and its data is not here to measure it.")
+        st.stop()
+    active, inactive = order_by_kl(kl)
     st.metric("Active dimensions (KL ≥ 0.01 nats)", f"{len(active)} of {config.latent_dim}")
     if len(active) == 0:
         reading = (
@@ -79,7 +85,7 @@ with tabs[4]:  # Posterior collapse: from the checkpoint alone, so first
     else:
         reading = "No dimension has collapsed: every latent dimension carries information about the image."
     st.markdown(reading)
-    st.plotly_chart(kl_bars(np.nan_to_num(kl), INACTIVE_KL), key="analyze_kl_now")
+    st.plotly_chart(kl_bars(kl, INACTIVE_KL), key="analyze_kl_now")
     if any(h.get("kl_per_dim") for h in history):
         st.markdown("**Held-out KL per dimension over training**")
         st.plotly_chart(kl_history(history), key="analyze_kl_history")
@@ -97,7 +103,7 @@ with tabs[0]:
         method = left.radio(
             "Method", list(CLUSTER_METHODS), format_func=CLUSTER_METHODS.get, key="analyze_cluster_method"
         )
-        k = left.number_input("Clusters k", 2, min(50, len(codes.mu)), min(classes, len(codes.mu)), key="analyze_k")
+        k = left.number_input("Clusters k", 2, min(50, len(codes.mu)), min(classes, 50, len(codes.mu)), key="analyze_k")
         found = cache.clusters(path, n_points, int(k), method)
         result = agreement(codes.labels, found)
         left.metric("NMI", f"{result.nmi:.3f}", help="Normalised mutual information: 1 = clusters equal labels")
@@ -239,7 +245,9 @@ with tabs[2]:
         )
 
 with tabs[3]:
-    if data.factors is not None:
+    if data.factors is not None and config.latent_dim < 2:
+        st.info("MIG compares the two most informative dimensions per factor: this model has one latent dimension.")
+    elif data.factors is not None:
         factors = data.factors[codes.index].numpy()
         result = mig(codes.mu, factors)
         st.metric(

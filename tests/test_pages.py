@@ -506,3 +506,15 @@ def test_interpolate_browser_scrubber_release_sets_the_step(models_dir, monkeypa
     assert "Step 4 of 9" in _markdown(at) and "t = 0.44" in _markdown(at)
     at.button(key="interpolate_keep").click().run()
     assert at.session_state[CHOSEN_KEY]["source"].startswith("step 4/9 of the linear path")
+
+
+def test_analyze_a_one_dimensional_sprites_model(tmp_path, monkeypatch):
+    train(
+        TrainConfig(dataset="sprites", n=300, image_size=16, epochs=1, iwae_k=0),
+        tmp_path / "line.pt",
+        {"arch": "mlp", "latent_dim": 1, "hidden_dims": (16,)},
+        progress=False,
+    )
+    at = _app("pages/7_Analyze.py", tmp_path, monkeypatch, "line.pt")
+    _no_errors(at)
+    assert any("one latent dimension" in i.value for i in at.info)

@@ -141,6 +141,7 @@ def train(
             raise TrainingError(
                 f"{out} already has {meta['epochs_done']} epochs: pass a larger --epochs to train further"
             )
+        meta["metrics"] = None  # the final metrics belong to the model as it was: measured again at the end
     else:
         data = _load_data(cfg)
         options = dict(model_config or {})
@@ -182,6 +183,7 @@ def train(
         noise_gen = torch.Generator(device=device).manual_seed(cfg.seed * 100_003 + epoch + 1)
         order = torch.randperm(len(x_train), generator=order_gen).to(device)
         sums = torch.zeros(4, device=device)  # loss, elbo, recon_ll, kl (summed over batches × size)
+        seen = 0  # images this rank trained on this epoch
         bar = tqdm(
             range(steps_per_epoch),
             desc=f"epoch {epoch + 1}/{cfg.epochs}",
@@ -192,6 +194,10 @@ def train(
         )
         for step in bar:
             batch = order[step * cfg.batch_size : (step + 1) * cfg.batch_size]
+            if group.active:  # equal shards, so DDP's average of rank means is the batch mean
+                batch = batch[: len(batch) - len(batch) % group.world_size]
+                if len(batch) == 0:
+                    continue
             # the noise of the whole global batch, so every rank slices the same draws a single process makes
             noise = torch.randn((len(batch), model.config.latent_dim), generator=noise_gen, device=device)
             index, noise = group.shard(batch), group.shard(noise)
@@ -214,6 +220,7 @@ def train(
             terms.loss.backward()
             optimizer.step()
             sums += torch.stack([terms.loss, terms.elbo, terms.recon_ll, terms.kl]).detach() * len(index)
+            seen += len(index)
             if step % 20 == 0 or step == steps_per_epoch - 1:
                 # one sync per 20 steps, also where NaN is caught; averaged over ranks so all stop together
                 loss_now = float(group.sum(terms.loss.detach().reshape(1))) / group.world_size
@@ -231,12 +238,13 @@ def train(
                 bar.set_postfix(loss=f"{loss_now:.2f}", beta=f"{beta:.2f}")
         bar.close()
         sums = group.sum(sums)
+        seen = int(group.sum(torch.tensor([float(seen)], device=device)).item())
         if not torch.isfinite(sums).all():
             raise TrainingError(
                 f"the loss became non-finite in epoch {epoch + 1}: training stopped; "
                 f"{out} keeps the last good model. Try a lower --lr"
             )
-        train_loss, train_elbo, train_recon, train_kl = (sums / len(x_train)).tolist()
+        train_loss, train_elbo, train_recon, train_kl = (sums / max(seen, 1)).tolist()
         model.eval()
         held = _heldout_means(model, x_held, y_held, group, device)
         model.train()
@@ -285,18 +293,20 @@ def _heldout_means(model: VAE, x: torch.Tensor, y: torch.Tensor | None, group: G
     """Held-out ELBO, reconstruction, KL and KL per dimension, averaged over the held-out
     images: each rank scores its share and the sums are all-reduced."""
     share = group.shard(torch.arange(len(x)))
-    parts = elbo_per_example(
-        model, x[share], None if y is None else y[share], generator=torch.Generator(device=device).manual_seed(0)
-    )
-    totals = group.sum(
-        torch.cat(
+    if len(share):
+        parts = elbo_per_example(
+            model, x[share], None if y is None else y[share], generator=torch.Generator(device=device).manual_seed(0)
+        )
+        local = torch.cat(
             [
                 torch.stack([parts[k].sum() for k in ("elbo", "recon_ll", "kl")]),
                 parts["kl_per_dim"].sum(0),
                 torch.tensor([float(len(share))]),
             ]
-        ).to(device)
-    ).cpu()
+        )
+    else:  # fewer held-out images than ranks: this one adds nothing
+        local = torch.zeros(4 + model.config.latent_dim)
+    totals = group.sum(local.to(device)).cpu()
     count = float(totals[-1])
     return {
         "elbo": float(totals[0]) / count,
