@@ -4,8 +4,9 @@ KL per dimension below."""
 import numpy as np
 import streamlit as st
 
+from ui.cache import browser_decoder
 from ui.images import grid_picture, picture
-from ui.live import browser_decoder, live_traverse
+from ui.live import live_traverse
 from ui.panels import distance_reading, model_or_stop
 from ui.pickers import class_in_use, decode_class, held_out, pick_latent
 from ui.plots import kl_bars

@@ -5,8 +5,9 @@ import numpy as np
 import streamlit as st
 
 from ui import cache
+from ui.cache import browser_decoder
 from ui.images import gif_bytes, grid_picture, picture, png_bytes
-from ui.live import browser_decoder, live_scrubber
+from ui.live import live_scrubber
 from ui.panels import distance_reading, load_map, model_or_stop
 from ui.pickers import class_in_use, decode_class, held_out, pick_latent
 from ui.plots import add_path, latent_scatter, path_distances

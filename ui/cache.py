@@ -3,6 +3,8 @@ so a retrained file reloads. Cached models are shared by all sessions: inference
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from vae import load_checkpoint
 from vae.anomaly import LatentGaussian, anomaly_scores, corrupt, detection_auc
 from vae.clusters import cluster, linear_probe
 from vae.data import Dataset, dataset_for_checkpoint
+from vae.decoder_export import UnsupportedDecoder, decoder_spec
 from vae.latent import classifier_vector, mean_difference_vector
 from vae.metrics import elbo_per_example, encode_dataset
 from vae.model import VAE
@@ -199,3 +202,19 @@ def _probes(path: str, modified: float, n_points: int) -> dict:
 def probes(path: Path, n_points: int) -> dict:
     """Held-out accuracy of a logistic regression on μ and on raw pixels (same images)."""
     return _probes(str(path), mtime(path), n_points)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _browser_decoder(path: str, modified: float) -> tuple[str, dict] | None:
+    vae, _ = _load_model(path, modified)
+    try:
+        spec = decoder_spec(vae)
+    except UnsupportedDecoder:
+        return None
+    return hashlib.sha1(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16], spec
+
+
+def browser_decoder(path: Path) -> tuple[str, dict] | None:
+    """(id, decoder spec) for decoding in the browser, or None when the decoder has a layer the
+    browser decoder lacks."""
+    return _browser_decoder(str(path), mtime(path))

@@ -3,33 +3,12 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from pathlib import Path
 
 import numpy as np
-import streamlit as st
 import streamlit.components.v1 as components
 
-from ui import cache
-from vae.decoder_export import UnsupportedDecoder, decoder_spec
-
 _component = components.declare_component("live_traverse", path=str(Path(__file__).parent / "live_traverse"))
-
-
-@st.cache_data(max_entries=8, show_spinner=False)
-def _spec(path: str, modified: float) -> tuple[str, dict] | None:
-    vae, _ = cache._load_model(path, modified)
-    try:
-        spec = decoder_spec(vae)
-    except UnsupportedDecoder:
-        return None
-    return hashlib.sha1(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16], spec
-
-
-def browser_decoder(path: Path) -> tuple[str, dict] | None:
-    """(id, decoder spec) for the browser, or None when the decoder has a layer it cannot run."""
-    return _spec(str(path), cache.mtime(path))
 
 
 def live_traverse(
