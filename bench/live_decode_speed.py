@@ -18,7 +18,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
-from browser_support import chromium_page, running_app, wait_for_app  # noqa: E402
+from browser_support import choose_model, chromium_page, live_frame, running_app, wait_for_app  # noqa: E402
 
 from vae import load_checkpoint  # noqa: E402
 from vae.decoder_export import decoder_spec  # noqa: E402
@@ -51,12 +51,9 @@ def drag_fps(models: list[str], moves: int = 120) -> None:
         for name in models:
             page.goto(url + "/Traverse")
             wait_for_app(page, 120_000)
-            page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').click()
-            page.get_by_role("option", name=name).click()
-            page.wait_for_selector('iframe[title*="live_traverse"]', timeout=120_000)
+            choose_model(page, name)
+            frame = live_frame(page, 120_000)
             wait_for_app(page, 120_000)
-            frame = page.frame_locator('iframe[title*="live_traverse"]')
-            frame.locator("canvas[data-draws]").wait_for(timeout=60_000)
             page.wait_for_timeout(1500)  # the frame settles at its final height
             box = frame.locator('input[type="range"]').first.bounding_box()
             y = box["y"] + box["height"] / 2

@@ -84,7 +84,14 @@ def apptest_reruns(models: list[str], reruns: int) -> None:
 
 
 def browser_presses(models: list[str], presses: int) -> None:
-    from browser_support import browser_available, chromium_page, running_app, use_server_sliders, wait_for_app
+    from browser_support import (
+        browser_available,
+        choose_model,
+        chromium_page,
+        running_app,
+        use_server_sliders,
+        wait_for_app,
+    )
 
     if not browser_available():
         print("\nbrowser: skipped (needs playwright and Debian's chromium)")
@@ -95,8 +102,7 @@ def browser_presses(models: list[str], presses: int) -> None:
         for name in models:
             page.goto(url + "/Traverse")
             wait_for_app(page, 120_000)
-            page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').click()
-            page.get_by_role("option", name=name).click()
+            choose_model(page, name)
             page.get_by_text("Decode in the browser while dragging").wait_for(timeout=120_000)
             wait_for_app(page, 120_000)
             use_server_sliders(page)

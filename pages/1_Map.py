@@ -6,7 +6,8 @@ import torch
 
 from ui import cache
 from ui.images import grid_picture, picture
-from ui.panels import customdata, distance_reading, label_name, load_map, model_or_stop, send_buttons, thumbnails
+from ui.panels import customdata, distance_reading, label_name, load_map, model_or_stop, thumbnails
+from ui.pickers import send_buttons
 from ui.plots import latent_scatter
 from ui.shell import MAP_PARAMS_KEY, choose_latent, chosen_latent, pick_model, setup_page
 from vae.errors import DatasetError

@@ -6,11 +6,11 @@ import torch
 
 from ui import cache
 from ui.images import grid_picture, picture
-from ui.panels import label_name, load_map, model_or_stop, send_buttons, thumbnails
+from ui.panels import label_name, load_map, model_or_stop, read_upload, thumbnails
+from ui.pickers import send_buttons
 from ui.plots import add_markers, histogram_with_marker, latent_bars, latent_scatter
 from ui.shell import MAP_PARAMS_KEY, choose_latent, pick_model, setup_page
-from vae import preprocess_upload
-from vae.errors import DatasetError, UploadError
+from vae.errors import DatasetError
 from vae.latent import decode_codes, nearest_neighbours, percentile_rank, posterior_draws
 from vae.metrics import elbo_per_example
 from vae.projection import METHOD_LABELS, ProjectionParams
@@ -61,13 +61,10 @@ params = ProjectionParams(**saved) if saved else ProjectionParams("umap")
 
 inputs, names_ok = [], []
 for upload in uploads:
-    try:
-        inputs.append(preprocess_upload(upload.getvalue(), meta))
+    x = read_upload(upload, meta)
+    if x is not None:
+        inputs.append(x)
         names_ok.append(upload.name)
-    except UploadError as err:
-        st.error(f"**{upload.name}**: {err}")
-    except Exception as err:  # an image library failure we did not foresee: still no traceback
-        st.error(f"**{upload.name}**: this file could not be read as an image ({type(err).__name__}).")
 if not inputs:
     st.stop()
 

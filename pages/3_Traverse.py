@@ -4,7 +4,7 @@ KL per dimension below."""
 import numpy as np
 import streamlit as st
 
-from ui.cache import browser_decoder
+from ui import cache
 from ui.images import grid_picture, picture
 from ui.live import live_traverse
 from ui.panels import distance_reading, model_or_stop
@@ -20,7 +20,6 @@ from vae.latent import (
     prior_samples,
     slider_ranges,
     traverse,
-    typical_spacing,
 )
 
 GRID_VALUES = 9  # columns of the traversal grid
@@ -72,7 +71,7 @@ with options_column:
         key="traverse_range",
     )
     y = decode_class(vae, meta, "traverse_class", follow=start)
-    decoder = browser_decoder(path)
+    decoder = cache.browser_decoder(path)
     live = st.toggle(
         "Decode in the browser while dragging",
         value=decoder is not None,
@@ -120,7 +119,7 @@ reset_column, random_column, _ = st.columns([1, 1, 4])
 reset_column.button("Reset to start", key="traverse_reset", on_click=set_sliders, args=(start.z,))
 random_column.button("Randomise (prior)", key="traverse_random", on_click=randomise)
 
-spacing = typical_spacing(held.codes.mu) if held is not None else None
+spacing = cache.spacing(path, len(held.codes.mu)) if held is not None else None
 
 
 def slider(d: int) -> float:

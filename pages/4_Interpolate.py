@@ -5,14 +5,13 @@ import numpy as np
 import streamlit as st
 
 from ui import cache
-from ui.cache import browser_decoder
 from ui.images import gif_bytes, grid_picture, picture, png_bytes
 from ui.live import live_scrubber
 from ui.panels import distance_reading, load_map, model_or_stop
 from ui.pickers import class_in_use, decode_class, held_out, pick_latent
 from ui.plots import add_path, latent_scatter, path_distances
 from ui.shell import MAP_PARAMS_KEY, choose_latent, pick_model, setup_page
-from vae.latent import decode_codes, lerp, nearest_distances, slerp, typical_spacing
+from vae.latent import decode_codes, lerp, nearest_distances, slerp
 from vae.projection import METHOD_LABELS, ProjectionParams
 
 PATHS = {"linear": lerp, "spherical": slerp}
@@ -61,7 +60,7 @@ st.image(
     output_format="PNG",
 )
 
-spacing = typical_spacing(held.codes.mu) if held is not None else None
+spacing = cache.spacing(path, len(held.codes.mu)) if held is not None else None
 distances = (
     {name: nearest_distances(held.codes.mu, make(a.z, b.z, steps)) / spacing for name, make in PATHS.items()}
     if held is not None
@@ -69,7 +68,7 @@ distances = (
 )
 
 
-decoder = browser_decoder(path)
+decoder = cache.browser_decoder(path)
 live = (
     st.toggle(
         "Scrub in the browser",

@@ -4,7 +4,8 @@ import streamlit as st
 import torch
 
 from ui.images import grid_picture, picture
-from ui.panels import model_or_stop, send_buttons
+from ui.panels import model_or_stop
+from ui.pickers import send_buttons
 from ui.shell import choose_latent, chosen_latent, pick_model, setup_page
 from vae.latent import decode_codes, prior_samples
 

@@ -7,7 +7,7 @@ import torch
 
 from ui import cache
 from ui.images import grid_picture, picture
-from ui.panels import customdata, load_map, model_or_stop
+from ui.panels import customdata, load_map, model_or_stop, read_upload
 from ui.plots import (
     confusion_heatmap,
     histogram_with_marker,
@@ -17,15 +17,14 @@ from ui.plots import (
     mutual_information_grid,
 )
 from ui.shell import MAP_PARAMS_KEY, pick_model, setup_page
-from vae import preprocess_upload
 from vae.anomaly import CORRUPTIONS, SCORE_NAMES, corrupt
 from vae.clusters import CLUSTER_METHODS, agreement
 from vae.disentanglement import gaussian_total_correlation, mig
-from vae.errors import DatasetError, UploadError
+from vae.errors import DatasetError
 from vae.export import latents_csv, latents_npz, projector_files, zip_bytes
 from vae.imputation import MASKS, hidden_error, impute, make_mask, mean_image_fill
 from vae.latent import INACTIVE_KL, decode_codes, kl_per_dimension, order_by_kl, traverse
-from vae.projection import METHOD_LABELS, ProjectionParams, map_subset
+from vae.projection import METHOD_LABELS, ProjectionParams
 
 setup_page("Analyze", "🔬")
 path = pick_model()
@@ -201,12 +200,7 @@ with tabs[2]:
             )
             label = torch.zeros(1, dtype=torch.long) if config.conditional else None
             if upload is not None:
-                try:
-                    original = preprocess_upload(upload.getvalue(), meta)
-                except UploadError as err:
-                    st.error(f"**{upload.name}**: {err}")
-                except Exception as err:  # an image library failure we did not foresee: still no traceback
-                    st.error(f"**{upload.name}**: this file could not be read as an image ({type(err).__name__}).")
+                original = read_upload(upload, meta)
     with mask_column:
         kind = st.selectbox("Hide", list(MASKS), format_func=MASKS.get, key="analyze_mask")
         fraction, rectangle = 0.5, (0.25, 0.25, 0.75, 0.75)
@@ -224,7 +218,7 @@ with tabs[2]:
     else:
         mask = make_mask(h, w, kind, fraction, rectangle, seed=0)
         filled = impute(vae, original, mask, label, iterations=int(iterations))
-        mean_image = data.images[map_subset(train_idx, 5000)].mean(0, keepdim=True)
+        mean_image = cache.mean_image(path)
         baseline = mean_image_fill(original, mask, mean_image)
         shown = mask.expand_as(original) * original + (1 - mask.expand_as(original)) * 0.5
         columns = st.columns(4)

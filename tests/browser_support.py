@@ -157,3 +157,26 @@ def use_server_sliders(page) -> None:
     """Turn the Traverse page's browser decoding off: Streamlit sliders, decoded on the server."""
     page.get_by_text("Decode in the browser while dragging").click()
     page.get_by_text("decoded", exact=True).wait_for(timeout=60_000)
+
+
+def choose_model(page, name: str) -> None:
+    """Pick a checkpoint in the sidebar's model picker."""
+    page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').click()
+    page.get_by_role("option", name=name).click()
+
+
+LIVE_FRAME = 'iframe[title*="live_traverse"]'
+
+
+def live_frame(page, timeout_ms: float = 60_000):
+    """The browser-decoding component's frame, once its canvas has been drawn."""
+    page.wait_for_selector(LIVE_FRAME, timeout=timeout_ms)
+    frame = page.frame_locator(LIVE_FRAME)
+    frame.locator("canvas[data-draws]").wait_for(timeout=timeout_ms)
+    return frame
+
+
+def canvas_state(frame) -> tuple[str, int]:
+    """(the canvas's pixels as a data URL, how many frames it has drawn)."""
+    canvas = frame.locator("canvas")
+    return canvas.evaluate("c => c.toDataURL()"), int(canvas.get_attribute("data-draws"))

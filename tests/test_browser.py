@@ -8,8 +8,11 @@ from browser_support import (
     POINT_POSITION_JS,
     REPO,
     browser_available,
+    canvas_state,
+    choose_model,
     chromium_page,
     exceptions_on,
+    live_frame,
     running_app,
     use_server_sliders,
     wait_for_app,
@@ -182,7 +185,7 @@ def test_hostile_uploads_get_messages_and_other_sessions_keep_working(app_url):
         assert exceptions_on(page) == []
         # a second session, meanwhile, works as usual
         other.goto(app_url + "/Traverse")
-        _live_frame(other)  # its browser decoder drew the start point
+        live_frame(other)  # its browser decoder drew the start point
         assert exceptions_on(other) == []
     assert server_rss_mb(app_url) - rss_before < 400  # MiB: the bomb and the big file were not decoded
 
@@ -218,8 +221,7 @@ def test_home_generate_arithmetic_and_analyze_main_interactions(app_url):
         page.goto(app_url)
         page.get_by_text("Model card: digits.pt").wait_for(timeout=60_000)
         for name in ("sprites.pt", "digits.pt"):  # the picker switches the card, and the choice holds
-            page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').click()
-            page.get_by_role("option", name=name).click()
+            choose_model(page, name)
             page.get_by_text(f"Model card: {name}").wait_for(timeout=60_000)
 
         page.goto(app_url + "/Generate")
@@ -254,22 +256,13 @@ def test_home_generate_arithmetic_and_analyze_main_interactions(app_url):
         assert page.app_errors == []
 
 
-def _live_frame(page):
-    page.wait_for_selector('iframe[title*="live_traverse"]', timeout=60_000)
-    frame = page.frame_locator('iframe[title*="live_traverse"]')
-    frame.locator("canvas[data-draws]").wait_for(timeout=60_000)
-    return frame
-
-
 def test_live_traverse_canvas_follows_a_mouse_drag_before_release(app_url):
     with chromium_page() as page:
         page.goto(app_url + "/Traverse")
         wait_for_app(page, 120_000)
-        frame = _live_frame(page)
-        canvas = frame.locator("canvas")
+        frame = live_frame(page)
         reading = page.get_by_text("the typical spacing from the nearest held-out code").inner_text()
-        pixels = "c => c.toDataURL()"
-        before_image, before_draws = canvas.evaluate(pixels), int(canvas.get_attribute("data-draws"))
+        before_image, before_draws = canvas_state(frame)
         box = frame.locator('input[type="range"]').first.bounding_box()
         y = box["y"] + box["height"] / 2
         page.mouse.move(box["x"] + 5, y)
@@ -277,7 +270,7 @@ def test_live_traverse_canvas_follows_a_mouse_drag_before_release(app_url):
         for step in range(1, 11):  # drag to the right end in 10 moves
             page.mouse.move(box["x"] + 5 + step * (box["width"] - 10) / 10, y)
             page.wait_for_timeout(30)
-        during_image, during_draws = canvas.evaluate(pixels), int(canvas.get_attribute("data-draws"))
+        during_image, during_draws = canvas_state(frame)
         page.mouse.up()
         assert during_draws >= before_draws + 3  # redrawn while the button was still down
         assert during_image != before_image
@@ -312,10 +305,9 @@ def test_interpolation_scrubber_decodes_while_dragging(app_url):
     with chromium_page() as page:
         page.goto(app_url + "/Interpolate")
         wait_for_app(page, 120_000)
-        frame = _live_frame(page)
-        canvas = frame.locator("canvas")
+        frame = live_frame(page)
         page.get_by_text("Step 0 of 9").wait_for(timeout=30_000)
-        before_image, before_draws = canvas.evaluate("c => c.toDataURL()"), int(canvas.get_attribute("data-draws"))
+        before_image, before_draws = canvas_state(frame)
         box = frame.locator('input[type="range"]').first.bounding_box()
         y = box["y"] + box["height"] / 2
         page.mouse.move(box["x"] + 3, y)
@@ -323,8 +315,9 @@ def test_interpolation_scrubber_decodes_while_dragging(app_url):
         for step in range(1, 9):  # to about 40 % of the path
             page.mouse.move(box["x"] + 3 + step * 0.05 * box["width"], y)
             page.wait_for_timeout(30)
-        assert int(canvas.get_attribute("data-draws")) >= before_draws + 3
-        assert canvas.evaluate("c => c.toDataURL()") != before_image
+        during_image, during_draws = canvas_state(frame)
+        assert during_draws >= before_draws + 3  # redrawn while the button was still down
+        assert during_image != before_image
         page.mouse.up()
         page.wait_for_function("() => /Step [1-9] of 9/.test(document.body.innerText)", timeout=30_000)
         wait_for_app(page)

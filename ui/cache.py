@@ -17,7 +17,7 @@ from vae.anomaly import LatentGaussian, anomaly_scores, corrupt, detection_auc
 from vae.clusters import cluster, linear_probe
 from vae.data import Dataset, dataset_for_checkpoint
 from vae.decoder_export import UnsupportedDecoder, decoder_spec
-from vae.latent import classifier_vector, mean_difference_vector
+from vae.latent import classifier_vector, mean_difference_vector, typical_spacing
 from vae.metrics import elbo_per_example, encode_dataset
 from vae.model import VAE
 from vae.projection import LatentMap, ProjectionParams, cache_path, fit_or_load, map_subset
@@ -218,3 +218,24 @@ def browser_decoder(path: Path) -> tuple[str, dict] | None:
     """(id, decoder spec) for decoding in the browser, or None when the decoder has a layer the
     browser decoder lacks."""
     return _browser_decoder(str(path), mtime(path))
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _mean_image(path: str, modified: float) -> torch.Tensor:
+    dataset, train_idx, _ = _load_data(path, modified)
+    return dataset.images[map_subset(train_idx, 5000)].mean(0, keepdim=True)
+
+
+def mean_image(path: Path) -> torch.Tensor:
+    """Mean of up to 5,000 training images, (1, C, H, W): the imputation baseline."""
+    return _mean_image(str(path), mtime(path))
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _spacing(path: str, modified: float, n_points: int) -> float:
+    return typical_spacing(_codes(path, modified, n_points).mu)
+
+
+def spacing(path: Path, n_points: int) -> float:
+    """Median nearest-neighbour distance among the first n held-out codes: "on the data" yardstick."""
+    return _spacing(str(path), mtime(path), n_points)

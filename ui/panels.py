@@ -8,9 +8,8 @@ import torch
 
 from ui import cache
 from ui.images import picture
-from ui.pickers import forget_kept_snapshot
-from ui.shell import choose_latent
-from vae.errors import CheckpointError
+from vae import preprocess_upload
+from vae.errors import CheckpointError, UploadError
 from vae.model import VAE
 from vae.projection import METHOD_LABELS, LatentMap, ProjectionParams
 
@@ -74,18 +73,12 @@ def model_or_stop(path) -> tuple[VAE, dict]:
         st.stop()
 
 
-# Pages that start from the kept code, with the key of their start-source radio.
-SEND_TO = {
-    "Traverse from here": ("pages/3_Traverse.py", "traverse_start_source"),
-    "Interpolate from here (as A)": ("pages/4_Interpolate.py", "interpolate_a_source"),
-}
-
-
-def send_buttons(path, z, source: str, key: str, label: int | None = None) -> None:
-    """Buttons that keep this code (and its class, when known) and open a page that starts from it."""
-    for column, (text, (page, source_key)) in zip(st.columns(len(SEND_TO)), SEND_TO.items()):
-        if column.button(text, key=f"{key}_{source_key}"):
-            choose_latent(path, z, source, label)
-            st.session_state[source_key] = "kept"
-            forget_kept_snapshot(source_key)
-            st.switch_page(page)
+def read_upload(upload, meta: dict) -> torch.Tensor | None:
+    """An uploaded file as the model's input (1, C, H, W), or None with a one-line message."""
+    try:
+        return preprocess_upload(upload.getvalue(), meta)
+    except UploadError as err:
+        st.error(f"**{upload.name}**: {err}")
+    except Exception as err:  # an image library failure we did not foresee: still no traceback
+        st.error(f"**{upload.name}**: this file could not be read as an image ({type(err).__name__}).")
+    return None

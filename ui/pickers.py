@@ -12,10 +12,10 @@ import torch
 
 from ui import cache
 from ui.images import picture
-from ui.shell import MAP_PARAMS_KEY, chosen_latent
-from vae import preprocess_upload
+from ui.panels import read_upload
+from ui.shell import MAP_PARAMS_KEY, choose_latent, chosen_latent
 from vae.data import Dataset
-from vae.errors import DatasetError, UploadError
+from vae.errors import DatasetError
 from vae.latent import decode_codes, prior_samples
 from vae.model import VAE
 
@@ -172,13 +172,8 @@ def pick_latent(
         if upload is None:
             st.info("Upload an image to start from its code.")
         else:
-            try:
-                x = preprocess_upload(upload.getvalue(), meta)
-            except UploadError as err:
-                st.error(f"**{upload.name}**: {err}")
-            except Exception as err:  # an image library failure we did not foresee: still no traceback
-                st.error(f"**{upload.name}**: this file could not be read as an image ({type(err).__name__}).")
-            else:
+            x = read_upload(upload, meta)
+            if x is not None:
                 with torch.no_grad():
                     mu, _ = vae.encode(x, y)
                 choice = LatentChoice(mu[0].numpy(), f"upload {upload.name}", image=x[0])
@@ -191,3 +186,20 @@ def pick_latent(
         shown = choice.image if choice.image is not None else decode_codes(vae, choice.z, y)[0]
         st.image(picture(shown, 72), caption=choice.caption, output_format="PNG")
     return choice
+
+
+# Pages that start from the kept code, with the key of their start-source radio.
+SEND_TO = {
+    "Traverse from here": ("pages/3_Traverse.py", "traverse_start_source"),
+    "Interpolate from here (as A)": ("pages/4_Interpolate.py", "interpolate_a_source"),
+}
+
+
+def send_buttons(path, z, source: str, key: str, label: int | None = None) -> None:
+    """Buttons that keep this code (and its class, when known) and open a page that starts from it."""
+    for column, (text, (page, source_key)) in zip(st.columns(len(SEND_TO)), SEND_TO.items()):
+        if column.button(text, key=f"{key}_{source_key}"):
+            choose_latent(path, z, source, label)
+            st.session_state[source_key] = "kept"
+            forget_kept_snapshot(source_key)
+            st.switch_page(page)
