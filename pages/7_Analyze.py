@@ -227,7 +227,7 @@ with tabs[2]:
             [shown, filled, baseline, original],
             ["masked (grey = hidden)", "imputed", "mean-image fill", "original"],
         ):
-            column.image(picture(image[0], 128), caption=caption, output_format="PNG")
+            column.image(picture(image[0], 128), caption=caption, width=128, output_format="PNG")
         st.markdown(
             f"Squared error on the hidden pixels: model **{hidden_error(filled, original, mask):.4f}**, "
             f"mean image **{hidden_error(baseline, original, mask):.4f}** "
