@@ -62,7 +62,8 @@ def job_panel() -> None:
         last = job.history[-1]
         curves.caption(
             f"Epoch {last['epoch']}: held-out ELBO {last['heldout_elbo']:.2f} nats "
-            f"(reconstruction {last['heldout_recon_ll']:.2f}, KL {last['heldout_kl']:.2f}), {last['seconds']:.1f} s."
+            f"(reconstruction {last['heldout_recon_ll']:.2f}, KL {last['heldout_kl']:.2f}), {last['seconds']:.1f} s"
+            + (f", {last['images_per_second']:,.0f} images/s." if "images_per_second" in last else ".")
         )
         if job.recon_png:
             recon.image(job.recon_png, caption="held-out images (top), reconstructions (bottom)", output_format="PNG")
@@ -91,12 +92,18 @@ with st.form("train_form"):
     tc_beta = loss_columns[1].number_input("β-TC (total correlation weight)", 0.0, 100.0, 1.0, 0.5, key="train_tc")
     warmup = loss_columns[2].number_input("KL warm-up (epochs)", 0.0, 100.0, 0.0, 1.0, key="train_warmup")
     free_bits = loss_columns[3].number_input("Free bits (nats per dim)", 0.0, 5.0, 0.0, 0.1, key="train_free_bits")
-    run_columns = st.columns(4)
+    run_columns = st.columns(5)
     epochs = run_columns[0].number_input("Epochs", 1, 1000, 10, key="train_epochs")
     batch_size = run_columns[1].number_input("Batch size", 1, 4096, 128, key="train_batch")
     lr = run_columns[2].number_input("Learning rate", 1e-6, 1.0, 1e-3, format="%.5f", key="train_lr")
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     device = run_columns[3].selectbox("Device", devices, key="train_device")
+    precision = run_columns[4].selectbox(
+        "Precision",
+        ["auto", "fp32", "bf16"],
+        key="train_precision",
+        help="auto: bf16 autocast on CUDA, fp32 on CPU. bf16 on a CPU with AVX512-BF16 or AMX is 3-16 % faster.",
+    )
     replace = st.checkbox("Replace a model of the same name", key="train_replace")
     submitted = st.form_submit_button("Start training")
 
@@ -128,6 +135,7 @@ if submitted:
             "warmup_epochs": float(warmup),
             "free_bits": float(free_bits),
             "device": device,
+            "precision": precision,
             "iwae_k": 100,
             "slim": True,
         }

@@ -34,7 +34,10 @@ def save_checkpoint(
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "config": model.config.to_dict(),
-        "state_dict": {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()},
+        "state_dict": {
+            k: v.detach().to("cpu", memory_format=torch.contiguous_format, copy=True)  # trained channels-last
+            for k, v in model.state_dict().items()
+        },
         "meta": meta,
     }
     if optimizer_state is not None:
