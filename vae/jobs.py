@@ -235,7 +235,7 @@ def _reconstruction_png(model, images: torch.Tensor, labels: torch.Tensor | None
 
     was_training = model.training
     model.eval()
-    device = next(model.parameters()).device
+    device = model.device
     with torch.no_grad():
         y = labels.to(device) if labels is not None else None
         mu, _ = model.encode(images.to(device), y)

@@ -39,8 +39,7 @@ def posterior_draws(
 @torch.no_grad()
 def decode_codes(model: VAE, z: np.ndarray | torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
     """Latent vectors (M, D) -> mean images (M, C, H, W)."""
-    device = next(model.parameters()).device
-    z = torch.as_tensor(np.asarray(z, dtype=np.float32)).reshape(-1, model.config.latent_dim).to(device)
+    z = torch.as_tensor(z, dtype=torch.float32, device=model.device).reshape(-1, model.config.latent_dim)
     return model.decode(z, y).cpu()
 
 
