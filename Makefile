@@ -32,6 +32,5 @@ lint: setup
 bench: setup browser
 	$(PY) bench/mnist_vs_reference.py
 	$(PY) bench/map_speed.py
-	$(PY) bench/traverse_speed.py
 	$(PY) bench/live_decode_speed.py
 	$(PY) bench/load.py

@@ -30,7 +30,8 @@ from browser_support import (  # noqa: E402
     server_rss_mb,
     use_server_sliders,
 )
-from traverse_speed import DECODED_SRC_JS, WAIT_FOR_NEW_IMAGE_JS  # noqa: E402
+
+from bench.browser import DECODED_SRC_JS, NEW_IMAGE_JS  # noqa: E402
 
 
 def session(url: str, number: int, seconds: float, results) -> None:
@@ -59,7 +60,7 @@ def session(url: str, number: int, seconds: float, results) -> None:
                 before = page.evaluate(DECODED_SRC_JS)
                 started = page.evaluate("performance.now()")
                 page.keyboard.press("ArrowRight" if (presses // 5) % 2 == 0 else "ArrowLeft")
-                report["latencies"].append(page.evaluate(WAIT_FOR_NEW_IMAGE_JS, before) - started)
+                report["latencies"].append(page.evaluate(NEW_IMAGE_JS, before) - started)
                 presses += 1
                 time.sleep(0.1)
             text = page.locator('[data-testid="stMain"]').inner_text()

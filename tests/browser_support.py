@@ -60,8 +60,11 @@ def _free_port() -> int:
 
 
 @contextmanager
-def running_app(models_dir: Path | None = None, env: dict | None = None, timeout: float = 90):
-    """Yield the base URL of `streamlit run app.py` served on 127.0.0.1; stop it afterwards."""
+def running_app(
+    models_dir: Path | None = None, env: dict | None = None, timeout: float = 90, script: Path = REPO / "app.py"
+):
+    """Yield the base URL of `streamlit run app.py` (or another `script`, run from the repo
+    folder so it gets the same .streamlit/config.toml) served on 127.0.0.1; stop it afterwards."""
     port = _free_port()
     environment = {**os.environ, **(env or {})}
     if models_dir is not None:
@@ -72,7 +75,7 @@ def running_app(models_dir: Path | None = None, env: dict | None = None, timeout
             "-m",
             "streamlit",
             "run",
-            str(REPO / "app.py"),
+            str(script),
             "--server.port",
             str(port),
             "--server.address",

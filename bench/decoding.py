@@ -1,0 +1,52 @@
+"""Decode through our API (`vae.latent.decode_codes`: numpy in, CPU tensor out) against the
+bare module forward (`model.decode` on a ready tensor under `torch.no_grad`), batch 1 and 64,
+on the shipped models. One torch thread, as in the app (`VAE_APP_TORCH_THREADS`). Calls
+alternate, ours then the reference, so both see the same machine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from bench.report import Comparison
+from bench.timing import alternating_medians_ms
+from vae import load_checkpoint
+from vae.latent import decode_codes
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run(quick: bool = False, models_dir: Path = REPO / "models") -> list[Comparison]:
+    names, repeats = (["digits.pt"], 100) if quick else (["digits.pt", "mnist.pt", "sprites.pt"], 400)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    results = []
+    try:
+        for name in names:
+            model, _ = load_checkpoint(models_dir / name)
+            for batch in (1, 64):
+                z = np.random.default_rng(0).standard_normal((batch, model.config.latent_dim)).astype(np.float32)
+                z_tensor = torch.from_numpy(z)
+
+                def bare():
+                    with torch.no_grad():
+                        model.decode(z_tensor)
+
+                ours, reference = alternating_medians_ms(lambda: decode_codes(model, z), bare, repeats)
+                results.append(
+                    Comparison(
+                        area="decode",
+                        case=f"{name}, batch {batch}",
+                        measure="ms per call",
+                        ours=ours,
+                        reference=reference,
+                        reference_name="bare model.decode",
+                        higher_is_better=False,
+                        goal=1.10,
+                    )
+                )
+    finally:
+        torch.set_num_threads(threads)
+    return results
