@@ -30,6 +30,7 @@ lint: setup
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
 
 bench: setup browser
+	$(PY) -m bench
 	$(PY) bench/mnist_vs_reference.py
 	$(PY) bench/map_speed.py
 	$(PY) bench/live_decode_speed.py

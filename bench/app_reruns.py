@@ -14,8 +14,12 @@ import json
 import os
 from pathlib import Path
 
-from streamlit.elements.plotly_chart import PlotlyChartSelectionSerde
-from streamlit.logger import set_log_level
+# Bare-mode Streamlit warns about a missing ScriptRunContext on every call; each AppTest run
+# reads the level from the config again, so it is set there, before streamlit is imported.
+os.environ.setdefault("STREAMLIT_LOGGER_LEVEL", "error")
+
+from streamlit.elements.plotly_chart import PlotlyChartSelectionSerde  # noqa: E402
+from streamlit.logger import set_log_level  # noqa: E402
 from streamlit.testing.v1 import AppTest
 
 from bench.report import Comparison

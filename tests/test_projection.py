@@ -26,6 +26,14 @@ def test_fit_place_and_locate(method):
     assert latent_map.distance_to_data(far)[0] > 50
 
 
+def test_spacing_of_a_large_map_is_the_neighbour_distance():
+    gx, gy = np.meshgrid(np.arange(120.0), np.arange(100.0))  # 12,000 points one unit apart
+    mu = np.stack([gx.ravel(), gy.ravel(), np.zeros(gx.size), np.zeros(gx.size)], axis=1).astype(np.float32)
+    latent_map = LatentMap(ProjectionParams("pca")).fit(mu)
+    assert latent_map.spacing_ == pytest.approx(1.0, abs=1e-3)
+    assert latent_map.distance_to_data(np.array([[0.0, 60.0]]) + latent_map.embedding_.min(0))[0] < 1.0
+
+
 def test_pca_inverse_is_exact_in_the_principal_subspace():
     rng = np.random.default_rng(1)
     mu = (rng.normal(size=(200, 2)) @ rng.normal(size=(2, 5))).astype(np.float32)  # rank 2

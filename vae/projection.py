@@ -25,6 +25,7 @@ from sklearn.neighbors import NearestNeighbors
 
 METHODS = ("pca", "umap", "tsne")
 METHOD_LABELS = {"pca": "PCA", "umap": "UMAP", "tsne": "t-SNE"}
+SPACING_SAMPLE = 5_000  # map points that set the typical spacing
 
 
 @dataclass(frozen=True)
@@ -121,8 +122,12 @@ class LatentMap:
         self.embedding_ = embedding
         self._latent_index = NearestNeighbors(n_neighbors=min(self.n_neighbours, len(mu))).fit(mu)
         self._map_index = NearestNeighbors(n_neighbors=min(self.n_neighbours, len(mu))).fit(embedding)
-        # Typical spacing of the data on the map: the scale for "how far from real data".
-        spacing, _ = self._map_index.kneighbors(embedding, n_neighbors=2)
+        # Typical spacing of the data on the map: the scale for "how far from real data". A
+        # median is stable on a fixed sample, and all 50k points took 120 ms of every load.
+        sample = embedding
+        if len(embedding) > SPACING_SAMPLE:
+            sample = embedding[np.random.default_rng(0).choice(len(embedding), SPACING_SAMPLE, replace=False)]
+        spacing, _ = self._map_index.kneighbors(sample, n_neighbors=2)
         self.spacing_ = float(np.median(spacing[:, 1])) or 1.0
         return self
 
