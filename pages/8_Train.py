@@ -102,7 +102,7 @@ with st.form("train_form"):
         "Precision",
         ["auto", "fp32", "bf16"],
         key="train_precision",
-        help="auto: bf16 autocast on CUDA, fp32 on CPU. bf16 on a CPU with AVX512-BF16 or AMX is 3-16 % faster.",
+        help="auto: bf16 autocast on CUDA, fp32 on CPU. On a CPU with AVX512-BF16 or AMX, bf16 trained 64 px conv models up to 1.5× faster.",
     )
     replace = st.checkbox("Replace a model of the same name", key="train_replace")
     submitted = st.form_submit_button("Start training")

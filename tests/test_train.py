@@ -11,7 +11,7 @@ from vae import load_checkpoint
 from vae.errors import TrainingError
 from vae.evaluate import main as evaluate_main
 from vae.model import VAE
-from vae.train import TrainConfig, pick_device, train, training_memory_format, use_bf16
+from vae.train import TrainConfig, pick_device, train, use_bf16
 from vae.train import main as train_main
 
 SMALL_MLP = ["--dataset", "digits", "--arch", "mlp", "--hidden", "32", "--latent-dim", "3", "--iwae-k", "2", "--quiet"]
@@ -158,19 +158,8 @@ SMALL_SPRITES = {"dataset": "sprites", "image_size": 16, "n": 300, "epochs": 1, 
 SMALL_CONV = {"arch": "conv", "latent_dim": 4, "conv_channels": (8, 8), "hidden_dims": (32,)}
 
 
-def test_channels_last_training_matches_the_default_layout_and_saves_plain_weights(tmp_path, monkeypatch):
-    from vae.model import VAEConfig
-
-    assert training_memory_format(VAEConfig(image_shape=(1, 16, 16))) == torch.channels_last
-    assert training_memory_format(VAEConfig(image_shape=(1, 8, 8))) == torch.contiguous_format
-    assert training_memory_format(VAEConfig(image_shape=(1, 28, 28), arch="mlp")) == torch.contiguous_format
-    fast, _ = train(TrainConfig(**SMALL_SPRITES, device="cpu"), tmp_path / "fast.pt", SMALL_CONV, progress=False)
-    monkeypatch.setattr("vae.train.training_memory_format", lambda config: torch.contiguous_format)
-    plain, _ = train(TrainConfig(**SMALL_SPRITES, device="cpu"), tmp_path / "plain.pt", SMALL_CONV, progress=False)
-    for name, tensor in plain.state_dict().items():  # same arithmetic, another memory layout
-        assert torch.allclose(tensor, fast.state_dict()[name], atol=1e-4), name
-    saved, meta = load_checkpoint(tmp_path / "fast.pt")
-    assert all(t.is_contiguous() for t in torch.load(tmp_path / "fast.pt", weights_only=True)["state_dict"].values())
+def test_epoch_records_the_training_speed_of_the_steps_alone(tmp_path):
+    _, meta = train(TrainConfig(**SMALL_SPRITES, device="cpu"), tmp_path / "m.pt", SMALL_CONV, progress=False)
     record = meta["history"][0]
     assert meta["precision"] == "fp32" and 0 < record["train_seconds"] <= record["seconds"]
     assert record["images_per_second"] == pytest.approx(240 / record["train_seconds"])

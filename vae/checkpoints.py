@@ -35,7 +35,7 @@ def save_checkpoint(
         "format_version": FORMAT_VERSION,
         "config": model.config.to_dict(),
         "state_dict": {
-            k: v.detach().to("cpu", memory_format=torch.contiguous_format, copy=True)  # trained channels-last
+            k: v.detach().to("cpu", memory_format=torch.contiguous_format, copy=True)  # the standard layout
             for k, v in model.state_dict().items()
         },
         "meta": meta,
