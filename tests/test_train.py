@@ -173,6 +173,9 @@ def test_bf16_training_on_cpu_runs_and_is_recorded(tmp_path):
     assert math.isfinite(meta["history"][0]["heldout_elbo"])
     model, _ = load_checkpoint(tmp_path / "b.pt")
     assert next(model.parameters()).dtype == torch.float32
+    resumed_cfg = TrainConfig(**{**SMALL_SPRITES, "epochs": 2}, device="cpu", precision="fp32")
+    _, meta = train(resumed_cfg, tmp_path / "b.pt", resume=True, progress=False)  # another machine's choice
+    assert meta["precision"] == "fp32" and meta["epochs_done"] == 2
 
 
 def test_resume_takes_a_new_data_dir(tmp_path, idx_folder):
