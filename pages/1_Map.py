@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 import torch
 
-from ui import cache
+from ui import cache, links
 from ui.images import grid_picture, picture
 from ui.panels import customdata, distance_reading, label_name, load_map, model_or_stop, thumbnails
 from ui.pickers import send_buttons
@@ -25,6 +25,13 @@ except DatasetError as err:
 
 st.title("Latent map")
 saved = st.session_state.get(MAP_PARAMS_KEY, {})
+# A link (reload, bookmark, shared URL) names the projection, the view and the point count.
+if (linked_method := links.linked("method")) in METHODS:
+    saved = {**saved, "method": linked_method}
+if (linked_view := links.int_param("view", 2, 3)) is not None:
+    saved = {**saved, "n_components": linked_view}
+if (linked_points := links.int_param("points", 1, len(held_idx))) is not None:
+    saved = {**saved, "n_points": linked_points}
 controls = st.columns([1.2, 0.8, 1.2, 1.4])
 method = controls[0].selectbox(
     "Projection",
@@ -87,6 +94,8 @@ with st.expander("Projection parameters"):
     )
 params = ProjectionParams(method, dims, int(seed), n_neighbors, min_dist, perplexity)
 st.session_state[MAP_PARAMS_KEY] = {**params.__dict__, "n_points": int(requested_points)}
+for name, value in {"method": method, "view": dims, "points": int(n_points)}.items():
+    links.set_param(name, value)
 
 codes = cache.codes(path, int(n_points))
 latent_map = load_map(path, int(n_points), params)
@@ -131,6 +140,7 @@ def show_point(row: int) -> None:
     )
     known = int(codes.labels[row]) if codes.labels is not None else None
     choose_latent(path, codes.mu[row], f"map point: image {image_index} (label {label})", known)
+    links.set_param("point", row)
 
 
 def show_location(point: np.ndarray) -> None:
@@ -145,6 +155,7 @@ def show_location(point: np.ndarray) -> None:
     how = "exact PCA inverse" if method == "pca" else "distance-weighted nearest map points"
     st.caption(f"Latent vector from the {how}.")
     choose_latent(path, z, f"map location ({point[0]:.2f}, {point[1]:.2f}) with {METHOD_LABELS[method]}")
+    links.set_param("point", None)  # the kept code in the link holds the location
 
 
 def show_group(rows: list[int]) -> None:
@@ -155,6 +166,7 @@ def show_group(rows: list[int]) -> None:
     y = data.labels[codes.index[rows[:1]]] if vae.config.conditional else None
     st.image(picture(decode_codes(vae, mean_z, y)[0], 128), caption="decoded mean of their codes", output_format="PNG")
     choose_latent(path, mean_z, f"mean of {len(rows)} selected images")
+    links.set_param("point", None)
 
 
 DETAIL_SOURCE = "map_detail_source"  # which input the user touched last: "chart" or "typed"
@@ -162,6 +174,12 @@ DETAIL_SOURCE = "map_detail_source"  # which input the user touched last: "chart
 
 def _detail_from(source: str) -> None:
     st.session_state[DETAIL_SOURCE] = source
+
+
+pick_key = f"map_pick_{path.name}"
+if (linked_point := links.int_param("point", 0, len(codes.mu) - 1)) is not None:
+    st.session_state[pick_key] = linked_point  # a link's point opens as if typed in
+    _detail_from("typed")
 
 
 @st.fragment
@@ -191,7 +209,7 @@ def map_and_details() -> None:
             0,
             len(codes.mu) - 1,
             value=None,
-            key=f"map_pick_{path.name}",
+            key=pick_key,
             placeholder="or click the map",
             on_change=_detail_from,
             args=("typed",),

@@ -60,6 +60,7 @@ with start_column:
         held,
         class_in_use(vae, "traverse_class"),
         prefer_kept=True,
+        link="start",
     )
 with options_column:
     modes = {"prior": "±3 of the prior", "data": "the data's spread (mean ± 3 sd)"}

@@ -40,9 +40,9 @@ if held is not None and held.codes.labels is not None:
     default_b = int(differs[0]) if len(differs) else 1
 pick_a, pick_b, settings = st.columns([2, 2, 2])
 with pick_a:
-    a = pick_latent(path, vae, meta, "interpolate_a", "A", SOURCES, held, in_use, 0, 0, prefer_kept=True)
+    a = pick_latent(path, vae, meta, "interpolate_a", "A", SOURCES, held, in_use, 0, 0, prefer_kept=True, link="a")
 with pick_b:
-    b = pick_latent(path, vae, meta, "interpolate_b", "B", SOURCES, held, in_use, default_b, 1)
+    b = pick_latent(path, vae, meta, "interpolate_b", "B", SOURCES, held, in_use, default_b, 1, link="b")
 with class_slot:
     y = decode_class(vae, meta, "interpolate_class", follow=a)
 with settings:

@@ -323,3 +323,34 @@ def test_interpolation_scrubber_decodes_while_dragging(app_url):
         wait_for_app(page)
         assert exceptions_on(page) == []
         assert page.app_errors == []
+
+
+def test_reload_and_shared_links_keep_the_model_and_the_kept_point(app_url, shared_mnist):
+    with chromium_page() as page:
+        page.goto(app_url)
+        page.get_by_text("Model card: digits.pt").wait_for(timeout=60_000)
+        names = page.locator('[data-testid="stSidebarNav"] a').all_inner_texts()
+        assert names[0].splitlines()[-1] == "Home" and not any(n.strip() == "app" for n in names)
+        choose_model(page, "mnist.pt")
+        page.get_by_text("Model card: mnist.pt").wait_for(timeout=60_000)
+        page.wait_for_url("**model=mnist.pt**", timeout=30_000)
+        page.reload()
+        page.get_by_text("Model card: mnist.pt").wait_for(timeout=60_000)
+
+        # a link sent to a colleague: the Map's projection and point, then Traverse starts from it
+        page.goto(app_url + "/Map?model=mnist.pt&method=pca&view=2&points=500&point=5")
+        page.get_by_text("Kept for the other pages: map point").wait_for(timeout=90_000)
+        page.wait_for_url("**z=**", timeout=30_000)
+        page.locator('[data-testid="stSidebarNav"] a[href$="/Traverse"]').click()
+        page.get_by_text("kept code (map point").wait_for(timeout=60_000)
+        page.wait_for_url("**start=kept**", timeout=30_000)
+        assert "model=mnist.pt" in page.url
+        page.reload()
+        page.get_by_text("kept code (map point").wait_for(timeout=60_000)
+        assert "model=mnist.pt" in page.url  # the kept code above belongs to mnist.pt: it was read back
+
+        page.goto(app_url + "/Map?model=missing.pt")
+        page.get_by_text("The link names the model").wait_for(timeout=60_000)
+        wait_for_app(page)
+        assert exceptions_on(page) == []
+        assert page.app_errors == []

@@ -12,7 +12,7 @@ from vae.checkpoints import read_checkpoint
 from vae.train import TrainConfig, train
 
 ARGS = ["--dataset", "digits", "--arch", "mlp", "--latent-dim", "4", "--hidden", "64", "--epochs", "1"]
-ARGS += ["--batch-size", "64", "--iwae-k", "5", "--device", "cpu", "--seed", "3", "--quiet"]
+ARGS += ["--batch-size", "64", "--iwae-k", "5", "--device", "cpu", "--seed", "3"]
 # Training sees the same batches and noise, so its loss agrees to float rounding; the held-out
 # ELBO draws its noise per rank, hence the looser bound.
 TRAIN_LOSS_RTOL = 1e-4
@@ -30,6 +30,8 @@ def test_two_gloo_processes_match_one_process(tmp_path):
         timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stderr.count("saved ") == 1  # the summary, from rank 0 only (tests/test_readme_commands.py
+    # runs the README's own torchrun commands)
     _, one_meta = train(
         TrainConfig(dataset="digits", epochs=1, batch_size=64, iwae_k=5, device="cpu", seed=3),
         tmp_path / "one.pt",

@@ -17,7 +17,8 @@ from vae.projection import ProjectionParams
 from vae.train import TrainConfig, train
 
 PAGES = [
-    "app.py",
+    "app.py",  # the entry point: st.navigation, opening Home
+    "pages/0_Home.py",
     "pages/1_Map.py",
     "pages/2_Encode.py",
     "pages/3_Traverse.py",
@@ -87,6 +88,16 @@ def test_every_page_runs_on_the_shipped_models(page, model, monkeypatch, request
         request.getfixturevalue("shared_mnist")  # skips where the MNIST files are not beside the repo
     at = _app(page, REPO / "models", monkeypatch, model)
     _no_errors(at)
+
+
+def test_navigation_names_home_and_reaches_every_page(models_dir, monkeypatch):
+    at = _app("app.py", models_dir, monkeypatch, "tiny.pt", **{MAP_PARAMS_KEY: PCA_PARAMS})
+    assert at.title[0].value == "VAE Latent Explorer"  # "/" opens Home
+    for page in sorted((REPO / "pages").glob("*.py")):  # each page file is reachable through app.py
+        at.switch_page(str(page)).run()
+        _no_errors(at)
+    source = (REPO / "app.py").read_text()
+    assert 'title="Home"' in source and "default=True" in source
 
 
 def test_home_shows_the_model_card(models_dir, monkeypatch):

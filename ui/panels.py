@@ -6,8 +6,9 @@ import numpy as np
 import streamlit as st
 import torch
 
-from ui import cache
+from ui import cache, links
 from ui.images import picture
+from ui.shell import choose_latent, chosen_latent
 from vae import preprocess_upload
 from vae.errors import CheckpointError, UploadError
 from vae.model import VAE
@@ -65,12 +66,20 @@ def load_map(path, n_points: int, params: ProjectionParams) -> LatentMap:
 
 
 def model_or_stop(path) -> tuple[VAE, dict]:
-    """The cached model and its meta, or a one-line error and the end of the page."""
+    """The cached model and its meta, or a one-line error and the end of the page. Takes the
+    kept code a link carries and writes the model and kept code to the URL."""
     try:
-        return cache.model(path)
+        vae, meta = cache.model(path)
     except CheckpointError as err:
+        links.show_view(path.name, None)
         st.error(str(err))
         st.stop()
+    kept = links.kept_from_link(vae.config.latent_dim, vae.config.num_classes or 0)
+    if kept is not None:
+        choose_latent(path, kept["z"], kept["source"], kept["label"])
+    links.show_view(path.name, chosen_latent(path))
+    links.show_note()
+    return vae, meta
 
 
 def read_upload(upload, meta: dict) -> torch.Tensor | None:

@@ -10,7 +10,7 @@ import numpy as np
 import streamlit as st
 import torch
 
-from ui import cache
+from ui import cache, links
 from ui.images import picture
 from ui.panels import read_upload
 from ui.shell import MAP_PARAMS_KEY, choose_latent, chosen_latent
@@ -114,6 +114,7 @@ def pick_latent(
     default_row: int = 0,
     default_seed: int = 0,
     prefer_kept: bool = False,
+    link: str | None = None,
 ) -> LatentChoice | None:
     """Radio of sources, then that source's input and a thumbnail. None (with a note) when the
     chosen source has nothing to give yet. `y` is the class used to encode and decode when
@@ -121,14 +122,24 @@ def pick_latent(
     opens on the kept code when there is one.
 
     The kept code is read when the page opens or the source is switched to it, then held:
-    a "Keep" button on the same page does not move the point the page started from."""
+    a "Keep" button on the same page does not move the point the page started from.
+
+    With `link`, the choice is also the URL parameter of that name ("data:12", "prior:7",
+    "kept", "origin"; an upload cannot travel in a link), read when a link opens the page."""
     offered = [s for s in sources if s != "data" or held is not None]
-    source_key, snapshot_key = f"{key}_source", f"{key}_kept"
+    source_key, snapshot_key, row_key = f"{key}_source", f"{key}_kept", f"{key}_row"
     kept = chosen_latent(path)
     if kept and prefer_kept and "kept" in offered:
         default = "kept"
     else:
         default = next((s for s in ("data", "prior", "origin") if s in offered), offered[0])
+    linked_source, linked_number = _parse_start(links.linked(link) if link else None)
+    if linked_source in offered and source_key not in st.session_state and (linked_source != "kept" or kept):
+        default = linked_source
+        if linked_source == "data" and 0 <= linked_number < len(held.codes.mu):
+            st.session_state[row_key] = linked_number
+        elif linked_source == "prior":
+            default_seed = min(max(linked_number, 0), 1_000_000)
     if source_key not in st.session_state:  # the page was just opened: read the kept code afresh
         _forget(snapshot_key)
     source = st.radio(
@@ -154,7 +165,6 @@ def pick_latent(
             )
     elif source == "data":
         n = len(held.codes.mu)
-        row_key = f"{key}_row"
         if row_key not in st.session_state:
             st.session_state[row_key] = min(default_row, n - 1)
         number, dice = st.columns([4, 1], vertical_alignment="bottom")
@@ -185,7 +195,22 @@ def pick_latent(
     if choice is not None:
         shown = choice.image if choice.image is not None else decode_codes(vae, choice.z, y)[0]
         st.image(picture(shown, 72), caption=choice.caption, output_format="PNG")
+    if link:
+        number = {"data": row_key, "prior": f"{key}_seed"}.get(source)
+        links.set_param(
+            link, None if source == "upload" else source + (f":{st.session_state[number]}" if number else "")
+        )
     return choice
+
+
+def _parse_start(text: str | None) -> tuple[str | None, int]:
+    """'data:12' -> ('data', 12); 'origin' -> ('origin', 0); anything else -> (None, 0)."""
+    if not text:
+        return None, 0
+    source, _, number = text.partition(":")
+    if source not in SOURCES or source == "upload":
+        return None, 0
+    return source, int(number) if number.isdigit() else 0
 
 
 # Pages that start from the kept code, with the key of their start-source radio.

@@ -8,6 +8,8 @@ from pathlib import Path
 import streamlit as st
 import torch
 
+from ui import links
+
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_MODEL = "digits.pt"
 
@@ -50,6 +52,7 @@ def setup_page(title: str, icon: str = "🧭") -> None:
 
 def _remember_choice() -> None:
     st.session_state[MODEL_KEY] = st.session_state[_PICKER_WIDGET]
+    links.set_param(links.MODEL, st.session_state[MODEL_KEY])
 
 
 def pick_model() -> Path:
@@ -63,27 +66,36 @@ def pick_model() -> Path:
         )
         st.stop()
     names = [p.name for p in checkpoints]
+    default = DEFAULT_MODEL if DEFAULT_MODEL in names else names[0]
+    wanted = links.linked(links.MODEL)  # a reload, bookmark or shared link names its model
+    if wanted is not None:
+        if wanted in names:
+            st.session_state[MODEL_KEY] = wanted
+        else:
+            links.note(f"The link names the model `{wanted}`, which is not in `{models_dir()}`: showing `{default}`.")
     chosen = st.session_state.get(MODEL_KEY)
     if chosen not in names:
-        chosen = DEFAULT_MODEL if DEFAULT_MODEL in names else names[0]
+        chosen = default
     st.session_state[MODEL_KEY] = chosen
     st.session_state[_PICKER_WIDGET] = chosen
     st.sidebar.selectbox(
         "Model", names, key=_PICKER_WIDGET, on_change=_remember_choice, help=f"Checkpoints in {models_dir()}"
     )
+    links.show_note()
     return models_dir() / chosen
 
 
 def choose_latent(model_path: Path, z, source: str, label: int | None = None) -> None:
     """Remember a latent vector (and its class, when known) for the traversal, interpolation
     and arithmetic pages."""
-    st.session_state[CHOSEN_KEY] = {
+    st.session_state[CHOSEN_KEY] = kept = {
         "model": model_path.name,
         "modified": model_path.stat().st_mtime,  # a retrained file of the same name drops the old code
         "z": [float(v) for v in z],
         "source": source,
         "label": None if label is None else int(label),
     }
+    links.show_view(model_path.name, kept)
 
 
 def chosen_latent(model_path: Path) -> dict | None:

@@ -64,6 +64,11 @@ def join(device_name: str) -> tuple[Group, str]:
     return Group(rank, world_size, local_rank), device_name
 
 
+def is_main_process() -> bool:
+    """True outside torchrun and on its rank 0: the one process that reports and writes."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
 def leave(group: Group) -> None:
     if group.active and dist.is_initialized():
         dist.destroy_process_group()

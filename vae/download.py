@@ -1,6 +1,6 @@
 """Fetch MNIST or Fashion-MNIST IDX files and check their md5 sums (needs internet):
 
-    python -m vae.download mnist [--data-dir data]
+    python -m vae.download mnist [--data-dir data] [--split all|train|test] [--mirror URL]
 
 Files land in DATA_DIR/NAME/, where `--dataset NAME` finds them. A file that is already
 there with the right checksum is not fetched again; a download with a wrong checksum is
@@ -40,6 +40,9 @@ RESOURCES: dict[str, dict] = {
         },
     },
 }
+
+
+SPLIT_PREFIX = {"train": "train-", "test": "t10k-"}
 
 
 def md5sum(path: Path) -> str:
@@ -97,9 +100,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("name", choices=sorted(RESOURCES))
     p.add_argument("--data-dir", help="where to put the files (default: $VAE_DATA_DIR or data/)")
     p.add_argument("--mirror", action="append", help="base URL to fetch from instead of the known mirrors")
+    p.add_argument("--split", choices=("all", "train", "test"), default="all", help="which files (default: all four)")
     args = p.parse_args(argv)
+    files = [f for f in RESOURCES[args.name]["files"] if args.split == "all" or f.startswith(SPLIT_PREFIX[args.split])]
     try:
-        folder = download(args.name, args.data_dir, args.mirror)
+        folder = download(args.name, args.data_dir, args.mirror, files)
     except DatasetError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

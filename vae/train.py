@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from vae.checkpoints import model_from_payload, read_checkpoint, save_checkpoint
 from vae.data import Dataset, dataset_for_checkpoint, load_dataset, split_indices
-from vae.distributed import Group, Objective, join, leave
+from vae.distributed import Group, Objective, is_main_process, join, leave
 from vae.errors import TrainingError, VAEError
 from vae.metrics import elbo_per_example, evaluate_model
 from vae.model import VAE, VAEConfig
@@ -439,8 +439,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\ninterrupted: " + _saved_state(args.out), file=sys.stderr)
         return 130
-    m = meta["metrics"]
-    if not args.quiet:
+    if not args.quiet and is_main_process():  # only rank 0 measures the final metrics
+        m = meta["metrics"]
         print(
             f"saved {args.out}: held-out ELBO {m['elbo']:.2f} nats, NLL (IWAE k={m['iwae_k']}) {m['iwae_nll']:.2f} nats "
             f"({m['bits_per_dim']:.3f} bits/dim), active units {m['active_units']}/{len(m['activity'])}",

@@ -1,0 +1,177 @@
+"""Every command in the README's shell blocks runs as written, only shrunk in size (epochs,
+images, processes), so a command that drifts from the code fails here. The commands are read
+from README.md itself, in order, block by block."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from conftest import REPO, SHARED_MNIST
+from vae import load_checkpoint
+
+README = REPO / "README.md"
+# `make app` / `make test` are what CI itself runs (.ci/run); the rest must be known here.
+RUN_ELSEWHERE = {"make"}
+MODULES = {"vae.train", "vae.evaluate", "vae.project", "vae.download", "bench.mig_seeds"}
+# How each size is shrunk: flag -> the smaller value.
+SMALLER = {
+    "--epochs": "1",
+    "--n": "300",
+    "--k": "5",
+    "--iwae-k": "5",
+    "--nproc_per_node": "2",
+    "--nnodes": "1",
+    "--points": "100",
+}
+
+
+def shell_blocks(text: str) -> list[list[str]]:
+    """The commands of each ```bash block: continuation lines joined, comments dropped."""
+    blocks = []
+    for body in re.findall(r"```bash\n(.*?)```", text, re.S):
+        joined = re.sub(r"\\\n\s*", " ", body)
+        commands = [line.split("  #")[0].strip() for line in joined.splitlines()]
+        blocks.append([c for c in commands if c and not c.startswith("#")])
+    return blocks
+
+
+def _module(words: list[str]) -> str | None:
+    return words[words.index("-m") + 1] if "-m" in words else None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def shrink(command: str, workdir: Path) -> list[str]:
+    """The README command as an argv for this interpreter, smaller: fewer epochs, images,
+    processes and importance samples; files under models/ and /tmp go to `workdir`."""
+    words = shlex.split(command)
+    program, words = words[0], words[1:]
+    if Path(program).name == "torchrun":
+        argv = [sys.executable, "-m", "torch.distributed.run"]
+    else:
+        assert Path(program).name == "python", command
+        argv = [sys.executable]
+    resuming = "--resume" in words
+    out = []
+    for i, word in enumerate(words):
+        flag = words[i - 1] if i else ""
+        if flag in SMALLER:
+            word = "2" if flag == "--epochs" and resuming else SMALLER[flag]
+        elif flag == "--rdzv_endpoint":
+            word = f"127.0.0.1:{_free_port()}"
+        elif word.startswith(("models/", "/tmp/")):
+            word = str(workdir / word.lstrip("/"))
+        out.append(word)
+    module = _module(out)
+    if module == "vae.train" and "--iwae-k" not in out:
+        out += ["--iwae-k", "5"]
+    if module == "vae.evaluate" and "--k" not in out:
+        out += ["--k", "5"]
+    if module == "vae.project" and "--points" not in out:
+        out += ["--points", "100"]
+    if module == "vae.download":  # the two t10k files from the local copy, as a mirror
+        out += ["--split", "test", "--mirror", SHARED_MNIST.as_uri() + "/"]
+    return argv + out
+
+
+def _run(argv: list[str], workdir: Path, cwd: Path = REPO) -> subprocess.CompletedProcess:
+    env = {**os.environ, "VAE_MODELS_DIR": str(workdir / "models"), "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+    return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+
+
+TEXT = README.read_text()
+BLOCKS = shell_blocks(TEXT)
+# The Shipped models table gives each model's training command in a cell.
+TABLE_COMMANDS = re.findall(r"^\| `[\w.]+\.pt` \| `(python -m vae\.train [^`]+)`", TEXT, re.M)
+
+
+def _block(has: str) -> list[str]:
+    """The README block whose commands include `has` (exactly one must)."""
+    found = [b for b in BLOCKS if any(has in c for c in b)]
+    assert len(found) == 1, f"expected one README block with {has!r}, found {len(found)}"
+    return found[0]
+
+
+def test_every_readme_command_is_one_this_module_runs():
+    for block in BLOCKS:
+        for command in block:
+            words = shlex.split(command)
+            if words[0] in RUN_ELSEWHERE:
+                continue
+            assert _module(words) in MODULES, f"README command not covered by this test: {command}"
+
+
+def _needs_mnist(block: list[str]) -> None:
+    if any("mnist" in c for c in block) and not (SHARED_MNIST / "t10k-images-idx3-ubyte.gz").is_file():
+        pytest.skip("the shared MNIST test files are not present")
+
+
+def test_train_resume_evaluate_project(tmp_path):
+    block = _block("-m vae.evaluate")
+    _needs_mnist(block)
+    (tmp_path / "models").mkdir()
+    for command in block:
+        result = _run(shrink(command, tmp_path), tmp_path)
+        assert result.returncode == 0, f"{command}\n{result.stderr[-3000:]}"
+        assert "Traceback" not in result.stderr
+    model, meta = load_checkpoint(tmp_path / "models" / "m.pt")
+    assert meta["epochs_done"] == 2  # trained, then resumed to the (shrunk) new total
+    assert (tmp_path / "models" / "mine.pt").is_file()
+    maps = list((tmp_path / "models" / ".cache").rglob("*"))
+    assert sum(p.is_file() for p in maps) >= 4  # UMAP and t-SNE, 2-D and 3-D
+
+
+def test_torchrun_commands(tmp_path):
+    block = _block("torchrun --standalone --nproc_per_node 2")
+    assert all("torchrun" in c for c in block)
+    _needs_mnist(block)
+    for command in block:
+        result = _run(shrink(command, tmp_path), tmp_path)
+        assert result.returncode == 0, f"{command}\n{result.stderr[-3000:]}"
+        # one summary line, from rank 0 only
+        assert len(re.findall(r"^saved .*held-out ELBO", result.stderr, re.M)) == 1, result.stderr[-2000:]
+    model, meta = load_checkpoint(tmp_path / "tmp" / "ddp.pt")
+    assert model.decode(torch.zeros(1, model.config.latent_dim)).shape[1:] == (1, 8, 8)
+    load_checkpoint(tmp_path / "models" / "m.pt")
+
+
+def test_download_against_local_files(tmp_path):
+    block = _block("-m vae.download")
+    _needs_mnist(block)
+    result = _run(shrink(block[0], tmp_path), tmp_path, cwd=tmp_path)  # --data-dir data: relative to here
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (tmp_path / "data" / "mnist" / "t10k-labels-idx1-ubyte.gz").is_file()
+
+
+def test_mig_seeds(tmp_path):
+    block = _block("-m bench.mig_seeds")
+    argv = shrink(block[0], tmp_path) + []
+    argv.insert(argv.index("--") if "--" in argv else len(argv), "--out-dir")
+    argv.insert(argv.index("--out-dir") + 1, str(tmp_path / "seeds"))
+    result = _run(argv, tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (tmp_path / "seeds" / "mig_seeds.json").is_file()
+
+
+def test_shipped_model_commands(tmp_path):
+    assert len(TABLE_COMMANDS) >= 3, "the Shipped models table lost its commands"
+    _needs_mnist(TABLE_COMMANDS)
+    (tmp_path / "models").mkdir()
+    for command in TABLE_COMMANDS:
+        argv = shrink(command, tmp_path)
+        result = _run(argv, tmp_path)
+        assert result.returncode == 0, f"{command}\n{result.stderr[-3000:]}"
+        assert load_checkpoint(argv[argv.index("--out") + 1])[1]["epochs_done"] == 1
