@@ -7,11 +7,12 @@ import pytest
 import torch
 
 from conftest import REPO
-from vae import load_checkpoint
+from vae import load_checkpoint, precision
 from vae.errors import TrainingError
 from vae.evaluate import main as evaluate_main
 from vae.model import VAE
-from vae.train import TrainConfig, pick_device, train, use_bf16
+from vae.precision import use_bf16, use_channels_last
+from vae.train import TrainConfig, pick_device, train
 from vae.train import main as train_main
 
 SMALL_MLP = ["--dataset", "digits", "--arch", "mlp", "--hidden", "32", "--latent-dim", "3", "--iwae-k", "2", "--quiet"]
@@ -146,12 +147,22 @@ def test_device_choice():
             pick_device("cuda")
 
 
-def test_precision_choice():
+def test_precision_and_layout_choice(monkeypatch):
     cpu, cuda = torch.device("cpu"), torch.device("cuda")
-    assert not use_bf16("auto", cpu) and use_bf16("auto", cuda)
+    for native in (True, False):
+        monkeypatch.setattr(precision, "cpu_has_native_bf16", lambda native=native: native)
+        # auto: bf16 for conv models on a CPU that computes bf16 itself, never for MLPs there
+        assert use_bf16("auto", cpu, "conv", 64) is native and not use_bf16("auto", cpu, "mlp", 64)
+        assert not use_bf16("auto", cpu, "conv", 28)  # MNIST-sized convolutions were no faster in bf16
+        assert use_bf16("auto", cuda, "mlp", 8)
+        assert use_channels_last("auto", cpu, "conv", use_bf16("auto", cpu, "conv", 64)) is native
     assert use_bf16("bf16", cpu) and not use_bf16("fp32", cuda)
+    assert not use_channels_last("channels-last", cpu, "mlp", True)  # an MLP has no image layout
+    assert use_channels_last("channels-last", cpu, "conv", False) and not use_channels_last("auto", cuda, "conv", True)
     with pytest.raises(TrainingError, match="unknown precision"):
         use_bf16("half", cpu)
+    with pytest.raises(TrainingError, match="unknown layout"):
+        use_channels_last("nhwc", cpu, "conv", True)
 
 
 SMALL_SPRITES = {"dataset": "sprites", "image_size": 16, "n": 300, "epochs": 1, "batch_size": 64, "iwae_k": 0}
@@ -159,7 +170,8 @@ SMALL_CONV = {"arch": "conv", "latent_dim": 4, "conv_channels": (8, 8), "hidden_
 
 
 def test_epoch_records_the_training_speed_of_the_steps_alone(tmp_path):
-    _, meta = train(TrainConfig(**SMALL_SPRITES, device="cpu"), tmp_path / "m.pt", SMALL_CONV, progress=False)
+    cfg = TrainConfig(**SMALL_SPRITES, device="cpu", precision="fp32")
+    _, meta = train(cfg, tmp_path / "m.pt", SMALL_CONV, progress=False)
     record = meta["history"][0]
     assert meta["precision"] == "fp32" and 0 < record["train_seconds"] <= record["seconds"]
     assert record["images_per_second"] == pytest.approx(240 / record["train_seconds"])
@@ -176,6 +188,38 @@ def test_bf16_training_on_cpu_runs_and_is_recorded(tmp_path):
     resumed_cfg = TrainConfig(**{**SMALL_SPRITES, "epochs": 2}, device="cpu", precision="fp32")
     _, meta = train(resumed_cfg, tmp_path / "b.pt", resume=True, progress=False)  # another machine's choice
     assert meta["precision"] == "fp32" and meta["epochs_done"] == 2
+
+
+def test_bf16_channels_last_checkpoint_decodes_the_same_in_fp32_without_bf16(tmp_path, monkeypatch):
+    cfg = TrainConfig(**SMALL_SPRITES, device="cpu", precision="bf16", layout="channels-last")
+    trained, meta = train(cfg, tmp_path / "fast.pt", SMALL_CONV, progress=False)
+    assert (meta["precision"], meta["layout"]) == ("bf16", "channels-last")
+    assert meta["training"]["layout"] == "channels-last"
+    # a machine without bf16: the file holds plain fp32 weights in the standard layout
+    monkeypatch.setattr(precision, "cpu_has_native_bf16", lambda: False)
+    model, _ = load_checkpoint(tmp_path / "fast.pt")
+    for name, tensor in model.state_dict().items():
+        assert tensor.dtype == torch.float32 and tensor.is_contiguous(), name
+    assert not model.channels_last and not trained.channels_last
+    z = torch.randn(5, 4, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        assert torch.equal(model.decode(z), trained.decode(z))
+        x = torch.rand(2, 1, 16, 16, generator=torch.Generator().manual_seed(1))
+        assert torch.equal(model.encode(x)[0], trained.encode(x)[0])
+
+
+def test_resume_across_precisions_and_layouts(tmp_path):
+    out = tmp_path / "m.pt"
+    steps = [("bf16", "channels-last"), ("fp32", "contiguous"), ("bf16", "channels-last"), ("auto", "auto")]
+    for epochs, (chosen_precision, chosen_layout) in enumerate(steps, start=1):
+        cfg = TrainConfig(
+            **{**SMALL_SPRITES, "epochs": epochs}, device="cpu", precision=chosen_precision, layout=chosen_layout
+        )
+        _, meta = train(cfg, out, SMALL_CONV, resume=epochs > 1, progress=False)
+        assert meta["epochs_done"] == epochs and math.isfinite(meta["history"][-1]["heldout_elbo"])
+        if chosen_layout != "auto":
+            assert meta["layout"] == chosen_layout
+    assert [r["epoch"] for r in meta["history"]] == [1, 2, 3, 4]
 
 
 def test_resume_takes_a_new_data_dir(tmp_path, idx_folder):

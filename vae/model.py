@@ -106,6 +106,22 @@ def _mlp(sizes: list[int]) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
+class _Flatten(nn.Flatten):
+    """nn.Flatten whose gradient keeps a channels-last input's layout. Flatten's gradient
+    comes back NCHW; with channels-last convolutions every layer below would then reorder
+    its gradients (MNIST bf16 training was slower than fp32 that way)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if (
+            x.requires_grad
+            and x.dim() == 4
+            and not x.is_contiguous()
+            and x.is_contiguous(memory_format=torch.channels_last)
+        ):
+            x.register_hook(lambda grad: grad.contiguous(memory_format=torch.channels_last))
+        return super().forward(x)
+
+
 def _conv_sizes(height: int, width: int, layers: int) -> list[tuple[int, int]]:
     """Spatial size after each stride-2, kernel-4, padding-1 conv (input size first)."""
     sizes = [(height, width)]
@@ -136,7 +152,7 @@ class VAE(nn.Module):
             convs: list[nn.Module] = []
             for c_in, c_out in zip((c, *channels[:-1]), channels):
                 convs += [nn.Conv2d(c_in, c_out, 4, 2, 1), nn.SiLU()]
-            self.encoder_convs = nn.Sequential(*convs, nn.Flatten())
+            self.encoder_convs = nn.Sequential(*convs, _Flatten())
             last_h, last_w = self._sizes[-1]
             flat = channels[-1] * last_h * last_w
             dense = [flat + y_dim, *config.hidden_dims]
@@ -167,6 +183,15 @@ class VAE(nn.Module):
         """Where the weights are. One attribute read: `next(model.parameters())` walks every
         submodule, 17 µs, 12 % of a batch-1 decode of the digits model."""
         return self.to_mu.weight.device
+
+    @property
+    def channels_last(self) -> bool:
+        """Whether the conv weights are stored channels-last (`model.to(memory_format=...)`),
+        as training does on CPUs with bf16 (vae.training.speed)."""
+        if self.config.arch != "conv":
+            return False
+        weight = self.decoder_deconvs[0].weight
+        return weight.is_contiguous(memory_format=torch.channels_last) and not weight.is_contiguous()
 
     # -- the model ------------------------------------------------------------------------
     def _one_hot(self, y: torch.Tensor | None, n: int, device: torch.device) -> torch.Tensor | None:
@@ -207,7 +232,10 @@ class VAE(nn.Module):
         h = self.decoder_body(z)
         if self.config.arch == "mlp":
             return h.view(-1, *self._unflatten)
-        return self.decoder_deconvs(h.view(-1, *self._unflatten))
+        h = h.view(-1, *self._unflatten)
+        if self.channels_last:  # the dense output in the layout of the deconvolutions' weights
+            h = h.contiguous(memory_format=torch.channels_last)
+        return self.decoder_deconvs(h)
 
     def decode(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """z (N, latent_dim) -> the mean image, (N, C, H, W) in [0, 1]."""
