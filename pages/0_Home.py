@@ -4,11 +4,12 @@ import streamlit as st
 import torch
 
 from ui import cache
-from ui.images import grid_picture
 from ui.panels import model_or_stop
 from ui.plots import training_curves
 from ui.shell import pick_model, setup_page
 from vae.errors import DatasetError
+from vae.latent import reconstruct
+from vae.pictures import grid_picture
 from vae.projection import map_subset
 
 setup_page("Home")
@@ -66,9 +67,7 @@ with originals:
         index = map_subset(held_idx, 12)
         x = data.images[index]
         y = data.labels[index] if config.conditional else None
-        with torch.no_grad():
-            mu, _ = vae.encode(x, y)
-            reconstructions = vae.decode(mu, y)
+        reconstructions = reconstruct(vae, x, y)
         st.image(grid_picture(torch.cat([x, reconstructions]), ncols=12), width="stretch", output_format="PNG")
 with samples:
     st.markdown("**Samples from the prior**" + (" (one row per class)" if config.conditional else ""))

@@ -5,13 +5,14 @@ import streamlit as st
 import torch
 
 from ui import cache, links
-from ui.images import grid_picture, picture
-from ui.panels import customdata, distance_reading, label_name, load_map, model_or_stop, thumbnails
+from ui.panels import customdata, distance_reading, load_map, model_or_stop, thumbnails
 from ui.pickers import send_buttons
 from ui.plots import latent_scatter
 from ui.shell import MAP_PARAMS_KEY, choose_latent, chosen_latent, pick_model, setup_page
+from vae.data import label_name
 from vae.errors import DatasetError
 from vae.latent import decode_codes, nearest_neighbours
+from vae.pictures import grid_picture, picture
 from vae.projection import METHOD_LABELS, METHODS, ProjectionParams
 
 setup_page("Map", "🗺️")
@@ -118,7 +119,7 @@ def show_point(row: int) -> None:
     x = data.images[image_index]
     y = data.labels[image_index : image_index + 1] if vae.config.conditional else None
     reconstruction = decode_codes(vae, codes.mu[row], y)[0]
-    label = label_name(codes.labels, data.label_names, row)
+    label = label_name(data.label_names, None if codes.labels is None else codes.labels[row])
     st.markdown(f"**Image {image_index}** · label **{label}**")
     left, right = st.columns(2)
     left.image(picture(x, 128), caption="original", output_format="PNG")
@@ -136,7 +137,10 @@ def show_point(row: int) -> None:
     st.markdown("Nearest neighbours in latent space")
     thumbnails(
         data.images[codes.index[neighbours]],
-        [f"{label_name(codes.labels, data.label_names, r)} · d={d:.2f}" for r, d in zip(neighbours, distances)],
+        [
+            f"{label_name(data.label_names, None if codes.labels is None else codes.labels[r])} · d={d:.2f}"
+            for r, d in zip(neighbours, distances)
+        ],
     )
     known = int(codes.labels[row]) if codes.labels is not None else None
     choose_latent(path, codes.mu[row], f"map point: image {image_index} (label {label})", known)

@@ -5,15 +5,16 @@ import streamlit as st
 import torch
 
 from ui import cache
-from ui.images import grid_picture, picture
-from ui.panels import label_name, load_map, model_or_stop, read_upload, thumbnails
+from ui.panels import maps_projection, model_or_stop, read_upload, ready_map, thumbnails
 from ui.pickers import send_buttons
 from ui.plots import add_markers, histogram_with_marker, latent_bars, latent_scatter
 from ui.shell import MAP_PARAMS_KEY, choose_latent, pick_model, setup_page
+from vae.data import label_name
 from vae.errors import DatasetError
 from vae.latent import decode_codes, nearest_neighbours, percentile_rank, posterior_draws
 from vae.metrics import elbo_per_example
-from vae.projection import METHOD_LABELS, ProjectionParams
+from vae.pictures import grid_picture, picture
+from vae.projection import METHOD_LABELS
 
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp"]
 
@@ -57,7 +58,7 @@ except DatasetError as err:
 
 saved = dict(st.session_state.get(MAP_PARAMS_KEY, {}))
 n_points = min(int(saved.pop("n_points", 2000)), len(held_idx)) if data is not None else 0
-params = ProjectionParams(**saved) if saved else ProjectionParams("umap")
+params = maps_projection()
 
 inputs, names_ok = [], []
 for upload in uploads:
@@ -85,11 +86,7 @@ if data is not None and n_points < 3:
 if data is not None:
     codes = cache.codes(path, n_points)
     heldout_elbos = cache.heldout_elbo(path, n_points)
-    if params.method != "pca" and not cache.map_is_ready(path, n_points, params):
-        # Never fit UMAP / t-SNE because of an upload: PCA takes milliseconds.
-        map_note = f" The {METHOD_LABELS[params.method]} map is not computed yet: open it on the Map page."
-        params = ProjectionParams("pca", params.n_components, params.seed)
-    latent_map = load_map(path, n_points, params)
+    latent_map, params, map_note = ready_map(path, n_points, params)  # never fits UMAP / t-SNE for an upload
     placed = latent_map.transform(mu.numpy())
     all_mu = cache.all_mu(path)
 
@@ -156,7 +153,7 @@ for i, name in enumerate(names_ok):
         thumbnails(
             data.images[neighbours],
             [
-                f"{label_name(data.labels.numpy() if data.labels is not None else None, data.label_names, r)} · {d:.2f}"
+                f"{label_name(data.label_names, None if data.labels is None else data.labels[r])} · {d:.2f}"
                 for r, d in zip(neighbours, distances)
             ],
         )

@@ -5,7 +5,6 @@ import numpy as np
 import streamlit as st
 
 from ui import cache
-from ui.images import grid_picture, picture
 from ui.live import live_traverse
 from ui.panels import distance_reading, model_or_stop
 from ui.pickers import class_in_use, decode_class, held_out, pick_latent
@@ -21,6 +20,7 @@ from vae.latent import (
     slider_ranges,
     traverse,
 )
+from vae.pictures import grid_picture, picture
 
 GRID_VALUES = 9  # columns of the traversal grid
 MAX_GRID_ROWS = 16

@@ -5,14 +5,14 @@ import numpy as np
 import streamlit as st
 
 from ui import cache
-from ui.images import gif_bytes, grid_picture, picture, png_bytes
 from ui.live import live_scrubber
-from ui.panels import distance_reading, load_map, model_or_stop
+from ui.panels import distance_reading, maps_projection, model_or_stop, ready_map
 from ui.pickers import class_in_use, decode_class, held_out, pick_latent
 from ui.plots import add_path, latent_scatter, path_distances
-from ui.shell import MAP_PARAMS_KEY, choose_latent, pick_model, setup_page
+from ui.shell import choose_latent, pick_model, setup_page
 from vae.latent import decode_codes, lerp, nearest_distances, slerp
-from vae.projection import METHOD_LABELS, ProjectionParams
+from vae.pictures import gif_bytes, grid_picture, picture, png_bytes
+from vae.projection import METHOD_LABELS
 
 PATHS = {"linear": lerp, "spherical": slerp}
 COLOURS = {"linear": "#d62728", "spherical": "#9467bd"}
@@ -151,16 +151,7 @@ with near:
         "and its nearest neighbour. Well above 1: the decoder is guessing between real images."
     )
 with on_map:
-    saved = dict(st.session_state.get(MAP_PARAMS_KEY, {}))
-    saved.pop("n_points", None)
-    params = ProjectionParams(**saved) if saved else ProjectionParams("umap")
-    params = ProjectionParams(params.method, 2, params.seed, params.n_neighbors, params.min_dist, params.perplexity)
-    note = ""
-    n_points = len(held.codes.mu)
-    if params.method != "pca" and not cache.map_is_ready(path, n_points, params):
-        note = f" The {METHOD_LABELS[params.method]} map is not computed yet: open it on the Map page."
-        params = ProjectionParams("pca", 2, params.seed)
-    latent_map = load_map(path, n_points, params)
+    latent_map, params, note = ready_map(path, len(held.codes.mu), maps_projection(2))
     figure = latent_scatter(
         latent_map.embedding_,
         held.codes.index,

@@ -6,11 +6,11 @@ import streamlit as st
 import torch
 
 from ui import cache
-from ui.images import grid_picture, picture
 from ui.panels import model_or_stop
-from ui.pickers import class_in_use, decode_class, held_out, pick_latent
-from ui.shell import choose_latent, pick_model, setup_page
+from ui.pickers import class_in_use, decode_class, held_out, keep_button, pick_latent
+from ui.shell import pick_model, setup_page
 from vae.latent import apply_attribute, arithmetic, decode_codes, nearest_neighbours, prior_samples
+from vae.pictures import grid_picture, picture
 
 SOURCES = ["data", "kept", "upload", "prior"]
 STRENGTHS = np.linspace(-1.0, 2.0, 7)  # the sequence strip: before, at and past the target
@@ -66,14 +66,8 @@ with sum_tab:
             z = arithmetic(picks["a"].z, picks["b"].z, picks["c"].z)
             st.markdown("**a − b + c**")
             st.image(picture(decode_one(z), 160), caption=nearest_label(z) or "decoded", width=160, output_format="PNG")
-            if st.button("Keep this code", key="arithmetic_keep_sum"):
-                choose_latent(
-                    path,
-                    z,
-                    f"{picks['a'].caption} − {picks['b'].caption} + {picks['c'].caption}",
-                    None if y is None else int(y),
-                )
-                st.success("Kept for the other pages.")
+            source = f"{picks['a'].caption} − {picks['b'].caption} + {picks['c'].caption}"
+            keep_button(path, z, source, "arithmetic_keep_sum", None if y is None else int(y))
 
 with vector_tab:
     if held is None:
@@ -131,14 +125,8 @@ with vector_tab:
                         width=160,
                         output_format="PNG",
                     )
-                    if st.button("Keep this code", key="arithmetic_keep_vector"):
-                        choose_latent(
-                            path,
-                            z,
-                            f"{start.caption} moved {strength:+.2f} toward {names[target]}",
-                            None if y is None else int(y),
-                        )
-                        st.success("Kept for the other pages.")
+                    source = f"{start.caption} moved {strength:+.2f} toward {names[target]}"
+                    keep_button(path, z, source, "arithmetic_keep_vector", None if y is None else int(y))
 
                 strength_and_image()
                 sequence = apply_attribute(start.z, vector, STRENGTHS)

@@ -3,11 +3,11 @@
 import streamlit as st
 import torch
 
-from ui.images import grid_picture, picture
 from ui.panels import model_or_stop
 from ui.pickers import send_buttons
 from ui.shell import choose_latent, chosen_latent, pick_model, setup_page
 from vae.latent import decode_codes, prior_samples
+from vae.pictures import grid_picture, picture
 
 setup_page("Generate", "🎲")
 path = pick_model()

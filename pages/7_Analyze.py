@@ -6,8 +6,7 @@ import streamlit as st
 import torch
 
 from ui import cache
-from ui.images import grid_picture, picture
-from ui.panels import customdata, load_map, model_or_stop, read_upload
+from ui.panels import customdata, maps_projection, model_or_stop, read_upload, ready_map
 from ui.plots import (
     confusion_heatmap,
     histogram_with_marker,
@@ -16,15 +15,18 @@ from ui.plots import (
     latent_scatter,
     mutual_information_grid,
 )
-from ui.shell import MAP_PARAMS_KEY, pick_model, setup_page
+from ui.shell import pick_model, setup_page
 from vae.anomaly import CORRUPTIONS, SCORE_NAMES, corrupt
 from vae.clusters import CLUSTER_METHODS, agreement
+from vae.data import label_name
 from vae.disentanglement import gaussian_total_correlation, mig
 from vae.errors import DatasetError
 from vae.export import latents_csv, latents_npz, projector_files, zip_bytes
 from vae.imputation import MASKS, hidden_error, impute, make_mask, mean_image_fill
-from vae.latent import INACTIVE_KL, decode_codes, kl_per_dimension, order_by_kl, traverse
-from vae.projection import METHOD_LABELS, ProjectionParams
+from vae.latent import INACTIVE_KL, decode_codes, kl_per_dimension, order_by_kl, reconstruct, traverse
+from vae.metrics import ACTIVITY_THRESHOLD, active_units
+from vae.pictures import grid_picture, picture
+from vae.projection import METHOD_LABELS
 
 setup_page("Analyze", "🔬")
 path = pick_model()
@@ -52,10 +54,6 @@ if data is not None:
     has_labels = codes.labels is not None and len(np.unique(codes.labels)) >= 2
 
 tabs = st.tabs(["Clusters", "Anomalies", "Imputation", "Disentanglement", "Posterior collapse", "Probe", "Export"])
-
-
-def label_of(value: int) -> str:
-    return names[value] if value < len(names) else str(value)
 
 
 with tabs[4]:  # Posterior collapse: from the checkpoint alone, so first
@@ -111,18 +109,12 @@ with tabs[0]:
             st.plotly_chart(
                 confusion_heatmap(
                     result.confusion,
-                    [label_of(v) for v in result.label_values],
+                    [label_name(names, v) for v in result.label_values],
                     [str(c) for c in result.cluster_values],
                 ),
                 key="analyze_confusion",
             )
-        saved = dict(st.session_state.get(MAP_PARAMS_KEY, {}))
-        saved.pop("n_points", None)
-        params = ProjectionParams(**saved) if saved else ProjectionParams("umap")
-        params = ProjectionParams(params.method, 2, params.seed, params.n_neighbors, params.min_dist, params.perplexity)
-        if params.method != "pca" and not cache.map_is_ready(path, n_points, params):
-            params = ProjectionParams("pca", 2, params.seed)
-        latent_map = load_map(path, n_points, params)
+        latent_map, params, _ = ready_map(path, n_points, maps_projection(2))
         figure = latent_scatter(
             latent_map.embedding_,
             codes.index,
@@ -174,8 +166,7 @@ with tabs[1]:
     order = np.argsort(-clean)[:8]
     x = data.images[codes.index[order]]
     y = data.labels[codes.index[order]] if config.conditional else None
-    with torch.no_grad():
-        reconstructions = vae.decode(vae.encode(x, y)[0], y)
+    reconstructions = reconstruct(vae, x, y)
     st.markdown("**The 8 most unusual held-out images** (top) and their reconstructions (bottom)")
     st.image(grid_picture(torch.cat([x, reconstructions]), ncols=8, target=72), output_format="PNG")
     st.caption(
@@ -278,8 +269,10 @@ with tabs[3]:
         )
     else:
         st.info("This dataset has no known factors (only the generated sprites do), so MIG cannot be computed.")
-        activity = codes.mu.var(0)
-        st.metric("Active units (variance of μ > 0.01)", f"{int((activity > 0.01).sum())} of {config.latent_dim}")
+        st.metric(
+            f"Active units (variance of μ > {ACTIVITY_THRESHOLD:g})",
+            f"{len(active_units(codes.mu))} of {config.latent_dim}",
+        )
         st.metric(
             "Total correlation of μ (Gaussian estimate)",
             f"{gaussian_total_correlation(codes.mu):.3f} nats",

@@ -11,7 +11,7 @@ import torch
 from ui.plots import training_curves
 from ui.shell import REPO, models_dir, setup_page
 from vae.errors import VAEError
-from vae.images import extract_image_zip
+from vae.image_folder import extract_image_zip
 from vae.jobs import cancel_job, check_can_start, checkpoint_name, read_job, start_job
 
 BUILT_IN = {

@@ -22,6 +22,12 @@ def write_idx(path: Path, array: np.ndarray, compress: bool = True) -> Path:
 
 
 @pytest.fixture
+def rng() -> np.random.Generator:
+    """A fresh generator per test, so no test depends on which tests ran before it."""
+    return np.random.default_rng(0)
+
+
+@pytest.fixture
 def idx_folder(tmp_path: Path) -> Path:
     """A folder holding only 'test' IDX files: 60 random 28×28 images with labels."""
     rng = np.random.default_rng(0)

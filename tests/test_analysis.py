@@ -18,16 +18,14 @@ from vae.disentanglement import discretize, gaussian_total_correlation, mig
 from vae.export import latents_csv, latents_npz, projector_files, zip_bytes
 from vae.imputation import hidden_error, impute, make_mask, mean_image_fill
 
-RNG = np.random.default_rng(0)
+
+def _factors(rng, n=3000):
+    return np.stack([rng.integers(0, 3, n), rng.integers(0, 6, n), rng.integers(0, 32, n)], axis=1).astype(float)
 
 
-def _factors(n=3000):
-    return np.stack([RNG.integers(0, 3, n), RNG.integers(0, 6, n), RNG.integers(0, 32, n)], axis=1).astype(float)
-
-
-def test_mig_is_high_for_an_identity_code_and_low_for_a_constant_one():
-    factors = _factors()
-    identity = mig(factors + RNG.normal(0, 1e-3, factors.shape), factors)
+def test_mig_is_high_for_an_identity_code_and_low_for_a_constant_one(rng):
+    factors = _factors(rng)
+    identity = mig(factors + rng.normal(0, 1e-3, factors.shape), factors)
     assert identity.mig >= 0.9
     assert list(identity.top_dims) == [0, 1, 2]
     assert mig(np.zeros((len(factors), 4)), factors).mig <= 0.1
@@ -35,6 +33,14 @@ def test_mig_is_high_for_an_identity_code_and_low_for_a_constant_one():
     assert mig(mixed, factors).mig < identity.mig  # two factors smeared over two dimensions
     with pytest.raises(ValueError):
         mig(factors[:, :1], factors)
+
+
+def test_mig_is_zero_for_a_code_stacked_twice(rng):
+    """disentanglement_lib's duplicated-latent case: each factor in two identical dimensions
+    leaves no gap between the best and the second-best dimension."""
+    factors = _factors(rng)
+    code = factors + rng.normal(0, 1e-3, factors.shape)
+    assert mig(np.concatenate([code, code], axis=1), factors).mig == pytest.approx(0.0, abs=1e-6)
 
 
 def test_discretize_uses_equal_width_bins_per_column():
@@ -45,8 +51,8 @@ def test_discretize_uses_equal_width_bins_per_column():
     assert len(np.unique(binned[:, 1])) == 1
 
 
-def test_gaussian_total_correlation():
-    independent = RNG.normal(size=(20000, 3))
+def test_gaussian_total_correlation(rng):
+    independent = rng.normal(size=(20000, 3))
     assert gaussian_total_correlation(independent) == pytest.approx(0.0, abs=0.01)
     rho = 0.8
     correlated = independent @ np.linalg.cholesky([[1, rho, 0], [rho, 1, 0], [0, 0, 1]]).T
@@ -54,31 +60,31 @@ def test_gaussian_total_correlation():
     assert gaussian_total_correlation(np.zeros((10, 3))) == 0.0
 
 
-def test_nmi_is_one_when_clusters_equal_labels():
-    labels = RNG.integers(0, 4, 200)
+def test_nmi_is_one_when_clusters_equal_labels(rng):
+    labels = rng.integers(0, 4, 200)
     renamed = (labels + 1) % 4  # cluster numbers are arbitrary
     result = agreement(labels, renamed)
     assert result.nmi == pytest.approx(1.0) and result.ari == pytest.approx(1.0)
     assert result.confusion.shape == (4, 4) and result.confusion.sum() == 200
     assert (np.count_nonzero(result.confusion, axis=1) == 1).all()
-    assert agreement(labels, RNG.integers(0, 4, 200)).ari == pytest.approx(0.0, abs=0.05)
+    assert agreement(labels, rng.integers(0, 4, 200)).ari == pytest.approx(0.0, abs=0.05)
 
 
 @pytest.mark.parametrize("method", ["kmeans", "gmm"])
-def test_clustering_recovers_separated_blobs(method):
+def test_clustering_recovers_separated_blobs(method, rng):
     centres = np.array([[0, 0], [10, 0], [0, 10]])
     labels = np.repeat([0, 1, 2], 60)
-    mu = centres[labels] + RNG.normal(0, 0.5, (180, 2))
+    mu = centres[labels] + rng.normal(0, 0.5, (180, 2))
     assert agreement(labels, cluster(mu, 3, method)).nmi == pytest.approx(1.0)
     with pytest.raises(ValueError):
         cluster(mu, 0, method)
 
 
-def test_linear_probe_reads_a_linear_code_and_not_noise():
-    x = RNG.normal(size=(400, 5))
+def test_linear_probe_reads_a_linear_code_and_not_noise(rng):
+    x = rng.normal(size=(400, 5))
     y = (x[:, 0] + x[:, 1] > 0).astype(int)
     assert linear_probe(x[:300], y[:300], x[300:], y[300:]) > 0.95
-    noise = RNG.normal(size=(400, 5))
+    noise = rng.normal(size=(400, 5))
     assert linear_probe(noise[:300], y[:300], noise[300:], y[300:]) < 0.7
 
 
@@ -145,11 +151,11 @@ def test_masks_hide_what_they_name(kind):
         assert mask[..., :4].sum() == 0 and mask[..., 4:].sum() == 32
 
 
-def test_exports_round_trip():
+def test_exports_round_trip(rng):
     index, mu, sigma, labels = (
         np.arange(6) + 10,
-        RNG.normal(size=(6, 3)),
-        RNG.random((6, 3)),
+        rng.normal(size=(6, 3)),
+        rng.random((6, 3)),
         np.array([0, 1, 2, 0, 1, 2]),
     )
     rows = latents_csv(index, mu, sigma, labels).strip().splitlines()

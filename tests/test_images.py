@@ -4,7 +4,7 @@ import pytest
 import torch
 from PIL import Image
 
-from ui.images import gif_bytes, grid_picture, png_bytes
+from vae.pictures import gif_bytes, grid_picture, png_bytes
 
 
 @pytest.mark.parametrize("channels", [1, 3])

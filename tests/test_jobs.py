@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from vae.errors import DatasetError, TrainingError
-from vae.images import extract_image_zip
+from vae.image_folder import extract_image_zip
 from vae.jobs import cancel_job, checkpoint_name, read_job, start_job
 
 TINY_TRAIN = {"dataset": "digits", "epochs": 2, "batch_size": 256, "iwae_k": 0, "slim": True, "device": "cpu"}

@@ -18,15 +18,28 @@ from vae.latent import (
     typical_spacing,
 )
 
-RNG = np.random.default_rng(0)
-A, B = RNG.normal(size=6).astype(np.float32), 3 * RNG.normal(size=6).astype(np.float32)
+_ENDPOINTS = np.random.default_rng(0)
+A, B = _ENDPOINTS.normal(size=6).astype(np.float32), 3 * _ENDPOINTS.normal(size=6).astype(np.float32)
+del _ENDPOINTS
 
 
-@pytest.mark.parametrize("path_of", [lerp, slerp])
-def test_interpolation_ends_at_a_and_b(path_of):
-    path = path_of(A, B, 9)
+def test_lerp_moves_in_equal_steps_from_a_to_b():
+    path = lerp(A, B, 9)
     assert path.shape == (9, 6)
     assert np.allclose(path[0], A) and np.allclose(path[-1], B)
+    assert np.allclose(np.diff(path, axis=0), (B - A) / 8, atol=1e-6)
+
+
+def test_slerp_turns_at_a_constant_angle_per_step():
+    path = slerp(A, B, 9).astype(np.float64)
+    assert path.shape == (9, 6)
+    unit = path / np.linalg.norm(path, axis=1, keepdims=True)
+    steps = np.arccos(np.clip(np.sum(unit[:-1] * unit[1:], axis=1), -1, 1))
+    total = np.arccos(A @ B / np.linalg.norm(A) / np.linalg.norm(B))
+    assert np.allclose(steps, total / 8, atol=1e-4)  # along the great circle, at even speed
+    # every step stays in the plane of A and B: the residual outside it vanishes
+    basis, _ = np.linalg.qr(np.stack([A, B], axis=1).astype(np.float64))
+    assert np.allclose(path - path @ basis @ basis.T, 0, atol=1e-4)
 
 
 def test_slerp_keeps_the_norm_profile_of_the_endpoints():
@@ -48,8 +61,8 @@ def test_slerp_handles_parallel_opposite_and_zero_vectors():
         assert np.allclose(path, lerp(a, b, 10))
 
 
-def test_arithmetic_undoes_itself():
-    c = RNG.normal(size=6).astype(np.float32)
+def test_arithmetic_undoes_itself(rng):
+    c = rng.normal(size=6).astype(np.float32)
     assert np.allclose(arithmetic(A, B, B), A)
     assert np.allclose(arithmetic(A, c, c), A)
 
@@ -62,13 +75,13 @@ def test_traversal_changes_only_its_dimension():
     assert np.allclose(others, np.delete(A, 2)[None].repeat(7, axis=0))
 
 
-def _two_classes():
-    mu = np.concatenate([RNG.normal(0, 0.3, (50, 4)), RNG.normal(0, 0.3, (50, 4)) + [2, -1, 0, 0]])
+def _two_classes(rng):
+    mu = np.concatenate([rng.normal(0, 0.3, (50, 4)), rng.normal(0, 0.3, (50, 4)) + [2, -1, 0, 0]])
     return mu.astype(np.float32), np.repeat([3, 8], 50)
 
 
-def test_attribute_vector_points_from_class_b_to_class_a():
-    mu, labels = _two_classes()
+def test_attribute_vector_points_from_class_b_to_class_a(rng):
+    mu, labels = _two_classes(rng)
     means = class_means(mu, labels, 10)
     vector = mean_difference_vector(mu, labels, source=3, target=8)
     assert np.allclose(means[3] + vector, means[8], atol=1e-5)
@@ -79,8 +92,8 @@ def test_attribute_vector_points_from_class_b_to_class_a():
         mean_difference_vector(mu, labels, 5, 8)
 
 
-def test_classifier_vector_agrees_with_the_mean_difference():
-    mu, labels = _two_classes()
+def test_classifier_vector_agrees_with_the_mean_difference(rng):
+    mu, labels = _two_classes(rng)
     by_means = mean_difference_vector(mu, labels, 3, 8)
     by_classifier = classifier_vector(mu, labels, 3, 8)
     cosine = by_means @ by_classifier / np.linalg.norm(by_means) / np.linalg.norm(by_classifier)
@@ -94,13 +107,13 @@ def test_prior_samples_are_seeded_and_scaled():
     assert abs(big.std() - 0.5) < 0.01
 
 
-def test_kl_per_dimension_is_zero_for_the_prior_and_orders_dimensions():
+def test_kl_per_dimension_is_zero_for_the_prior_and_orders_dimensions(rng):
     n = 500
     mu = np.zeros((n, 3), np.float32)
     sigma = np.ones((n, 3), np.float32)
-    mu[:, 1] = RNG.normal(0, 2, n)  # informative
+    mu[:, 1] = rng.normal(0, 2, n)  # informative
     sigma[:, 1] = 0.1
-    mu[:, 2] = RNG.normal(0, 0.5, n)
+    mu[:, 2] = rng.normal(0, 0.5, n)
     sigma[:, 2] = 0.8
     kl = kl_per_dimension(mu, sigma)
     assert kl[0] == pytest.approx(0.0, abs=1e-9)
@@ -110,8 +123,8 @@ def test_kl_per_dimension_is_zero_for_the_prior_and_orders_dimensions():
     assert active == [1, 2] and inactive == [0]
 
 
-def test_slider_ranges_follow_the_prior_or_the_data():
-    mu = np.stack([RNG.normal(1.0, 0.5, 400), np.zeros(400)], axis=1).astype(np.float32)
+def test_slider_ranges_follow_the_prior_or_the_data(rng):
+    mu = np.stack([rng.normal(1.0, 0.5, 400), np.zeros(400)], axis=1).astype(np.float32)
     low, high = slider_ranges(mu, "prior")
     assert np.all(low == -3) and np.all(high == 3)
     low, high = slider_ranges(mu, "data")
@@ -122,11 +135,11 @@ def test_slider_ranges_follow_the_prior_or_the_data():
         slider_ranges(mu, "wide")
 
 
-def test_nearest_distances_and_typical_spacing():
+def test_nearest_distances_and_typical_spacing(rng):
     codes = np.array([[0, 0], [1, 0], [3, 0], [3, 0]], np.float32)
     assert np.allclose(nearest_distances(codes, [[0, 0], [2, 0], [10, 0]]), [0, 1, 7])
-    many = RNG.normal(size=(300, 5))
-    queries = RNG.normal(size=(700, 5))
+    many = rng.normal(size=(300, 5))
+    queries = rng.normal(size=(700, 5))
     brute = np.sqrt(((queries[:, None] - many[None]) ** 2).sum(-1)).min(1)
     assert np.allclose(nearest_distances(many, queries, chunk=64), brute)
     assert typical_spacing(codes) == pytest.approx(0.5)  # nearest others: 1, 1, 0, 0

@@ -1,8 +1,18 @@
+import math
+
+import pytest
 import torch
 
 from vae.checkpoints import load_checkpoint
 from vae.data import load_dataset
-from vae.metrics import active_units, bits_per_dim, elbo_per_example, evaluate_model, iwae_log_likelihood
+from vae.metrics import (
+    active_units,
+    bits_per_dim,
+    elbo_per_example,
+    evaluate_model,
+    iwae_log_likelihood,
+    unit_activity,
+)
 
 
 def _model_and_data(path):
@@ -20,10 +30,19 @@ def test_iwae_bounds_the_elbo_and_tightens_with_k(tiny_checkpoint):
     assert bounds[1] >= elbo and bounds[2] >= bounds[1] >= bounds[0]
 
 
-def test_active_units_is_the_variance_of_the_means():
+def test_unit_activity_is_the_variance_of_the_means_and_the_threshold_counts():
     mu = torch.stack([torch.linspace(-1, 1, 50), torch.full((50,), 3.0), 0.01 * torch.randn(50)], 1)
-    activity = active_units(mu)
-    assert (activity > 0.01).tolist() == [True, False, False]
+    activity = unit_activity(mu)
+    # n evenly spaced points on [-1, 1]: population variance (n + 1) / (3 (n - 1)), times n / (n - 1)
+    assert activity[0] == pytest.approx(50 * 51 / (3 * 49**2), rel=1e-5) and activity[1] == 0
+    assert active_units(mu) == [0]
+    assert active_units(mu, threshold=1.0) == [] and active_units(mu, threshold=-1.0) == [0, 1, 2]
+    assert active_units(mu.numpy()) == [0]  # NumPy means too (the Analyze page's)
+
+
+def test_bits_per_dim_converts_nats_per_image():
+    assert bits_per_dim(64 * math.log(2), 64) == pytest.approx(1.0)  # one bit for each of 64 pixels
+    assert bits_per_dim(0.0, 10) == 0.0
 
 
 def test_evaluate_model_reports_consistent_numbers(tiny_checkpoint):
@@ -33,6 +52,9 @@ def test_evaluate_model_reports_consistent_numbers(tiny_checkpoint):
     assert abs(m["elbo"] - (m["recon_ll"] - m["kl"])) < 1e-3
     assert abs(sum(m["kl_per_dim"]) - m["kl"]) < 1e-3
     assert m["iwae_nll"] <= -m["elbo"] + 1.0
-    assert m["bits_per_dim"] == bits_per_dim(m["iwae_nll"], 64)
-    assert m["active_units"] == len(m["active_dims"])
+    assert m["bits_per_dim"] * 64 * math.log(2) == pytest.approx(m["iwae_nll"])
+    with torch.no_grad():
+        mu = model.encode(x)[0].numpy()
+    assert m["active_dims"] == [d for d in range(4) if mu[:, d].var(ddof=1) > 0.01]
+    assert m["active_units"] == len(m["active_dims"]) and m["activity"] == pytest.approx(mu.var(0, ddof=1), rel=1e-4)
     assert model.training is False

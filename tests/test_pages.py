@@ -9,9 +9,11 @@ import pytest
 import streamlit as st
 import torch
 from streamlit.elements.plotly_chart import PlotlyChartSelectionSerde
+from streamlit.runtime.caching.cache_utils import CachedFunc
 from streamlit.testing.v1 import AppTest
 
 from conftest import REPO
+from ui import cache
 from ui.shell import CHOSEN_KEY, MAP_PARAMS_KEY, MODEL_KEY
 from vae.projection import ProjectionParams
 from vae.train import TrainConfig, train
@@ -34,8 +36,13 @@ PCA_PARAMS = {**ProjectionParams("pca").__dict__, "n_points": 100}
 
 @pytest.fixture(autouse=True)
 def fresh_caches():
+    """Each test starts with empty caches, except the datasets: they are keyed by the
+    checkpoint's path and modification time, and regenerating 20,000 sprites took seconds
+    for every sprites page run."""
     st.cache_data.clear()
-    st.cache_resource.clear()
+    for name, cached in vars(cache).items():
+        if isinstance(cached, CachedFunc) and name != "_load_data":
+            cached.clear()
     threads = torch.get_num_threads()
     yield
     torch.set_num_threads(threads)  # the app sets one thread for itself; other tests train

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import numpy as np
 import streamlit as st
 import torch
 
 from ui import cache, links
-from ui.images import picture
-from ui.shell import choose_latent, chosen_latent
+from ui.shell import MAP_PARAMS_KEY, choose_latent, chosen_latent
 from vae import preprocess_upload
 from vae.errors import CheckpointError, UploadError
 from vae.model import VAE
+from vae.pictures import picture
 from vae.projection import METHOD_LABELS, LatentMap, ProjectionParams
 
 
@@ -21,13 +20,6 @@ def thumbnails(images: torch.Tensor, captions: list[str], per_row: int = 4, targ
         columns = st.columns(per_row)
         for column, image, caption in zip(columns, images[start : start + per_row], captions[start : start + per_row]):
             column.image(picture(image, target), caption=caption, output_format="PNG")
-
-
-def label_name(labels: np.ndarray | None, names: list[str], row: int) -> str:
-    if labels is None:
-        return "no label"
-    value = int(labels[row])
-    return names[value] if value < len(names) else str(value)
 
 
 def distance_reading(spacing_units: float) -> str:
@@ -63,6 +55,28 @@ def load_map(path, n_points: int, params: ProjectionParams) -> LatentMap:
     except Exception as err:  # UMAP / t-SNE fail in several ways on odd inputs (tiny or degenerate sets)
         st.error(f"{name} could not map these points ({type(err).__name__}: {err}). Try PCA or other parameters.")
         st.stop()
+
+
+def maps_projection(n_components: int | None = None) -> ProjectionParams:
+    """The projection last shown on the Map (UMAP by default), as another page reuses it;
+    `n_components` forces a 2-D or 3-D view."""
+    saved = {k: v for k, v in st.session_state.get(MAP_PARAMS_KEY, {}).items() if k != "n_points"}
+    params = ProjectionParams(**saved) if saved else ProjectionParams("umap")
+    if n_components is not None:
+        params = ProjectionParams(
+            params.method, n_components, params.seed, params.n_neighbors, params.min_dist, params.perplexity
+        )
+    return params
+
+
+def ready_map(path, n_points: int, params: ProjectionParams) -> tuple[LatentMap, ProjectionParams, str]:
+    """The map for `params` if it is already computed, else the PCA map of the same view (PCA
+    takes milliseconds; UMAP and t-SNE are fitted only on the Map page), with a note saying so."""
+    note = ""
+    if params.method != "pca" and not cache.map_is_ready(path, n_points, params):
+        note = f" The {METHOD_LABELS[params.method]} map is not computed yet: open it on the Map page."
+        params = ProjectionParams("pca", params.n_components, params.seed)
+    return load_map(path, n_points, params), params, note
 
 
 def model_or_stop(path) -> tuple[VAE, dict]:

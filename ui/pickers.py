@@ -11,13 +11,13 @@ import streamlit as st
 import torch
 
 from ui import cache, links
-from ui.images import picture
 from ui.panels import read_upload
 from ui.shell import MAP_PARAMS_KEY, choose_latent, chosen_latent
-from vae.data import Dataset
+from vae.data import Dataset, label_name
 from vae.errors import DatasetError
 from vae.latent import decode_codes, prior_samples
 from vae.model import VAE
+from vae.pictures import picture
 
 SOURCES = {
     "kept": "Kept code",
@@ -38,10 +38,7 @@ class HeldOut:
     data: Dataset
 
     def label_of(self, row: int) -> str:
-        if self.codes.labels is None:
-            return "no label"
-        value = int(self.codes.labels[row])
-        return self.data.label_names[value] if value < len(self.data.label_names) else str(value)
+        return label_name(self.data.label_names, None if self.codes.labels is None else self.codes.labels[row])
 
 
 @dataclass(frozen=True)
@@ -218,6 +215,13 @@ SEND_TO = {
     "Traverse from here": ("pages/3_Traverse.py", "traverse_start_source"),
     "Interpolate from here (as A)": ("pages/4_Interpolate.py", "interpolate_a_source"),
 }
+
+
+def keep_button(path: Path, z, source: str, key: str, label: int | None = None, text: str = "Keep this code") -> None:
+    """A button that keeps this code (and its class) for the other pages, and says so."""
+    if st.button(text, key=key):
+        choose_latent(path, z, source, label)
+        st.success("Kept for the other pages.")
 
 
 def send_buttons(path, z, source: str, key: str, label: int | None = None) -> None:

@@ -6,6 +6,8 @@ import numpy as np
 import plotly.graph_objects as go
 from sklearn.neighbors import NearestNeighbors
 
+from vae.data import label_name
+
 WEBGL_ABOVE = 1000  # points; SVG is crisper for fewer, WebGL stays fast for more
 # Invisible click targets per side, so a click on empty space selects a location. The grid is
 # drawn like the data (SVG or WebGL: mixing them made one click select and then unselect);
@@ -68,7 +70,7 @@ def latent_scatter(
     if colour is None and labels is not None:
         for value in np.unique(labels):
             sel = labels == value
-            name = label_names[value] if value < len(label_names) else str(value)
+            name = label_name(label_names, value)
             fig.add_trace(
                 trace(
                     **xyz(sel),
@@ -84,7 +86,7 @@ def latent_scatter(
         template = hover + (f"<br>{colour_name} %{{marker.color:.3g}}" if colour is not None else "")
         text = None
         if labels is not None:
-            names = np.array([label_names[v] if v < len(label_names) else str(v) for v in range(labels.max() + 1)])
+            names = np.array([label_name(label_names, v) for v in range(labels.max() + 1)])
             text, template = names[labels], template + "<br>label %{text}"
         fig.add_trace(
             trace(

@@ -15,6 +15,7 @@ from pathlib import Path
 import torch
 
 from vae.errors import CheckpointError
+from vae.files import write_atomically
 from vae.model import VAE, VAEConfig
 
 FORMAT = "vae-latent-explorer"
@@ -42,16 +43,9 @@ def save_checkpoint(
     }
     if optimizer_state is not None:
         payload["optimizer"] = optimizer_state
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "wb") as handle:
-            torch.save(payload, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        write_atomically(path, lambda handle: torch.save(payload, handle))
     except (OSError, RuntimeError) as err:  # torch.save reports a failed write as RuntimeError
-        tmp.unlink(missing_ok=True)
         reason = getattr(err, "strerror", None) or str(err).splitlines()[0][:160]
         raise CheckpointError(
             f"could not write checkpoint {path}: {reason}; any previous file there is unchanged"

@@ -15,7 +15,7 @@ import torch
 
 from vae.errors import DatasetError
 from vae.idx import idx_image_files, labels_file_for, read_idx
-from vae.images import IMAGE_EXTENSIONS, load_image_folder
+from vae.image_folder import IMAGE_EXTENSIONS, load_image_folder
 from vae.sprites import make_sprites
 
 MNIST_LIKE = {
@@ -41,6 +41,14 @@ SMALL_DIGIT_STYLE = {"background": "dark", "fit": "mass_center", "ink_box": 8, "
 OBJECT_STYLE = {"background": "dark", "fit": "box", "ink_box": 28, "canvas": 28}
 SHAPE_STYLE = {"background": "dark", "fit": "resize"}
 PHOTO_STYLE = {"background": "keep", "fit": "resize"}
+
+
+def label_name(label_names: list[str], value: int | None) -> str:
+    """The name of class `value` ("no label" for None; the number itself past the names)."""
+    if value is None:
+        return "no label"
+    value = int(value)
+    return label_names[value] if 0 <= value < len(label_names) else str(value)
 
 
 @dataclass

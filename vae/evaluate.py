@@ -12,10 +12,10 @@ import torch
 from vae.checkpoints import load_checkpoint
 from vae.clusters import agreement, cluster, linear_probe
 from vae.data import dataset_for_checkpoint
+from vae.devices import pick_device
 from vae.disentanglement import mig
 from vae.errors import VAEError
 from vae.metrics import encode_dataset, evaluate_model
-from vae.train import pick_device
 
 PROBE_TRAIN = 5000  # training images for the linear probe
 

@@ -1,4 +1,4 @@
-"""Latents out of the app: CSV, NPY, and the TensorBoard Embedding Projector's files."""
+"""Latents out of the app: CSV, NumPy .npz, and the TensorBoard Embedding Projector's files."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import zipfile
 import numpy as np
 import torch
 
-from vae.grid import make_grid, to_pil
+from vae.data import label_name
+from vae.pictures import make_grid, png_bytes, to_pil
 
 PROJECTOR_SPRITE_LIMIT = 8192  # pixels per side of the sprite sheet the Projector accepts
 
@@ -41,7 +42,7 @@ def projector_files(
     """vectors.tsv, metadata.tsv, sprite.png and projector_config.json for
     https://projector.tensorflow.org ("Load": the two TSVs; the config links the sprite)."""
     vectors = "\n".join("\t".join(f"{v:.6g}" for v in row) for row in mu) + "\n"
-    names = [label_names[v] if v < len(label_names) else str(v) for v in labels] if labels is not None else None
+    names = [label_name(label_names, v) for v in labels] if labels is not None else None
     metadata_rows = ["index\tlabel"] + [f"{int(i)}\t{names[r] if names else ''}" for r, i in enumerate(index)]
     files = {
         "vectors.tsv": vectors.encode(),
@@ -52,9 +53,7 @@ def projector_files(
     if per_side * max(h, w) <= PROJECTOR_SPRITE_LIMIT:
         sheet = np.zeros((per_side * per_side, *images.shape[1:]), np.float32)
         sheet[:n] = images.numpy()
-        buffer = io.BytesIO()
-        to_pil(make_grid(sheet, per_side, padding=0)).save(buffer, "PNG")
-        files["sprite.png"] = buffer.getvalue()
+        files["sprite.png"] = png_bytes(to_pil(make_grid(sheet, per_side, padding=0)))
         config = {
             "embeddings": [
                 {

@@ -30,7 +30,9 @@ from pathlib import Path
 import torch
 
 from vae.errors import TrainingError, VAEError
-from vae.grid import make_grid, to_pil
+from vae.files import write_bytes_atomically
+from vae.latent import reconstruct
+from vae.pictures import make_grid, png_bytes, to_pil
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 JOBS = ".jobs"
@@ -53,9 +55,7 @@ def checkpoint_name(name: str) -> str:
 
 
 def _write_json(path: Path, value: dict) -> None:
-    temporary = path.with_suffix(path.suffix + ".part")
-    temporary.write_text(json.dumps(value))
-    os.replace(temporary, path)
+    write_bytes_atomically(path, json.dumps(value).encode())
 
 
 def _alive(pid: int, token: str) -> bool:
@@ -231,20 +231,12 @@ def cancel_job(models_dir: Path) -> bool:
 
 
 def _reconstruction_png(model, images: torch.Tensor, labels: torch.Tensor | None) -> bytes:
-    import io
 
     was_training = model.training
     model.eval()
-    device = model.device
-    with torch.no_grad():
-        y = labels.to(device) if labels is not None else None
-        mu, _ = model.encode(images.to(device), y)
-        decoded = model.decode(mu, y).cpu()
+    decoded = reconstruct(model, images, labels)
     model.train(was_training)
-    picture = to_pil(make_grid(torch.cat([images, decoded]), ncols=len(images)), max(1, 48 // images.shape[-2]))
-    buffer = io.BytesIO()
-    picture.save(buffer, "PNG")
-    return buffer.getvalue()
+    return png_bytes(to_pil(make_grid(torch.cat([images, decoded]), ncols=len(images)), max(1, 48 // images.shape[-2])))
 
 
 def run(models_dir: Path) -> int:
@@ -271,8 +263,7 @@ def run(models_dir: Path) -> int:
             preview["images"] = data.images[index]
             preview["labels"] = data.labels[index] if model.config.conditional else None
         png = _reconstruction_png(model, preview["images"], preview["labels"])
-        (folder / "recon.png.part").write_bytes(png)
-        os.replace(folder / "recon.png.part", folder / "recon.png")
+        write_bytes_atomically(folder / "recon.png", png)
         with open(folder / "progress.jsonl", "a") as progress:
             progress.write(json.dumps(record) + "\n")
 

@@ -43,6 +43,16 @@ def decode_codes(model: VAE, z: np.ndarray | torch.Tensor, y: torch.Tensor | Non
     return model.decode(z, y).cpu()
 
 
+@torch.no_grad()
+def reconstruct(model: VAE, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+    """Images (N, C, H, W) -> their reconstructions decoded at the posterior mean μ (no
+    sampling, so they do not flicker between reruns), on the CPU."""
+    device = model.device
+    y = None if y is None else torch.as_tensor(y).to(device)
+    mu, _ = model.encode(x.to(device), y)
+    return model.decode(mu, y).cpu()
+
+
 def percentile_rank(value: float, reference: np.ndarray) -> float:
     """Percentage of `reference` values at or below `value` (0: lower than all of them)."""
     reference = np.asarray(reference)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 
 from vae.model import VAE, gaussian_kl
@@ -27,7 +28,7 @@ def encode_dataset(
     model: VAE, x: torch.Tensor, y: torch.Tensor | None = None, batch_size: int = 1024
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """mu, logvar for every image: (N, D) each, on the CPU."""
-    device = next(model.parameters()).device
+    device = model.device
     parts = [model.encode(x[s].to(device), _labels(y, s, device)) for s in _batches(len(x), batch_size)]
     return torch.cat([p[0] for p in parts]).cpu(), torch.cat([p[1] for p in parts]).cpu()
 
@@ -43,7 +44,7 @@ def elbo_per_example(
 ) -> dict[str, torch.Tensor]:
     """ELBO per image, its reconstruction term averaged over `samples` draws of z:
     `elbo`, `recon_ll`, `kl` of shape (N,), `kl_per_dim` (N, D)."""
-    device = next(model.parameters()).device
+    device = model.device
     out: dict[str, list[torch.Tensor]] = {"elbo": [], "recon_ll": [], "kl": [], "kl_per_dim": []}
     for s in _batches(len(x), batch_size):
         xb, yb = x[s].to(device), _labels(y, s, device)
@@ -78,7 +79,7 @@ def iwae_log_likelihood(
     """Importance-weighted estimate of log p(x) per image, (N,) (Burda et al. 2016, eq. 8):
     log (1/k) Σ_i p(x, z_i) / q(z_i | x) with z_i ~ q(z | x). k = 1 is the ELBO; it
     tightens towards log p(x) as k grows."""
-    device = next(model.parameters()).device
+    device = model.device
     batch = max(1, _IWAE_PIXELS // (k * model.config.num_pixels))
     results = []
     for s in _batches(len(x), batch):
@@ -96,10 +97,19 @@ def iwae_log_likelihood(
     return torch.cat(results)
 
 
-def active_units(mu: torch.Tensor, threshold: float = 0.01) -> torch.Tensor:
-    """Per-dimension activity Cov_x(E_q[z | x]) = variance of mu over the data, (D,); a unit is
-    active when it exceeds `threshold` (Burda et al. 2016, section 5.2)."""
+ACTIVITY_THRESHOLD = 0.01  # a unit is active when Cov_x(E_q[z | x]) exceeds this (Burda et al. 2016)
+
+
+def unit_activity(mu: torch.Tensor | np.ndarray) -> torch.Tensor:
+    """Per-dimension activity Cov_x(E_q[z | x]): the (unbiased) variance of the latent means
+    over the data, (D,) (Burda et al. 2016, section 5.2)."""
+    mu = torch.as_tensor(mu, dtype=torch.float32)
     return mu.var(0, unbiased=True) if len(mu) > 1 else torch.zeros(mu.shape[1])
+
+
+def active_units(mu: torch.Tensor | np.ndarray, threshold: float = ACTIVITY_THRESHOLD) -> list[int]:
+    """The latent dimensions whose activity exceeds `threshold`."""
+    return (unit_activity(mu) > threshold).nonzero().flatten().tolist()
 
 
 def bits_per_dim(nll_nats: float, num_pixels: int) -> float:
@@ -112,10 +122,10 @@ def evaluate_model(
     y: torch.Tensor | None = None,
     iwae_k: int = 100,
     seed: int = 0,
-    activity_threshold: float = 0.01,
+    activity_threshold: float = ACTIVITY_THRESHOLD,
 ) -> dict:
     """Everything `python -m vae.evaluate` reports, as plain Python numbers and lists."""
-    generator = torch.Generator(device=next(model.parameters()).device).manual_seed(seed)
+    generator = torch.Generator(device=model.device).manual_seed(seed)
     was_training = model.training
     model.eval()
     try:
@@ -124,8 +134,8 @@ def evaluate_model(
         log_px = iwae_log_likelihood(model, x, y, k=iwae_k, generator=generator) if iwae_k > 0 else None
     finally:
         model.train(was_training)
-    activity = active_units(mu)
-    active = (activity > activity_threshold).nonzero().flatten().tolist()
+    activity = unit_activity(mu)
+    active = active_units(mu, activity_threshold)
     nll = float(-log_px.mean()) if log_px is not None else float(-parts["elbo"].mean())
     return {
         "n": len(x),

@@ -23,6 +23,8 @@ import torch
 from sklearn.decomposition import PCA
 from sklearn.neighbors import NearestNeighbors
 
+from vae.files import write_atomically
+
 METHODS = ("pca", "umap", "tsne")
 METHOD_LABELS = {"pca": "PCA", "umap": "UMAP", "tsne": "t-SNE"}
 SPACING_SAMPLE = 5_000  # map points that set the typical spacing
@@ -76,9 +78,9 @@ def _umap_class():
 
 
 class LatentMap:
-    def __init__(self, params: ProjectionParams | None = None, n_neighbours: int = 8) -> None:
+    def __init__(self, params: ProjectionParams | None = None, placement_k: int = 8) -> None:
         self.params = params or ProjectionParams()
-        self.n_neighbours = n_neighbours
+        self.placement_k = placement_k  # nearest codes that place a new point or decode a map spot
 
     # -- fitting ----------------------------------------------------------------------------
     def fit(self, mu: np.ndarray) -> LatentMap:
@@ -120,8 +122,8 @@ class LatentMap:
     def _set(self, mu: np.ndarray, embedding: np.ndarray) -> LatentMap:
         self.mu_ = mu
         self.embedding_ = embedding
-        self._latent_index = NearestNeighbors(n_neighbors=min(self.n_neighbours, len(mu))).fit(mu)
-        self._map_index = NearestNeighbors(n_neighbors=min(self.n_neighbours, len(mu))).fit(embedding)
+        self._latent_index = NearestNeighbors(n_neighbors=min(self.placement_k, len(mu))).fit(mu)
+        self._map_index = NearestNeighbors(n_neighbors=min(self.placement_k, len(mu))).fit(embedding)
         # Typical spacing of the data on the map: the scale for "how far from real data". A
         # median is stable on a fixed sample, and all 50k points took 120 ms of every load.
         sample = embedding
@@ -162,17 +164,12 @@ class LatentMap:
     # -- persistence ------------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> None:
         """Atomic write of the fitted map (embedding, and PCA's parameters)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         extra = {}
         if self.params.method == "pca":
             extra = {"pca_mean": self._pca.mean_, "pca_components": self._pca.components_}
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp.npz")
-        try:
-            np.savez(tmp, embedding=self.embedding_, n_points=len(self.mu_), **extra)
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        write_atomically(
+            path, lambda handle: np.savez(handle, embedding=self.embedding_, n_points=len(self.mu_), **extra)
+        )
 
     @classmethod
     def load(cls, path: str | os.PathLike, params: ProjectionParams, mu: np.ndarray) -> LatentMap:

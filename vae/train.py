@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from vae.checkpoints import model_from_payload, read_checkpoint, save_checkpoint
 from vae.data import Dataset, dataset_for_checkpoint, load_dataset, split_indices
+from vae.devices import pick_device
 from vae.distributed import Group, Objective, is_main_process, join, leave
 from vae.errors import TrainingError, VAEError
 from vae.metrics import elbo_per_example, evaluate_model
@@ -63,23 +64,6 @@ class TrainConfig:
     def from_dict(cls, values: dict) -> TrainConfig:
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in names})
-
-
-def pick_device(name: str = "auto") -> torch.device:
-    """`auto`: cuda, then mps, then cpu. An explicit device that is missing is an error."""
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise TrainingError("--device cuda: no CUDA GPU is visible to PyTorch (use --device cpu or auto)")
-    if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-        raise TrainingError("--device mps: Apple's Metal backend is not available here (use --device cpu or auto)")
-    if name not in ("cpu", "cuda", "mps") and not name.startswith("cuda:"):
-        raise TrainingError(f"unknown device {name!r}: use auto, cpu, cuda or mps")
-    return torch.device(name)
 
 
 def _dataset_meta(data: Dataset, cfg: TrainConfig, held_idx: torch.Tensor) -> dict:

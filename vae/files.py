@@ -1,0 +1,32 @@
+"""Writing files so that a reader never sees half of one: a crash, a kill -9 or a full disk
+leaves either the old file or the new one."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+
+
+def write_atomically(path: str | os.PathLike, write: Callable[[BinaryIO], None], suffix: str = ".tmp") -> Path:
+    """Call `write(handle)` on a hidden temporary file beside `path` (".NAME.PID<suffix>", which
+    the model picker never lists), flush it to disk, then rename it over `path`. On any error
+    the temporary file is removed, any previous file at `path` is unchanged, and the error is
+    raised again."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}{suffix}")
+    try:
+        with open(temporary, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return path
+
+
+def write_bytes_atomically(path: str | os.PathLike, data: bytes) -> Path:
+    return write_atomically(path, lambda handle: handle.write(data))
