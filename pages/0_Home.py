@@ -4,17 +4,14 @@ import streamlit as st
 import torch
 
 from ui import cache
-from ui.panels import model_or_stop
+from ui.panels import open_model_page
 from ui.plots import training_curves
-from ui.shell import pick_model, setup_page
 from vae.errors import DatasetError
 from vae.latent import reconstruct
 from vae.pictures import grid_picture
 from vae.projection import map_subset
 
-setup_page("Home")
-path = pick_model()
-vae, meta = model_or_stop(path)
+path, vae, meta = open_model_page("Home", "🧭")
 
 config, training, metrics = vae.config, meta.get("training", {}), meta.get("metrics") or {}
 st.title("VAE Latent Explorer")

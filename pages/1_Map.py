@@ -5,24 +5,17 @@ import streamlit as st
 import torch
 
 from ui import cache, links
-from ui.panels import customdata, distance_reading, load_map, model_or_stop, thumbnails
+from ui.panels import customdata, data_or_stop, distance_reading, load_map, open_model_page, thumbnails
 from ui.pickers import send_buttons
 from ui.plots import latent_scatter
-from ui.shell import MAP_PARAMS_KEY, choose_latent, chosen_latent, pick_model, setup_page
+from ui.shell import MAP_PARAMS_KEY, choose_latent, chosen_latent
 from vae.data import label_name
-from vae.errors import DatasetError
 from vae.latent import decode_codes, nearest_neighbours
 from vae.pictures import grid_picture, picture
 from vae.projection import METHOD_LABELS, METHODS, ProjectionParams
 
-setup_page("Map", "🗺️")
-path = pick_model()
-vae, meta = model_or_stop(path)
-try:
-    data, _, held_idx = cache.data(path)
-except DatasetError as err:
-    st.error(str(err))
-    st.stop()
+path, vae, meta = open_model_page("Map", "🗺️")
+data, _, held_idx = data_or_stop(path)
 
 st.title("Latent map")
 saved = st.session_state.get(MAP_PARAMS_KEY, {})

@@ -5,10 +5,10 @@ import streamlit as st
 import torch
 
 from ui import cache
-from ui.panels import maps_projection, model_or_stop, read_upload, ready_map, thumbnails
+from ui.panels import maps_projection, open_model_page, read_upload, ready_map, thumbnails
 from ui.pickers import send_buttons
 from ui.plots import add_markers, histogram_with_marker, latent_bars, latent_scatter
-from ui.shell import MAP_PARAMS_KEY, choose_latent, pick_model, setup_page
+from ui.shell import MAP_PARAMS_KEY, choose_latent
 from vae.data import label_name
 from vae.errors import DatasetError
 from vae.latent import decode_codes, nearest_neighbours, percentile_rank, posterior_draws
@@ -18,9 +18,7 @@ from vae.projection import METHOD_LABELS
 
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp"]
 
-setup_page("Encode", "📤")
-path = pick_model()
-vae, meta = model_or_stop(path)
+path, vae, meta = open_model_page("Encode", "📤")
 
 st.title("Encode an image")
 c, h, w = vae.config.image_shape

@@ -6,10 +6,10 @@ import streamlit as st
 
 from ui import cache
 from ui.live import live_traverse
-from ui.panels import distance_reading, model_or_stop
+from ui.panels import distance_reading, open_model_page
 from ui.pickers import class_in_use, decode_class, held_out, pick_latent
 from ui.plots import kl_bars
-from ui.shell import choose_latent, pick_model, setup_page
+from ui.shell import choose_latent
 from vae.latent import (
     INACTIVE_KL,
     decode_codes,
@@ -27,9 +27,7 @@ MAX_GRID_ROWS = 16
 STATE_KEY = "traverse_state"  # {"start": signature of the starting point, "z": current values}
 RELEASED_KEY = "traverse_live_released"  # nonce of the last release the live component reported
 
-setup_page("Traverse", "🎚️")
-path = pick_model()
-vae, meta = model_or_stop(path)
+path, vae, meta = open_model_page("Traverse", "🎚️")
 latent_dim = vae.config.latent_dim
 
 st.title("Traverse the latent space")

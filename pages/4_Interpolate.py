@@ -6,10 +6,10 @@ import streamlit as st
 
 from ui import cache
 from ui.live import live_scrubber
-from ui.panels import distance_reading, maps_projection, model_or_stop, ready_map
+from ui.panels import distance_reading, maps_projection, open_model_page, ready_map
 from ui.pickers import class_in_use, decode_class, held_out, pick_latent
 from ui.plots import add_path, latent_scatter, path_distances
-from ui.shell import choose_latent, pick_model, setup_page
+from ui.shell import choose_latent
 from vae.latent import decode_codes, lerp, nearest_distances, slerp
 from vae.pictures import gif_bytes, grid_picture, picture, png_bytes
 from vae.projection import METHOD_LABELS
@@ -20,9 +20,7 @@ SOURCES = ["kept", "data", "upload", "prior"]
 LIVE_STEP_KEY = "interpolate_live_step"  # the step the browser scrubber was released at
 RELEASED_KEY = "interpolate_live_released"  # nonce of that release
 
-setup_page("Interpolate", "🔀")
-path = pick_model()
-vae, meta = model_or_stop(path)
+path, vae, meta = open_model_page("Interpolate", "🔀")
 
 st.title("Interpolate between two codes")
 st.caption(

@@ -6,9 +6,8 @@ import streamlit as st
 import torch
 
 from ui import cache
-from ui.panels import model_or_stop
+from ui.panels import open_model_page
 from ui.pickers import class_in_use, decode_class, held_out, keep_button, pick_latent
-from ui.shell import pick_model, setup_page
 from vae.latent import apply_attribute, arithmetic, decode_codes, nearest_neighbours, prior_samples
 from vae.pictures import grid_picture, picture
 
@@ -19,9 +18,7 @@ VECTOR_METHODS = {
     "classifier": "linear classifier (logistic regression)",
 }
 
-setup_page("Arithmetic", "➕")
-path = pick_model()
-vae, meta = model_or_stop(path)
+path, vae, meta = open_model_page("Arithmetic", "➕")
 config = vae.config
 
 st.title("Latent arithmetic")

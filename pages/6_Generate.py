@@ -3,15 +3,13 @@
 import streamlit as st
 import torch
 
-from ui.panels import model_or_stop
+from ui.panels import open_model_page
 from ui.pickers import send_buttons
-from ui.shell import choose_latent, chosen_latent, pick_model, setup_page
+from ui.shell import choose_latent, chosen_latent
 from vae.latent import decode_codes, prior_samples
 from vae.pictures import grid_picture, picture
 
-setup_page("Generate", "🎲")
-path = pick_model()
-vae, meta = model_or_stop(path)
+path, vae, meta = open_model_page("Generate", "🎲")
 config = vae.config
 names = meta.get("label_names") or [str(k) for k in range(config.num_classes)]
 

@@ -6,7 +6,7 @@ import streamlit as st
 import torch
 
 from ui import cache
-from ui.panels import customdata, maps_projection, model_or_stop, read_upload, ready_map
+from ui.panels import customdata, maps_projection, open_model_page, read_upload, ready_map
 from ui.plots import (
     confusion_heatmap,
     histogram_with_marker,
@@ -15,7 +15,6 @@ from ui.plots import (
     latent_scatter,
     mutual_information_grid,
 )
-from ui.shell import pick_model, setup_page
 from vae.anomaly import CORRUPTIONS, SCORE_NAMES, corrupt
 from vae.clusters import CLUSTER_METHODS, agreement
 from vae.data import label_name
@@ -28,9 +27,7 @@ from vae.metrics import ACTIVITY_THRESHOLD, active_units
 from vae.pictures import grid_picture, picture
 from vae.projection import METHOD_LABELS
 
-setup_page("Analyze", "🔬")
-path = pick_model()
-vae, meta = model_or_stop(path)
+path, vae, meta = open_model_page("Analyze", "🔬")
 config = vae.config
 
 st.title("Analyze the latent space")

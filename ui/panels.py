@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 import torch
 
 from ui import cache, links
-from ui.shell import MAP_PARAMS_KEY, choose_latent, chosen_latent
+from ui.shell import MAP_PARAMS_KEY, choose_latent, chosen_latent, pick_model, setup_page
 from vae import preprocess_upload
-from vae.errors import CheckpointError, UploadError
+from vae.data import Dataset
+from vae.errors import CheckpointError, DatasetError, UploadError
 from vae.model import VAE
 from vae.pictures import picture
 from vae.projection import METHOD_LABELS, LatentMap, ProjectionParams
@@ -77,6 +80,24 @@ def ready_map(path, n_points: int, params: ProjectionParams) -> tuple[LatentMap,
         note = f" The {METHOD_LABELS[params.method]} map is not computed yet: open it on the Map page."
         params = ProjectionParams("pca", params.n_components, params.seed)
     return load_map(path, n_points, params), params, note
+
+
+def open_model_page(title: str, icon: str) -> tuple[Path, VAE, dict]:
+    """How every model page opens: page setup, the sidebar model picker, and the cached model
+    (or a one-line message and the end of the page). Returns (path, model, meta)."""
+    setup_page(title, icon)
+    path = pick_model()
+    vae, meta = model_or_stop(path)
+    return path, vae, meta
+
+
+def data_or_stop(path: Path) -> tuple[Dataset, torch.Tensor, torch.Tensor]:
+    """The model's dataset with its split, or a one-line message and the end of the page."""
+    try:
+        return cache.data(path)
+    except DatasetError as err:
+        st.error(str(err))
+        st.stop()
 
 
 def model_or_stop(path) -> tuple[VAE, dict]:
