@@ -12,7 +12,7 @@ from ui.shell import MAP_PARAMS_KEY, choose_latent
 from vae.data import label_name
 from vae.errors import DatasetError
 from vae.latent import decode_codes, nearest_neighbours, percentile_rank, posterior_draws
-from vae.metrics import elbo_per_example
+from vae.metrics import encode_images
 from vae.pictures import grid_picture, picture
 from vae.projection import METHOD_LABELS
 
@@ -69,13 +69,14 @@ if not inputs:
 
 x = torch.cat(inputs)
 y = torch.full((len(x),), int(label)) if label is not None else None
-with torch.no_grad():
-    mu, logvar = vae.encode(x, y)
-    reconstructions = vae.decode(mu, y)
-    elbos = elbo_per_example(vae, x, y, generator=torch.Generator().manual_seed(0), samples=cache.ELBO_SAMPLES)[
-        "elbo"
-    ].numpy()
-sigma = (0.5 * logvar).exp()
+encoded = encode_images(vae, x, y, elbo_samples=cache.ELBO_SAMPLES)
+mu, logvar, sigma, reconstructions, elbos = (
+    encoded.mu,
+    encoded.logvar,
+    encoded.sigma,
+    encoded.reconstructions,
+    encoded.elbo,
+)
 
 map_note = ""
 if data is not None and n_points < 3:

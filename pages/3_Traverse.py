@@ -13,7 +13,7 @@ from ui.shell import choose_latent
 from vae.latent import (
     INACTIVE_KL,
     decode_codes,
-    kl_per_dimension,
+    known_kl_per_dimension,
     nearest_distances,
     order_by_kl,
     prior_samples,
@@ -36,14 +36,9 @@ st.caption(
     "The image is decoded again on every slider change."
 )
 held = held_out(path)
-if held is not None:
-    kl = kl_per_dimension(held.codes.mu, held.codes.sigma)
-    kl_note = f"average over {len(held.codes.mu)} held-out images"
-else:  # without data: the KL the checkpoint recorded at its last evaluation, when there is one
-    recorded = (meta.get("metrics") or {}).get("kl_per_dim")
-    usable = bool(recorded) and len(recorded) == latent_dim
-    kl = np.asarray(recorded if usable else np.ones(latent_dim))
-    kl_note = "recorded in the checkpoint" if usable else "unknown: every dimension treated as active"
+kl, kl_note = known_kl_per_dimension(meta, latent_dim, *((held.codes.mu, held.codes.sigma) if held else ()))
+if kl is None:
+    kl, kl_note = np.ones(latent_dim), "unknown: every dimension treated as active"
 active, inactive = order_by_kl(kl)
 
 start_column, options_column = st.columns([3, 2])

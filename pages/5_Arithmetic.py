@@ -8,7 +8,14 @@ import torch
 from ui import cache
 from ui.panels import open_model_page
 from ui.pickers import class_in_use, decode_class, held_out, keep_button, pick_latent
-from vae.latent import apply_attribute, arithmetic, decode_codes, nearest_neighbours, prior_samples
+from vae.latent import (
+    apply_attribute,
+    arithmetic,
+    decode_as_every_class,
+    decode_codes,
+    nearest_neighbours,
+    prior_samples,
+)
 from vae.pictures import grid_picture, picture
 
 SOURCES = ["data", "kept", "upload", "prior"]
@@ -162,11 +169,7 @@ with label_tab:
         else:
             codes = prior_samples(count, config.latent_dim, 1.0, int(seed))
             originals = None
-        classes = torch.arange(config.num_classes)
-        z = np.repeat(codes, config.num_classes, axis=0)
-        swapped = decode_codes(vae, z, classes.repeat(len(codes))).reshape(
-            len(codes), config.num_classes, *config.image_shape
-        )
+        swapped = decode_as_every_class(vae, codes)
         if originals is not None:
             swapped = torch.cat([originals[:, None], swapped], dim=1)
         st.image(grid_picture(swapped.flatten(0, 1), ncols=swapped.shape[1], target=64), output_format="PNG")

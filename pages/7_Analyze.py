@@ -22,7 +22,14 @@ from vae.disentanglement import gaussian_total_correlation, mig
 from vae.errors import DatasetError
 from vae.export import latents_csv, latents_npz, projector_files, zip_bytes
 from vae.imputation import MASKS, hidden_error, impute, make_mask, mean_image_fill
-from vae.latent import INACTIVE_KL, decode_codes, kl_per_dimension, order_by_kl, reconstruct, traverse
+from vae.latent import (
+    INACTIVE_KL,
+    decode_codes,
+    known_kl_per_dimension,
+    order_by_kl,
+    reconstruct,
+    traverse,
+)
 from vae.metrics import ACTIVITY_THRESHOLD, active_units
 from vae.pictures import grid_picture, picture
 from vae.projection import METHOD_LABELS
@@ -55,12 +62,8 @@ tabs = st.tabs(["Clusters", "Anomalies", "Imputation", "Disentanglement", "Poste
 
 with tabs[4]:  # Posterior collapse: from the checkpoint alone, so first
     history = meta.get("history") or []
-    if data is not None:
-        kl = kl_per_dimension(codes.mu, codes.sigma)
-    else:  # the last evaluation the checkpoint recorded: its final metrics, else its last epoch
-        recorded = (meta.get("metrics") or {}).get("kl_per_dim") or (history[-1].get("kl_per_dim") if history else None)
-        kl = np.asarray(recorded if recorded and len(recorded) == config.latent_dim else [np.nan] * config.latent_dim)
-    if np.isnan(kl).any():
+    kl, _ = known_kl_per_dimension(meta, config.latent_dim, *((codes.mu, codes.sigma) if data is not None else ()))
+    if kl is None:
         st.info("This checkpoint records no KL per dimension, and its data is not here to measure it.")
         st.stop()
     active, inactive = order_by_kl(kl)

@@ -49,6 +49,19 @@ def tiny_checkpoint(tmp_path_factory) -> Path:
     return out
 
 
+@pytest.fixture(scope="session")
+def tiny_conditional_checkpoint(tmp_path_factory) -> Path:
+    """A conditional MLP VAE trained for 1 epoch on digits (10 classes)."""
+    out = tmp_path_factory.mktemp("models") / "tiny_conditional.pt"
+    train(
+        TrainConfig(dataset="digits", epochs=1, iwae_k=0),
+        out,
+        {"arch": "mlp", "latent_dim": 3, "hidden_dims": (32,), "conditional": True},
+        progress=False,
+    )
+    return out
+
+
 @pytest.fixture
 def shared_mnist() -> Path:
     if not (SHARED_MNIST / "t10k-images-idx3-ubyte.gz").is_file():

@@ -1,12 +1,17 @@
 import numpy as np
 import pytest
+import torch
 
+from vae.checkpoints import load_checkpoint
 from vae.latent import (
     apply_attribute,
     arithmetic,
     class_means,
     classifier_vector,
+    decode_as_every_class,
+    decode_codes,
     kl_per_dimension,
+    known_kl_per_dimension,
     lerp,
     mean_difference_vector,
     nearest_distances,
@@ -143,3 +148,24 @@ def test_nearest_distances_and_typical_spacing(rng):
     brute = np.sqrt(((queries[:, None] - many[None]) ** 2).sum(-1)).min(1)
     assert np.allclose(nearest_distances(many, queries, chunk=64), brute)
     assert typical_spacing(codes) == pytest.approx(0.5)  # nearest others: 1, 1, 0, 0
+
+
+def test_known_kl_per_dimension_measures_then_falls_back_to_the_checkpoint(rng):
+    mu, sigma = rng.normal(size=(50, 3)), np.full((50, 3), 0.5)
+    measured, note = known_kl_per_dimension({}, 3, mu, sigma)
+    assert np.allclose(measured, kl_per_dimension(mu, sigma)) and "50 held-out" in note
+    final = {"metrics": {"kl_per_dim": [1.0, 2.0, 3.0]}, "history": [{"kl_per_dim": [9.0, 9.0, 9.0]}]}
+    assert known_kl_per_dimension(final, 3)[0].tolist() == [1.0, 2.0, 3.0]  # the final metrics first
+    last_epoch = {"metrics": None, "history": [{"kl_per_dim": [0.0, 1.0, 0.5]}]}
+    assert known_kl_per_dimension(last_epoch, 3)[0].tolist() == [0.0, 1.0, 0.5]  # then the last epoch
+    assert known_kl_per_dimension(last_epoch, 4) == (None, "unknown")  # another latent size: not this model's
+    assert known_kl_per_dimension({}, 3) == (None, "unknown")
+
+
+def test_decode_as_every_class_gives_one_image_per_class(tiny_conditional_checkpoint):
+    model, _ = load_checkpoint(tiny_conditional_checkpoint)
+    z = np.zeros((2, model.config.latent_dim), np.float32)
+    decoded = decode_as_every_class(model, z)
+    assert decoded.shape == (2, model.config.num_classes, *model.config.image_shape)
+    assert torch.allclose(decoded[1, 3], decode_codes(model, z[1], torch.tensor([3]))[0])
+    assert not torch.allclose(decoded[0, 0], decoded[0, 1])  # the class changes the picture

@@ -9,6 +9,7 @@ from vae.metrics import (
     active_units,
     bits_per_dim,
     elbo_per_example,
+    encode_images,
     evaluate_model,
     iwae_log_likelihood,
     unit_activity,
@@ -58,3 +59,14 @@ def test_evaluate_model_reports_consistent_numbers(tiny_checkpoint):
     assert m["active_dims"] == [d for d in range(4) if mu[:, d].var(ddof=1) > 0.01]
     assert m["active_units"] == len(m["active_dims"]) and m["activity"] == pytest.approx(mu.var(0, ddof=1), rel=1e-4)
     assert model.training is False
+
+
+def test_encode_images_scores_like_the_held_out_images(tiny_checkpoint):
+    model, x = _model_and_data(tiny_checkpoint)
+    encoded = encode_images(model, x[:5], elbo_samples=3, seed=1)
+    with torch.no_grad():
+        mu, logvar = model.encode(x[:5])
+        assert torch.allclose(encoded.mu, mu) and torch.allclose(encoded.sigma, (0.5 * logvar).exp())
+        assert torch.allclose(encoded.reconstructions, model.decode(mu))
+    again = elbo_per_example(model, x[:5], generator=torch.Generator().manual_seed(1), samples=3)["elbo"].numpy()
+    assert encoded.elbo.shape == (5,) and (encoded.elbo == again).all()  # same draws, same scores

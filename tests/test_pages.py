@@ -49,15 +49,10 @@ def fresh_caches():
 
 
 @pytest.fixture(scope="module")
-def models_dir(tmp_path_factory, tiny_checkpoint) -> Path:
+def models_dir(tmp_path_factory, tiny_checkpoint, tiny_conditional_checkpoint) -> Path:
     folder = tmp_path_factory.mktemp("models")
     shutil.copy(tiny_checkpoint, folder / "tiny.pt")
-    train(
-        TrainConfig(dataset="digits", epochs=1, iwae_k=0),
-        folder / "tiny_conditional.pt",
-        {"arch": "mlp", "latent_dim": 3, "hidden_dims": (32,), "conditional": True},
-        progress=False,
-    )
+    shutil.copy(tiny_conditional_checkpoint, folder / "tiny_conditional.pt")
     return folder
 
 

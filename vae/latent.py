@@ -53,6 +53,15 @@ def reconstruct(model: VAE, x: torch.Tensor, y: torch.Tensor | None = None) -> t
     return model.decode(mu, y).cpu()
 
 
+@torch.no_grad()
+def decode_as_every_class(model: VAE, z: np.ndarray) -> torch.Tensor:
+    """A conditional model's codes (n, D) decoded as each of its classes: (n, classes, C, H, W)."""
+    z = np.asarray(z, dtype=np.float32).reshape(-1, model.config.latent_dim)
+    classes = torch.arange(model.config.num_classes)
+    decoded = decode_codes(model, np.repeat(z, len(classes), axis=0), classes.repeat(len(z)))
+    return decoded.reshape(len(z), len(classes), *model.config.image_shape)
+
+
 def percentile_rank(value: float, reference: np.ndarray) -> float:
     """Percentage of `reference` values at or below `value` (0: lower than all of them)."""
     reference = np.asarray(reference)
@@ -153,6 +162,21 @@ def prior_samples(n: int, latent_dim: int, temperature: float = 1.0, seed: int =
 # -- reading the latent space: which dimensions matter, how far a code is from the data ------
 
 INACTIVE_KL = 0.01  # nats; below this a dimension carries (almost) no information about x
+
+
+def known_kl_per_dimension(
+    meta: dict, latent_dim: int, mu: np.ndarray | None = None, sigma: np.ndarray | None = None
+) -> tuple[np.ndarray | None, str]:
+    """KL per latent dimension and where it comes from: measured on held-out codes when they
+    are given; else the checkpoint's last record (its final metrics, else its last epoch);
+    else (None, "unknown")."""
+    if mu is not None and sigma is not None:
+        return kl_per_dimension(mu, sigma), f"average over {len(mu)} held-out images"
+    history = meta.get("history") or []
+    recorded = (meta.get("metrics") or {}).get("kl_per_dim") or (history[-1].get("kl_per_dim") if history else None)
+    if recorded and len(recorded) == latent_dim:
+        return np.asarray(recorded, dtype=np.float64), "recorded in the checkpoint"
+    return None, "unknown"
 
 
 def kl_per_dimension(mu: np.ndarray, sigma: np.ndarray) -> np.ndarray:

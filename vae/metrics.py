@@ -4,6 +4,7 @@ dimension, KL per latent dimension and active units."""
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -62,6 +63,33 @@ def elbo_per_example(
         out["kl"].append(kl_per_dim.sum(1).cpu())
         out["elbo"].append((recon_ll - kl_per_dim.sum(1)).cpu())
     return {k: torch.cat(v) for k, v in out.items()}
+
+
+class EncodedImages(NamedTuple):
+    """What the Encode page shows for each image: (N, D) means and log-variances, (N, C, H, W)
+    reconstructions at μ, and (N,) ELBOs."""
+
+    mu: torch.Tensor
+    logvar: torch.Tensor
+    reconstructions: torch.Tensor
+    elbo: np.ndarray
+
+    @property
+    def sigma(self) -> torch.Tensor:
+        return (0.5 * self.logvar).exp()
+
+
+@torch.no_grad()
+def encode_images(
+    model: VAE, x: torch.Tensor, y: torch.Tensor | None = None, elbo_samples: int = 8, seed: int = 0
+) -> EncodedImages:
+    """Encode images, reconstruct them at μ and score their ELBO over `elbo_samples` draws of
+    z (score held-out images the same way to compare)."""
+    mu, logvar = encode_dataset(model, x, y)
+    reconstructions = model.decode(mu.to(model.device), None if y is None else y.to(model.device)).cpu()
+    generator = torch.Generator(device=model.device).manual_seed(seed)
+    elbo = elbo_per_example(model, x, y, generator=generator, samples=elbo_samples)["elbo"].numpy()
+    return EncodedImages(mu, logvar, reconstructions, elbo)
 
 
 def _log_normal(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
