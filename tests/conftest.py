@@ -36,30 +36,23 @@ def idx_folder(tmp_path: Path) -> Path:
     return tmp_path
 
 
+def _tiny_digits_model(folder: Path, name: str, epochs: int, iwae_k: int, **model: object) -> Path:
+    out = folder / name
+    train(TrainConfig(dataset="digits", epochs=epochs, iwae_k=iwae_k), out, {"arch": "mlp", **model}, progress=False)
+    return out
+
+
 @pytest.fixture(scope="session")
 def tiny_checkpoint(tmp_path_factory) -> Path:
     """An MLP VAE trained for 2 epochs on digits: small, fast, real."""
-    out = tmp_path_factory.mktemp("models") / "tiny.pt"
-    train(
-        TrainConfig(dataset="digits", epochs=2, iwae_k=5),
-        out,
-        {"arch": "mlp", "latent_dim": 4, "hidden_dims": (64,)},
-        progress=False,
-    )
-    return out
+    return _tiny_digits_model(tmp_path_factory.mktemp("models"), "tiny.pt", 2, 5, latent_dim=4, hidden_dims=(64,))
 
 
 @pytest.fixture(scope="session")
 def tiny_conditional_checkpoint(tmp_path_factory) -> Path:
     """A conditional MLP VAE trained for 1 epoch on digits (10 classes)."""
-    out = tmp_path_factory.mktemp("models") / "tiny_conditional.pt"
-    train(
-        TrainConfig(dataset="digits", epochs=1, iwae_k=0),
-        out,
-        {"arch": "mlp", "latent_dim": 3, "hidden_dims": (32,), "conditional": True},
-        progress=False,
-    )
-    return out
+    folder = tmp_path_factory.mktemp("models")
+    return _tiny_digits_model(folder, "tiny_conditional.pt", 1, 0, latent_dim=3, hidden_dims=(32,), conditional=True)
 
 
 @pytest.fixture
