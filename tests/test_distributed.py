@@ -45,3 +45,23 @@ def test_two_gloo_processes_match_one_process(tmp_path):
     model, meta = load_checkpoint(two)  # the same format as a one-process checkpoint
     assert meta["epochs_done"] == 1 and meta["metrics"]["iwae_k"] == 5
     assert model.decode(torch.zeros(2, 4)).shape == (2, 1, 8, 8)
+
+
+def test_sprites_under_torchrun_train_in_bf16_channels_last_when_the_cpu_has_it(tmp_path):
+    """torchrun reads `--n` as its own (ambiguous) option: the count travels as --num-images.
+    On a CPU with native bf16 this runs DDP over channels-last bf16 convolutions."""
+    out = tmp_path / "sprites.pt"
+    args = ["--dataset", "sprites", "--num-images", "300", "--image-size", "32", "--epochs", "1", "--device", "cpu"]
+    result = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
+        + ["-m", "vae.train", *args, "--iwae-k", "2", "--out", str(out)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    model, meta = load_checkpoint(out)
+    assert meta["dataset"]["num_examples"] == 300 and meta["epochs_done"] == 1
+    assert meta["layout"] == ("channels-last" if meta["precision"] == "bf16" else "contiguous")
+    assert model.decode(torch.zeros(1, model.config.latent_dim)).shape == (1, 1, 32, 32)

@@ -335,7 +335,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--image-size", type=int, help="image side for sprites and image folders")
     p.add_argument("--channels", type=int, choices=(1, 3), help="1 (grey) or 3 (RGB) for image folders")
-    p.add_argument("--n", type=int, help="how many sprites to generate (default 10000)")
+    p.add_argument(
+        "--n",
+        "--num-images",
+        dest="n",
+        type=int,
+        help="how many sprites to generate (default 10000; under torchrun write --num-images: it reads --n as its own)",
+    )
     p.add_argument("--arch", choices=("mlp", "conv"), default="conv")
     p.add_argument("--latent-dim", type=int, default=16)
     p.add_argument("--hidden", type=int, nargs="+", default=[256], help="dense layer sizes (default: 256)")
