@@ -1,0 +1,52 @@
+"""Clusters of the latent means against the labels: NMI, ARI, the confusion matrix and the map."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from ui import cache
+from ui.analyze.view import AnalysisView
+from ui.panels import maps_projection, ready_map
+from ui.plots import confusion_heatmap, latent_scatter
+from vae.clusters import CLUSTER_METHODS, agreement
+from vae.data import label_name
+from vae.projection import METHOD_LABELS
+
+
+def show(view: AnalysisView) -> None:
+    path, codes, n_points, names, has_labels = view.path, view.codes, view.n_points, view.names, view.has_labels
+    if not has_labels:
+        st.info("Clusters are compared with labels, and this model's data has no labels.")
+    else:
+        left, right = st.columns([1, 2])
+        classes = len(np.unique(codes.labels))
+        method = left.radio(
+            "Method", list(CLUSTER_METHODS), format_func=CLUSTER_METHODS.get, key="analyze_cluster_method"
+        )
+        k = left.number_input("Clusters k", 2, min(50, len(codes.mu)), min(classes, 50, len(codes.mu)), key="analyze_k")
+        found = cache.clusters(path, n_points, int(k), method)
+        result = agreement(codes.labels, found)
+        left.metric("NMI", f"{result.nmi:.3f}", help="Normalised mutual information: 1 = clusters equal labels")
+        left.metric("ARI", f"{result.ari:.3f}", help="Adjusted Rand index: 1 = same partition, 0 = chance")
+        with right:
+            st.plotly_chart(
+                confusion_heatmap(
+                    result.confusion,
+                    [label_name(names, v) for v in result.label_values],
+                    [str(c) for c in result.cluster_values],
+                ),
+                key="analyze_confusion",
+            )
+        latent_map, params, _ = ready_map(path, n_points, maps_projection(2))
+        figure = latent_scatter(
+            latent_map.embedding_,
+            codes.index,
+            found,
+            [f"cluster {c}" for c in range(int(k))],
+            axis_title=METHOD_LABELS[params.method],
+            click_grid=False,
+        )
+        figure.update_layout(height=460)
+        st.plotly_chart(figure, key="analyze_cluster_map")
+        st.caption(f"The clusters on the {METHOD_LABELS[params.method]} map (colour = cluster, not label).")

@@ -1,0 +1,39 @@
+"""Posterior collapse: active dimensions, KL per dimension now and over training, in words."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui.analyze.view import AnalysisView
+from ui.plots import kl_bars, kl_history
+from vae.latent import INACTIVE_KL, known_kl_per_dimension, order_by_kl
+
+
+def show(view: AnalysisView) -> None:
+    meta, config, data, codes = view.meta, view.vae.config, view.data, view.codes
+    history = meta.get("history") or []
+    kl, _ = known_kl_per_dimension(meta, config.latent_dim, *((codes.mu, codes.sigma) if data is not None else ()))
+    if kl is None:
+        st.info("This checkpoint records no KL per dimension, and its data is not here to measure it.")
+        return
+    active, inactive = order_by_kl(kl)
+    st.metric("Active dimensions (KL ≥ 0.01 nats)", f"{len(active)} of {config.latent_dim}")
+    if len(active) == 0:
+        reading = (
+            "Every dimension has collapsed: the encoder's output is ignored and the decoder draws an average "
+            "image. Lower β, add free bits or KL warm-up, or use a weaker decoder."
+        )
+    elif inactive:
+        reading = (
+            f"{len(inactive)} dimension(s) ({', '.join(f'z{d}' for d in inactive)}) have collapsed to the prior: the "
+            f"model found {len(active)} dimensions enough at β = {meta.get('training', {}).get('beta', 1.0):g}. "
+            "That is common and harmless; a smaller latent size would lose nothing."
+        )
+    else:
+        reading = "No dimension has collapsed: every latent dimension carries information about the image."
+    st.markdown(reading)
+    st.plotly_chart(kl_bars(kl, INACTIVE_KL), key="analyze_kl_now")
+    if any(h.get("kl_per_dim") for h in history):
+        st.markdown("**Held-out KL per dimension over training**")
+        st.plotly_chart(kl_history(history), key="analyze_kl_history")
+        st.caption("A row that fades to 0 is a dimension collapsing; one that lights up late was woken by warm-up.")
