@@ -21,6 +21,25 @@ def write_idx(path: Path, array: np.ndarray, compress: bool = True) -> Path:
     return path
 
 
+def open_page(page: str, models: Path, monkeypatch, query: dict | None = None, state: dict | None = None):
+    """A new AppTest session of `page` (a path from the repo root) over the checkpoints in
+    `models`, with this query string (as a link or a reload sends it) and session state."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("VAE_MODELS_DIR", str(models))
+    at = AppTest.from_file(str(REPO / page), default_timeout=90)
+    for name, value in (query or {}).items():
+        at.query_params[name] = value
+    for key, value in (state or {}).items():
+        at.session_state[key] = value
+    return at.run()
+
+
+def assert_no_errors(at) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
 @pytest.fixture
 def rng() -> np.random.Generator:
     """A fresh generator per test, so no test depends on which tests ran before it."""

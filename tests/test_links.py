@@ -10,7 +10,7 @@ import streamlit as st
 from streamlit.elements.plotly_chart import PlotlyChartSelectionSerde
 from streamlit.testing.v1 import AppTest
 
-from conftest import REPO
+from conftest import assert_no_errors, open_page
 from ui.shell import CHOSEN_KEY, MODEL_KEY
 from vae.projection import ProjectionParams
 
@@ -31,16 +31,10 @@ def models(tmp_path_factory, tiny_checkpoint) -> Path:
 
 def _open(page: str, models: Path, monkeypatch, **query) -> AppTest:
     """A new session opened on `page` with this query string, as a reload or a shared link is."""
-    monkeypatch.setenv("VAE_MODELS_DIR", str(models))
-    at = AppTest.from_file(str(REPO / page), default_timeout=90)
-    for name, value in query.items():
-        at.query_params[name] = value
-    return at.run()
+    return open_page(page, models, monkeypatch, query=query)
 
 
-def _ok(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
+_ok = assert_no_errors
 
 
 def test_the_link_opens_its_model_and_a_picker_change_is_written_back(models, monkeypatch):

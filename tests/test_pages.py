@@ -12,7 +12,7 @@ from streamlit.elements.plotly_chart import PlotlyChartSelectionSerde
 from streamlit.runtime.caching.cache_utils import CachedFunc
 from streamlit.testing.v1 import AppTest
 
-from conftest import REPO
+from conftest import REPO, assert_no_errors, open_page
 from ui import cache
 from ui.shell import CHOSEN_KEY, MAP_PARAMS_KEY, MODEL_KEY
 from vae.projection import ProjectionParams
@@ -57,18 +57,10 @@ def models_dir(tmp_path_factory, tiny_checkpoint, tiny_conditional_checkpoint) -
 
 
 def _app(page: str, models: Path, monkeypatch, model: str | None = None, **state) -> AppTest:
-    monkeypatch.setenv("VAE_MODELS_DIR", str(models))
-    at = AppTest.from_file(str(REPO / page), default_timeout=90)
-    if model:
-        at.session_state[MODEL_KEY] = model
-    for key, value in state.items():
-        at.session_state[key] = value
-    return at.run()
+    return open_page(page, models, monkeypatch, state={**({MODEL_KEY: model} if model else {}), **state})
 
 
-def _no_errors(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
+_no_errors = assert_no_errors
 
 
 def _markdown(at: AppTest) -> str:

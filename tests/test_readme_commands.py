@@ -12,7 +12,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import torch
 
 from conftest import REPO, SHARED_MNIST
@@ -114,14 +113,15 @@ def test_every_readme_command_is_one_this_module_runs():
             assert _module(words) in MODULES, f"README command not covered by this test: {command}"
 
 
-def _needs_mnist(block: list[str]) -> None:
-    if any("mnist" in c for c in block) and not (SHARED_MNIST / "t10k-images-idx3-ubyte.gz").is_file():
-        pytest.skip("the shared MNIST test files are not present")
+def _needs_mnist(block: list[str], request) -> None:
+    """Commands on MNIST need the shared files: the `shared_mnist` fixture skips without them."""
+    if any("mnist" in c for c in block):
+        request.getfixturevalue("shared_mnist")
 
 
-def test_train_resume_evaluate_project(tmp_path):
+def test_train_resume_evaluate_project(tmp_path, request):
     block = _block("-m vae.evaluate")
-    _needs_mnist(block)
+    _needs_mnist(block, request)
     (tmp_path / "models").mkdir()
     for command in block:
         result = _run(shrink(command, tmp_path), tmp_path)
@@ -134,10 +134,10 @@ def test_train_resume_evaluate_project(tmp_path):
     assert sum(p.is_file() for p in maps) >= 4  # UMAP and t-SNE, 2-D and 3-D
 
 
-def test_torchrun_commands(tmp_path):
+def test_torchrun_commands(tmp_path, request):
     block = _block("torchrun --standalone --nproc_per_node 2")
     assert all("torchrun" in c for c in block)
-    _needs_mnist(block)
+    _needs_mnist(block, request)
     for command in block:
         result = _run(shrink(command, tmp_path), tmp_path)
         assert result.returncode == 0, f"{command}\n{result.stderr[-3000:]}"
@@ -148,9 +148,9 @@ def test_torchrun_commands(tmp_path):
     load_checkpoint(tmp_path / "models" / "m.pt")
 
 
-def test_download_against_local_files(tmp_path):
+def test_download_against_local_files(tmp_path, request):
     block = _block("-m vae.download")
-    _needs_mnist(block)
+    _needs_mnist(block, request)
     result = _run(shrink(block[0], tmp_path), tmp_path, cwd=tmp_path)  # --data-dir data: relative to here
     assert result.returncode == 0, result.stderr[-3000:]
     assert (tmp_path / "data" / "mnist" / "t10k-labels-idx1-ubyte.gz").is_file()
@@ -166,9 +166,9 @@ def test_mig_seeds(tmp_path):
     assert (tmp_path / "seeds" / "mig_seeds.json").is_file()
 
 
-def test_shipped_model_commands(tmp_path):
+def test_shipped_model_commands(tmp_path, request):
     assert len(TABLE_COMMANDS) >= 3, "the Shipped models table lost its commands"
-    _needs_mnist(TABLE_COMMANDS)
+    _needs_mnist(TABLE_COMMANDS, request)
     (tmp_path / "models").mkdir()
     for command in TABLE_COMMANDS:
         argv = shrink(command, tmp_path)
