@@ -26,7 +26,7 @@ from bench.report import Comparison
 from bench.timing import alternating_medians_ms
 from ui.pickers import DEFAULT_MAP_POINTS
 from vae import load_checkpoint
-from vae.projection import ProjectionParams
+from vae.latent.projection import ProjectionParams
 
 REPO = Path(__file__).resolve().parents[1]
 EMPTY_SCRIPT = 'import streamlit as st\nst.slider("value", 0, 100, 50, key="value")\n'

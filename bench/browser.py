@@ -127,7 +127,8 @@ def slider_round_trips(names: list[str], presses: int, rounds: int, models_dir: 
 
 def _map_model(models_dir: Path) -> str:
     """A small sprites model whose held-out split has 50k images (a map needs no good model)."""
-    from vae.train import TrainConfig, train
+    from vae.training.config import TrainConfig
+    from vae.training.loop import train
 
     cfg = TrainConfig(dataset="sprites", image_size=32, n=62_500, held_out=0.8, epochs=1, iwae_k=0, device="cpu")
     train(cfg, models_dir / "sprites50k.pt", {"arch": "mlp", "latent_dim": 8, "hidden_dims": (64,)}, progress=False)
@@ -168,11 +169,11 @@ def _navigation_paints(page, visits: int) -> list[float]:
 def map_first_paint(visits: int, folder: Path) -> list[Comparison]:
     import plotly.express as px
 
-    from ui.plots import latent_scatter
+    from ui.map_figures import latent_scatter
     from vae import load_checkpoint
-    from vae.data import dataset_for_checkpoint
-    from vae.metrics import encode_dataset
-    from vae.projection import LatentMap, ProjectionParams, map_subset
+    from vae.analysis.metrics import encode_dataset
+    from vae.data.datasets import dataset_for_checkpoint, map_subset
+    from vae.latent.projection import LatentMap, ProjectionParams
 
     models_dir = folder / "models"
     name = _map_model(models_dir)

@@ -1,4 +1,4 @@
-"""Decode through our API (`vae.latent.decode_codes`: numpy in, CPU tensor out) against the
+"""Decode through our API (`vae.latent.codes.decode_codes`: numpy in, CPU tensor out) against the
 bare module forward (`model.decode` on a ready tensor under `torch.no_grad`), batch 1 and 64,
 on the shipped models. One torch thread, as in the app (`VAE_APP_TORCH_THREADS`). Calls
 alternate, ours then the reference, so both see the same machine."""
@@ -13,7 +13,7 @@ import torch
 from bench.report import Comparison
 from bench.timing import alternating_medians_ms
 from vae import load_checkpoint
-from vae.latent import decode_codes
+from vae.latent.codes import decode_codes
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -21,7 +21,7 @@ sys.path[:0] = [str(REPO), str(REPO / "tests")]
 from browser_support import choose_model, chromium_page, live_frame, running_app, wait_for_app  # noqa: E402
 
 from vae import load_checkpoint  # noqa: E402
-from vae.decoder_export import decoder_spec  # noqa: E402
+from vae.models.decoder_export import decoder_spec  # noqa: E402
 
 DECODE_TIMES_JS = """([spec, vectors]) => {
   const model = VAEDecoder.prepare(spec), times = [];

@@ -26,10 +26,10 @@ sys.path[:0] = [str(REPO), str(REPO / "tests"), str(REPO / "bench")]
 from timing import median_ms  # noqa: E402
 
 from vae import load_checkpoint  # noqa: E402
-from vae.data import dataset_for_checkpoint  # noqa: E402
-from vae.latent import decode_codes  # noqa: E402
-from vae.metrics import encode_dataset  # noqa: E402
-from vae.projection import METHOD_LABELS, ProjectionParams, fit_or_load  # noqa: E402
+from vae.analysis.metrics import encode_dataset  # noqa: E402
+from vae.data.datasets import dataset_for_checkpoint  # noqa: E402
+from vae.latent.codes import decode_codes  # noqa: E402
+from vae.latent.projection import METHOD_LABELS, ProjectionParams, fit_or_load  # noqa: E402
 
 
 def timed(function, *args):
@@ -42,7 +42,7 @@ def cold_fit_seconds(mu_file: Path, method: str) -> float:
     """Seconds for one fit in a fresh interpreter, the import of the method included."""
     code = (
         "import time; t = time.perf_counter(); import numpy as np; "
-        "from vae.projection import LatentMap, ProjectionParams; "
+        "from vae.latent.projection import LatentMap, ProjectionParams; "
         f"LatentMap(ProjectionParams('{method}')).fit(np.load(r'{mu_file}')); print(time.perf_counter() - t)"
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)

@@ -22,11 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
-from vae.checkpoints import load_checkpoint
-from vae.data import dataset_for_checkpoint
-from vae.disentanglement import mig
-from vae.metrics import encode_dataset
-from vae.train import main as train_main
+from vae.analysis.disentanglement import mig
+from vae.analysis.metrics import encode_dataset
+from vae.data.datasets import dataset_for_checkpoint
+from vae.models.checkpoints import load_checkpoint
+from vae.training.cli import main as train_main
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "mig"
 # Options this script sets per seed; given in TRAIN_ARGS they would be silently overridden.

@@ -23,9 +23,10 @@ from torch.utils.data import DataLoader, TensorDataset
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from vae.data import load_dataset, split_indices  # noqa: E402
-from vae.metrics import iwae_log_likelihood  # noqa: E402
-from vae.train import TrainConfig, train  # noqa: E402
+from vae.analysis.metrics import iwae_log_likelihood  # noqa: E402
+from vae.data.datasets import load_dataset, split_indices  # noqa: E402
+from vae.training.config import TrainConfig
+from vae.training.loop import train  # noqa: E402
 
 
 class ExamplesVAE(nn.Module):

@@ -5,7 +5,7 @@ Points are the latent means (16-d) of the shipped sprites model on freshly gener
 so 50k are available. Each measurement runs in a fresh Python process:
 - direct, cold: import the library and fit once (umap compiles its numba code then);
 - direct, warm: a second fit in that same process;
-- ours, cold: `vae.projection.fit_or_load` with no cache file: import, fit, save, and build
+- ours, cold: `vae.latent.projection.fit_or_load` with no cache file: import, fit, save, and build
   the neighbour indexes that place uploads and decode clicks;
 - ours, warm: `fit_or_load` again in that process, which reads the file the cold call wrote:
   what every later session, restart or page visit pays (the app also keeps the map in memory).
@@ -54,7 +54,7 @@ def _worker(kind: str, method: str, mu_file: str, cache_file: str) -> dict:
         started = time.perf_counter()
         _direct_fit(method, mu)
         return {"cold": cold, "warm": time.perf_counter() - started}
-    from vae.projection import ProjectionParams, fit_or_load
+    from vae.latent.projection import ProjectionParams, fit_or_load
 
     params = ProjectionParams(method)
     _, loaded = fit_or_load(mu, params, Path(cache_file))
@@ -85,8 +85,8 @@ def latent_means(n: int, models_dir: Path = REPO / "models") -> np.ndarray:
     import torch
 
     from vae import load_checkpoint
-    from vae.metrics import encode_dataset
-    from vae.sprites import make_sprites
+    from vae.analysis.metrics import encode_dataset
+    from vae.data.sprites import make_sprites
 
     model, meta = load_checkpoint(models_dir / "sprites.pt")
     size = meta["image_shape"][-1]

@@ -2,7 +2,7 @@
 loop and the machine's own peak.
 
 `vae.train` runs with its defaults (on a CPU with native bf16, conv models train in bf16
-autocast with channels-last weights and data: `vae.precision`). The first reference is the same
+autocast with channels-last weights and data: `vae.training.precision`). The first reference is the same
 `vae.train` with `--precision fp32 --layout contiguous`, what it did before. The second is how
 pytorch/examples `vae/main.py` trains: a `DataLoader` over a
 `TensorDataset` with `shuffle=True`, each batch moved to the device, `loss.item()` every
@@ -31,10 +31,12 @@ from torch.utils.data import DataLoader, TensorDataset
 from torch.utils.flop_counter import FlopCounterMode
 
 from bench.report import Comparison
-from vae.data import load_dataset, split_indices
-from vae.model import VAE, VAEConfig
-from vae.precision import use_bf16
-from vae.train import TrainConfig, pick_device, train
+from vae.data.datasets import load_dataset, split_indices
+from vae.devices import pick_device
+from vae.models.native import VAE, VAEConfig
+from vae.training.config import TrainConfig
+from vae.training.loop import train
+from vae.training.precision import use_bf16
 
 REFERENCE_NAME = "DataLoader(TensorDataset) loop, fp32"
 PREVIOUS_NAME = "our previous loop: vae.train --precision fp32 --layout contiguous"

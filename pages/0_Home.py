@@ -4,16 +4,17 @@ import streamlit as st
 import torch
 
 from ui import cache
+from ui.charts import training_curves
 from ui.panels import open_model_page
-from ui.plots import training_curves
+from vae.data.datasets import map_subset
 from vae.errors import DatasetError
-from vae.latent import reconstruct
+from vae.latent.codes import reconstruct
+from vae.models.interface import is_conditional
 from vae.pictures import grid_picture
-from vae.projection import map_subset
 
 path, vae, meta = open_model_page("Home", "🧭")
 
-config, training, metrics = vae.config, meta.get("training", {}), meta.get("metrics") or {}
+training, metrics = meta.get("training", {}), meta.get("metrics") or {}
 st.title("VAE Latent Explorer")
 st.caption(
     "See and play with what a variational autoencoder learned: the **Map** of its encodings, "
@@ -29,12 +30,11 @@ with card:
     dataset = meta["dataset"]
     rows = {
         "dataset": f"{dataset['spec']} ({dataset['num_examples']} images, {len(meta['split']['held_out_indices'])} held out)",
-        "image": "×".join(str(s) for s in config.image_shape[1:]) + f", {config.image_shape[0]} channel(s)",
-        "architecture": f"{config.arch}, hidden {list(config.hidden_dims)}"
-        + (f", conv {list(config.conv_channels)}" if config.arch == "conv" else ""),
-        "latent size": config.latent_dim,
-        "likelihood": config.likelihood,
-        "conditional": "yes" if config.conditional else "no",
+        "image": "×".join(str(s) for s in vae.image_shape[1:]) + f", {vae.image_shape[0]} channel(s)",
+        "architecture": vae.architecture,
+        "latent size": vae.latent_dim,
+        "likelihood": vae.likelihood,
+        "conditional": "yes" if is_conditional(vae) else "no",
         "β": training.get("beta", 1.0),
         "KL warm-up / free bits": f"{training.get('warmup_epochs', 0):g} epochs / {training.get('free_bits', 0):g} nats",
         "epochs": meta.get("epochs_done"),
@@ -45,7 +45,7 @@ with card:
                 "held-out ELBO": f"{metrics['elbo']:.2f} nats",
                 f"held-out NLL (IWAE, k={metrics['iwae_k']})": f"{metrics['iwae_nll']:.2f} nats "
                 f"({metrics['bits_per_dim']:.3f} bits/dim)",
-                "active units": f"{metrics['active_units']} of {config.latent_dim}",
+                "active units": f"{metrics['active_units']} of {vae.latent_dim}",
             }
         )
     st.table({"": list(rows), "value": [str(v) for v in rows.values()]})
@@ -63,15 +63,15 @@ with originals:
     else:
         index = map_subset(held_idx, 12)
         x = data.images[index]
-        y = data.labels[index] if config.conditional else None
+        y = data.labels[index] if is_conditional(vae) else None
         reconstructions = reconstruct(vae, x, y)
         st.image(grid_picture(torch.cat([x, reconstructions]), ncols=12), width="stretch", output_format="PNG")
 with samples:
-    st.markdown("**Samples from the prior**" + (" (one row per class)" if config.conditional else ""))
+    st.markdown("**Samples from the prior**" + (" (one row per class)" if is_conditional(vae) else ""))
     with torch.no_grad():
-        if config.conditional:
+        if is_conditional(vae):
             per_class = 8
-            y = torch.arange(config.num_classes).repeat_interleave(per_class)
+            y = torch.arange(vae.num_classes).repeat_interleave(per_class)
             drawn = vae.sample(len(y), y=y, generator=torch.Generator().manual_seed(0))
             st.image(grid_picture(drawn, ncols=per_class), width="stretch", output_format="PNG")
         else:

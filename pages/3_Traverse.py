@@ -5,30 +5,25 @@ import numpy as np
 import streamlit as st
 
 from ui import cache
-from ui.live import live_traverse
-from ui.panels import distance_reading, open_model_page
+from ui.charts import kl_bars
+from ui.panels import open_model_page
 from ui.pickers import class_in_use, decode_class, held_out, pick_latent
-from ui.plots import kl_bars
-from ui.shell import choose_latent
-from vae.latent import (
+from ui.traverse_sliders import TraverseSliders
+from vae.latent.codes import (
     INACTIVE_KL,
     decode_codes,
     known_kl_per_dimension,
-    nearest_distances,
     order_by_kl,
-    prior_samples,
     slider_ranges,
     traverse,
 )
-from vae.pictures import grid_picture, picture
+from vae.pictures import grid_picture
 
 GRID_VALUES = 9  # columns of the traversal grid
 MAX_GRID_ROWS = 16
-STATE_KEY = "traverse_state"  # {"start": signature of the starting point, "z": current values}
-RELEASED_KEY = "traverse_live_released"  # nonce of the last release the live component reported
 
 path, vae, meta = open_model_page("Traverse", "🎚️")
-latent_dim = vae.config.latent_dim
+latent_dim = vae.latent_dim
 
 st.title("Traverse the latent space")
 st.caption(
@@ -80,108 +75,12 @@ if start is None:
     st.stop()
 
 low, high = slider_ranges(held.codes.mu if held is not None else np.zeros((1, latent_dim)), mode)
-
-
-def slider_key(d: int) -> str:
-    # the range is part of the key: a slider's bounds cannot change under a kept value
-    return f"traverse_{path.stem}_{mode}_z{d}"
-
-
-def set_sliders(z: np.ndarray) -> None:
-    z = np.clip(np.asarray(z, np.float32), low, high)
-    st.session_state[STATE_KEY]["z"] = [float(v) for v in z]
-    for d in range(latent_dim):
-        st.session_state[slider_key(d)] = float(z[d])
-
-
-def randomise() -> None:
-    set_sliders(prior_samples(1, latent_dim, 1.0, int(np.random.default_rng().integers(2**31)))[0])
-
-
-signature = [path.name, path.stat().st_mtime, start.caption, [round(float(v), 6) for v in start.z]]
-state = st.session_state.get(STATE_KEY)
-if not state or state.get("start") != signature or len(state.get("z", [])) != latent_dim:
-    st.session_state[STATE_KEY] = {"start": signature, "z": [float(v) for v in start.z]}
-    set_sliders(start.z)
-for d in range(latent_dim):
-    if live:  # the component holds the values; server sliders start afresh from them when turned back on
-        st.session_state.pop(slider_key(d), None)
-    elif slider_key(d) not in st.session_state:  # a slider not shown yet in this range starts at the current value
-        st.session_state[slider_key(d)] = float(np.clip(st.session_state[STATE_KEY]["z"][d], low[d], high[d]))
-
-reset_column, random_column, _ = st.columns([1, 1, 4])
-reset_column.button("Reset to start", key="traverse_reset", on_click=set_sliders, args=(start.z,))
-random_column.button("Randomise (prior)", key="traverse_random", on_click=randomise)
-
-spacing = cache.spacing(path, len(held.codes.mu)) if held is not None else None
-
-
-def slider(d: int) -> float:
-    step = float(max(round((high[d] - low[d]) / 120, 3), 0.001))
-    return st.slider(
-        f"z{d} · KL {kl[d]:.2f}",
-        float(low[d]),
-        float(high[d]),
-        step=step,
-        format="%.2f",
-        key=slider_key(d),
-    )
-
-
-def reading_and_buttons(z: np.ndarray) -> None:
-    if spacing is not None:
-        distance = float(nearest_distances(held.codes.mu, z)[0]) / spacing
-        st.markdown(
-            f"{distance:.1f}× the typical spacing from the nearest held-out code: {distance_reading(distance)}."
-        )
-    keep, regrid = st.columns(2)
-    if keep.button("Keep this code", key="traverse_keep", help="For Interpolate and Arithmetic"):
-        choose_latent(path, z, f"traversal from {start.caption}", None if y is None else int(y))
-        st.success("Kept for the other pages.")
-    if regrid.button("Grid at these values", key="traverse_regrid", help="Redraw the grid below around this point"):
-        st.rerun()
-
-
-@st.fragment
-def sliders_and_image() -> None:
-    """Only this reruns when a slider moves: the decode of one image."""
-    if live:
-        component_key = f"traverse_live_{path.stem}_{mode}"
-        # Take the last release before drawing: the component treats a new z from Python as a new start.
-        released = st.session_state.get(component_key)
-        if released and released.get("nonce") != st.session_state.get(RELEASED_KEY):
-            st.session_state[RELEASED_KEY] = released["nonce"]
-            st.session_state[STATE_KEY]["z"] = [float(v) for v in np.clip(released["z"], low, high)]
-        live_traverse(
-            decoder,
-            np.array(st.session_state[STATE_KEY]["z"], np.float32),
-            active + inactive,
-            inactive,
-            [f"z{d} · KL {kl[d]:.2f}" for d in range(latent_dim)],
-            low,
-            high,
-            0 if y is None else int(y),
-            key=component_key,
-        )
-        reading_and_buttons(np.array(st.session_state[STATE_KEY]["z"], np.float32))
-        return
-    sliders, shown = st.columns([3, 2])
-    with sliders:
-        values = {d: slider(d) for d in active}
-        if inactive:
-            with st.expander(f"{len(inactive)} inactive dimension(s), KL < {INACTIVE_KL} nats: they barely matter"):
-                values.update({d: slider(d) for d in inactive})
-    z = np.array([values[d] for d in range(latent_dim)], np.float32)
-    st.session_state[STATE_KEY]["z"] = [float(v) for v in z]
-    with shown:
-        st.image(picture(decode_codes(vae, z, y)[0], 256), caption="decoded", width=256, output_format="PNG")
-        reading_and_buttons(z)
-
-
-sliders_and_image()
+sliders = TraverseSliders(path, vae, start, held, kl, active, inactive, low, high, mode, y, decoder if live else None)
+sliders.buttons()
+sliders.show()
 
 st.subheader("Traversal grid")
-current = np.array(st.session_state[STATE_KEY]["z"], np.float32)
+current = sliders.current
 rows = (active or list(range(latent_dim)))[:MAX_GRID_ROWS]
 grid = np.concatenate([traverse(current, d, np.linspace(low[d], high[d], GRID_VALUES)) for d in rows])
 grid_y = None if y is None else y.repeat(len(grid))

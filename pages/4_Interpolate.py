@@ -5,17 +5,15 @@ import numpy as np
 import streamlit as st
 
 from ui import cache
+from ui.interpolate_map import paths_on_map
 from ui.live import live_scrubber
-from ui.panels import distance_reading, maps_projection, open_model_page, ready_map
+from ui.panels import distance_reading, open_model_page
 from ui.pickers import class_in_use, decode_class, held_out, pick_latent
-from ui.plots import add_path, latent_scatter, path_distances
 from ui.shell import choose_latent
-from vae.latent import decode_codes, lerp, nearest_distances, slerp
+from vae.latent.codes import decode_codes, lerp, nearest_distances, slerp
 from vae.pictures import gif_bytes, grid_picture, picture, png_bytes
-from vae.projection import METHOD_LABELS
 
 PATHS = {"linear": lerp, "spherical": slerp}
-COLOURS = {"linear": "#d62728", "spherical": "#9467bd"}
 SOURCES = ["kept", "data", "upload", "prior"]
 LIVE_STEP_KEY = "interpolate_live_step"  # the step the browser scrubber was released at
 RELEASED_KEY = "interpolate_live_released"  # nonce of that release
@@ -140,33 +138,4 @@ if len(held.codes.mu) < 3:
     st.info("This model holds out fewer than 3 images: too few to draw a map.")
     st.stop()
 
-on_map, near = st.columns([3, 2])
-with near:
-    st.markdown("**Does the path stay on the data?**")
-    st.plotly_chart(path_distances(distances, COLOURS), key="interpolate_distances")
-    st.caption(
-        "Each step's distance to the nearest held-out encoding, in units of the typical gap between an encoding "
-        "and its nearest neighbour. Well above 1: the decoder is guessing between real images."
-    )
-with on_map:
-    latent_map, params, note = ready_map(path, len(held.codes.mu), maps_projection(2))
-    figure = latent_scatter(
-        latent_map.embedding_,
-        held.codes.index,
-        held.codes.labels,
-        held.data.label_names,
-        axis_title=METHOD_LABELS[params.method],
-        click_grid=False,
-    )
-    for name in PATHS:
-        figure = add_path(
-            figure,
-            latent_map.transform(PATHS[name](a.z, b.z, steps)),
-            f"{name} path",
-            COLOURS[name],
-            "solid" if name == method else "dot",
-        )
-    figure.update_layout(height=480)
-    st.plotly_chart(figure, key="interpolate_map")
-    how = "exact" if params.method == "pca" else "each step placed by its nearest latent neighbours"
-    st.caption(f"Both paths over the {METHOD_LABELS[params.method]} map ({how}); the chosen one is solid.{note}")
+paths_on_map(path, held, {name: PATHS[name](a.z, b.z, steps) for name in PATHS}, method, distances)

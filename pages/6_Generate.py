@@ -6,19 +6,19 @@ import torch
 from ui.panels import open_model_page
 from ui.pickers import send_buttons
 from ui.shell import choose_latent, chosen_latent
-from vae.latent import decode_codes, prior_samples
+from vae.latent.codes import decode_codes, prior_samples
+from vae.models.interface import is_conditional
 from vae.pictures import grid_picture, picture
 
 path, vae, meta = open_model_page("Generate", "🎲")
-config = vae.config
-names = meta.get("label_names") or [str(k) for k in range(config.num_classes)]
+names = meta.get("label_names") or [str(k) for k in range(vae.num_classes)]
 
 st.title("Generate from the prior")
 controls = st.columns(3)
 per_row = 8
-rows = config.num_classes if config.conditional else controls[0].slider("Rows", 1, 8, 4, key="generate_rows")
-if config.conditional:
-    controls[0].markdown(f"One row per class ({config.num_classes} rows).")
+rows = vae.num_classes if is_conditional(vae) else controls[0].slider("Rows", 1, 8, 4, key="generate_rows")
+if is_conditional(vae):
+    controls[0].markdown(f"One row per class ({vae.num_classes} rows).")
 temperature = controls[1].slider(
     "Temperature", 0.1, 2.0, 1.0, 0.1, key="generate_temperature", help="z ~ N(0, T² I): lower is safer, higher wilder"
 )
@@ -26,8 +26,8 @@ seed = controls[2].number_input("Seed", 0, 1_000_000, 0, key="generate_seed")
 
 count = rows * per_row
 # A conditional model shares the same z across a column, so each column shows one style in every class.
-z = prior_samples(per_row if config.conditional else count, config.latent_dim, temperature, int(seed))
-if config.conditional:
+z = prior_samples(per_row if is_conditional(vae) else count, vae.latent_dim, temperature, int(seed))
+if is_conditional(vae):
     z = z[None].repeat(rows, 0).reshape(count, -1)
     y = torch.arange(rows).repeat_interleave(per_row)
 else:
@@ -38,7 +38,7 @@ st.image(
     caption=f"{count} samples, seed {seed}, T = {temperature:g}",
     output_format="PNG",
 )
-if config.conditional:
+if is_conditional(vae):
     st.caption("Rows: " + ", ".join(names[:rows]) + ". A column keeps one z: the same style drawn as each class.")
 
 pick_column, shown = st.columns([1, 2])

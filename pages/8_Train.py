@@ -2,17 +2,16 @@
 reconstructions while it runs; the checkpoint lands in the models folder."""
 
 import os
-import time
 from pathlib import Path
 
 import streamlit as st
 import torch
 
-from ui.plots import training_curves
 from ui.shell import REPO, models_dir, setup_page
+from ui.train_job import job_panel
+from vae.data.image_folder import extract_image_zip
 from vae.errors import VAEError
-from vae.image_folder import extract_image_zip
-from vae.jobs import cancel_job, check_can_start, checkpoint_name, read_job, start_job
+from vae.training.jobs import check_can_start, checkpoint_name, start_job
 
 BUILT_IN = {
     "digits": "digits (scikit-learn's 8×8, offline)",
@@ -33,45 +32,7 @@ folder = models_dir()
 data_root = Path(os.environ.get("VAE_DATA_DIR") or REPO / "data").resolve()
 
 
-def inside(path: Path, root: Path) -> bool:
-    return path == root or root in path.parents
-
-
-@st.fragment(run_every=1.0)
-def job_panel() -> None:
-    """The current or last job; polls once a second while the page is open."""
-    job = read_job(folder)
-    if job is None:
-        st.info("No training job yet: fill in the form below.")
-        return
-    done = len(job.history)
-    if job.running:
-        st.progress(done / max(job.epochs, 1), text=f"Training **{job.name}**: epoch {done} of {job.epochs}")
-        if st.button("Cancel the job", key="train_cancel"):
-            cancel_job(folder)
-            st.rerun()
-    elif job.state == "done":
-        st.success(f"**{job.name}** is trained ({done} epoch{'s' * (done != 1)}) and in the model picker.")
-    elif job.state == "cancelled":
-        st.warning(f"The job for **{job.name}** was cancelled after {done} epoch(s); nothing was saved.")
-    else:
-        st.error(f"The job for **{job.name}** failed: {job.message}")
-    if job.history:
-        curves, recon = st.columns([3, 2])
-        curves.plotly_chart(training_curves(job.history), key="train_curves")
-        last = job.history[-1]
-        curves.caption(
-            f"Epoch {last['epoch']}: held-out ELBO {last['heldout_elbo']:.2f} nats "
-            f"(reconstruction {last['heldout_recon_ll']:.2f}, KL {last['heldout_kl']:.2f}), {last['seconds']:.1f} s"
-            + (f", {last['images_per_second']:,.0f} images/s." if "images_per_second" in last else ".")
-        )
-        if job.recon_png:
-            recon.image(job.recon_png, caption="held-out images (top), reconstructions (bottom)", output_format="PNG")
-    elif job.running:
-        st.caption(f"Preparing the data and the first epoch… ({time.time() - job.started:.0f} s)")
-
-
-job_panel()
+job_panel(folder)
 
 st.subheader("New job")
 with st.form("train_form"):
@@ -119,7 +80,7 @@ if submitted:
         file_name = checkpoint_name(name)
         if dataset == "folder":
             chosen = (data_root / subfolder.strip()).resolve()
-            if not subfolder.strip() or not inside(chosen, data_root):
+            if not subfolder.strip() or not chosen.is_relative_to(data_root):
                 raise VAEError(f"give a folder inside {data_root} (no absolute paths or '..')")
             spec = str(chosen)
         elif dataset == "zip":

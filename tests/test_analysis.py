@@ -11,12 +11,12 @@ from PIL import Image
 
 from conftest import REPO
 from vae import load_checkpoint
-from vae.anomaly import LatentGaussian, anomaly_scores, corrupt, detection_auc
-from vae.clusters import agreement, cluster, linear_probe
-from vae.data import dataset_for_checkpoint
-from vae.disentanglement import discretize, gaussian_total_correlation, mig
-from vae.export import latents_csv, latents_npz, projector_files, zip_bytes
-from vae.imputation import hidden_error, impute, make_mask, mean_image_fill
+from vae.analysis.anomaly import LatentGaussian, anomaly_scores, corrupt, detection_auc
+from vae.analysis.clusters import agreement, cluster, linear_probe
+from vae.analysis.disentanglement import discretize, gaussian_total_correlation, mig
+from vae.analysis.export import latents_csv, latents_npz, projector_files, zip_bytes
+from vae.analysis.imputation import hidden_error, impute, make_mask, mean_image_fill
+from vae.data.datasets import dataset_for_checkpoint
 
 
 def _factors(rng, n=3000):

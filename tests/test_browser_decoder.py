@@ -6,8 +6,8 @@ import torch
 from browser_support import REPO, browser_available, chromium_page
 
 from vae import load_checkpoint
-from vae.decoder_export import decoder_spec
-from vae.latent import decode_codes
+from vae.latent.codes import decode_codes
+from vae.models.decoder_export import decoder_spec
 
 pytestmark = pytest.mark.skipif(not browser_available(), reason="needs playwright and Debian's chromium")
 DECODER_JS = REPO / "ui" / "live_traverse" / "decoder.js"
@@ -41,7 +41,8 @@ def test_browser_decode_equals_torch_for_each_shipped_model(name, page):
 
 
 def test_browser_decode_of_a_conditional_mlp(page, tmp_path):
-    from vae.train import TrainConfig, train
+    from vae.training.config import TrainConfig
+    from vae.training.loop import train
 
     model, _ = train(
         TrainConfig(dataset="digits", epochs=1, iwae_k=0),

@@ -4,9 +4,9 @@ import pickle
 import pytest
 import torch
 
-from vae.checkpoints import FORMAT, FORMAT_VERSION, load_checkpoint, read_checkpoint, save_checkpoint
 from vae.errors import CheckpointError
-from vae.model import VAE, VAEConfig
+from vae.models.checkpoints import FORMAT, FORMAT_VERSION, load_checkpoint, read_checkpoint, save_checkpoint
+from vae.models.native import VAE, VAEConfig
 
 CONFIG = VAEConfig((1, 8, 8), latent_dim=3, arch="mlp", hidden_dims=(16,))
 

@@ -6,9 +6,9 @@ import torch
 from PIL import Image
 
 from conftest import write_idx
-from vae.data import dataset_for_checkpoint, load_dataset, split_indices
+from vae.data.datasets import dataset_for_checkpoint, load_dataset, split_indices
+from vae.data.sprites import FACTOR_NAMES, make_sprites
 from vae.errors import DatasetError
-from vae.sprites import FACTOR_NAMES, make_sprites
 
 
 def test_digits_is_the_offline_default():
@@ -139,7 +139,7 @@ def test_split_is_deterministic_and_disjoint():
 
 
 def test_dataset_for_checkpoint_rebuilds_the_split(tiny_checkpoint):
-    from vae.checkpoints import load_checkpoint
+    from vae.models.checkpoints import load_checkpoint
 
     _, meta = load_checkpoint(tiny_checkpoint)
     data, train, held = dataset_for_checkpoint(meta)

@@ -8,8 +8,9 @@ import torch
 
 from conftest import REPO
 from vae import load_checkpoint
-from vae.checkpoints import read_checkpoint
-from vae.train import TrainConfig, train
+from vae.models.checkpoints import read_checkpoint
+from vae.training.config import TrainConfig
+from vae.training.loop import train
 
 ARGS = ["--dataset", "digits", "--arch", "mlp", "--latent-dim", "4", "--hidden", "64", "--epochs", "1"]
 ARGS += ["--batch-size", "64", "--iwae-k", "5", "--device", "cpu", "--seed", "3"]

@@ -7,9 +7,9 @@ import zipfile
 import pytest
 from PIL import Image
 
+from vae.data.image_folder import extract_image_zip
 from vae.errors import DatasetError, TrainingError
-from vae.image_folder import extract_image_zip
-from vae.jobs import cancel_job, checkpoint_name, read_job, start_job
+from vae.training.jobs import cancel_job, checkpoint_name, read_job, start_job
 
 TINY_TRAIN = {"dataset": "digits", "epochs": 2, "batch_size": 256, "iwae_k": 0, "slim": True, "device": "cpu"}
 TINY_MODEL = {"arch": "mlp", "latent_dim": 2, "hidden_dims": [32]}

@@ -2,8 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from vae.checkpoints import load_checkpoint
-from vae.latent import (
+from vae.latent.codes import (
     apply_attribute,
     arithmetic,
     class_means,
@@ -22,6 +21,7 @@ from vae.latent import (
     traverse,
     typical_spacing,
 )
+from vae.models.checkpoints import load_checkpoint
 
 _ENDPOINTS = np.random.default_rng(0)
 A, B = _ENDPOINTS.normal(size=6).astype(np.float32), 3 * _ENDPOINTS.normal(size=6).astype(np.float32)

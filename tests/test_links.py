@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import assert_no_errors, open_page
 from ui.shell import CHOSEN_KEY, MODEL_KEY
-from vae.projection import ProjectionParams
+from vae.latent.projection import ProjectionParams
 
 
 @pytest.fixture(autouse=True)

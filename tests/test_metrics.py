@@ -3,9 +3,7 @@ import math
 import pytest
 import torch
 
-from vae.checkpoints import load_checkpoint
-from vae.data import load_dataset
-from vae.metrics import (
+from vae.analysis.metrics import (
     active_units,
     bits_per_dim,
     elbo_per_example,
@@ -14,6 +12,8 @@ from vae.metrics import (
     iwae_log_likelihood,
     unit_activity,
 )
+from vae.data.datasets import load_dataset
+from vae.models.checkpoints import load_checkpoint
 
 
 def _model_and_data(path):

@@ -3,7 +3,10 @@ import math
 import pytest
 import torch
 
-from vae.model import VAE, VAEConfig, default_conv_channels, gaussian_kl, total_correlation
+from vae.models.architecture import default_conv_channels
+from vae.models.gaussian import gaussian_kl, reparameterize, total_correlation
+from vae.models.interface import LatentModel
+from vae.models.native import VAE, VAEConfig
 
 CONFIGS = [
     VAEConfig((1, 28, 28), latent_dim=8, arch="conv"),
@@ -61,7 +64,7 @@ def test_kl_agrees_with_monte_carlo():
 
 def test_reparameterize_has_the_posterior_moments():
     mu, logvar = torch.full((100_000, 1), 2.0), torch.full((100_000, 1), math.log(0.25))
-    z = VAE.reparameterize(mu, logvar, torch.Generator().manual_seed(1))
+    z = reparameterize(mu, logvar, torch.Generator().manual_seed(1))
     assert abs(z.mean() - 2.0) < 0.01 and abs(z.std() - 0.5) < 0.01
 
 
@@ -136,3 +139,13 @@ def test_tc_penalty_changes_only_the_loss():
     plain = model.elbo_terms(x, generator=torch.Generator().manual_seed(0))
     tc = model.elbo_terms(x, generator=torch.Generator().manual_seed(0), tc_penalty=5.0, dataset_size=1000)
     assert torch.equal(plain.elbo, tc.elbo) and not torch.equal(plain.loss, tc.loss)
+
+
+def test_the_native_vae_is_a_latent_model():
+    model = VAE(VAEConfig(image_shape=(1, 8, 8), latent_dim=3, arch="mlp", conditional=True, num_classes=4))
+    assert isinstance(model, LatentModel)
+    assert (model.latent_dim, model.image_shape, model.num_classes, model.likelihood) == (3, (1, 8, 8), 4, "bernoulli")
+    assert VAE(VAEConfig(image_shape=(1, 8, 8), arch="mlp", num_classes=4)).num_classes == 0  # not conditioned
+    x, y, z = torch.rand(2, 1, 8, 8), torch.tensor([0, 3]), torch.randn(2, 3)
+    expected = model.log_likelihood(model.decode_logits(z, y), x)
+    assert torch.equal(model.log_px_given_z(x, z, y), expected)

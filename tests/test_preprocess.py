@@ -6,9 +6,9 @@ import torch
 from hostile_files import decompression_bomb, hostile_uploads
 from PIL import Image, ImageDraw
 
-from vae.data import DIGIT_STYLE, SHAPE_STYLE, SMALL_DIGIT_STYLE
+from vae.data.datasets import DIGIT_STYLE, SHAPE_STYLE, SMALL_DIGIT_STYLE
+from vae.data.preprocess import preprocess_upload
 from vae.errors import UploadError
-from vae.preprocess import preprocess_upload
 
 MNIST_META = {"image_shape": [1, 28, 28], "upload_style": DIGIT_STYLE}
 RGB_META = {"image_shape": [3, 32, 32], "upload_style": {"background": "keep", "fit": "resize"}}

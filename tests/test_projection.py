@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from vae.latent import nearest_neighbours, percentile_rank
-from vae.projection import LatentMap, ProjectionParams, cache_path, fit_or_load
+from vae.latent.codes import nearest_neighbours, percentile_rank
+from vae.latent.projection import LatentMap, ProjectionParams, cache_path, fit_or_load
 
 
 def _clusters(n=120, d=6, seed=0):
@@ -96,7 +96,7 @@ def test_umap_uses_cuml_when_installed_and_umap_learn_otherwise(monkeypatch):
 
     import umap
 
-    from vae.projection import _umap_class
+    from vae.latent.projection import _umap_class
 
     monkeypatch.delenv("VAE_NO_CUML", raising=False)
     assert _umap_class() is umap.UMAP  # no cuML here

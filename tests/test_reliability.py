@@ -12,8 +12,8 @@ import pytest
 
 from conftest import REPO
 from ui.shell import list_checkpoints
-from vae.checkpoints import read_checkpoint
 from vae.errors import VAEError
+from vae.models.checkpoints import read_checkpoint
 
 TRAIN = [sys.executable, "-m", "vae.train", "--dataset", "sprites", "--n", "2000", "--image-size", "32"]
 TRAIN += ["--arch", "conv", "--latent-dim", "4", "--iwae-k", "0", "--quiet"]

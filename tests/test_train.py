@@ -7,13 +7,16 @@ import pytest
 import torch
 
 from conftest import REPO
-from vae import load_checkpoint, precision
+from vae import load_checkpoint
+from vae.devices import pick_device
 from vae.errors import TrainingError
 from vae.evaluate import main as evaluate_main
-from vae.model import VAE
-from vae.precision import use_bf16, use_channels_last
-from vae.train import TrainConfig, pick_device, train
-from vae.train import main as train_main
+from vae.models.native import VAE
+from vae.training import precision
+from vae.training.cli import main as train_main
+from vae.training.config import TrainConfig
+from vae.training.loop import train
+from vae.training.precision import use_bf16, use_channels_last
 
 SMALL_MLP = ["--dataset", "digits", "--arch", "mlp", "--hidden", "32", "--latent-dim", "3", "--iwae-k", "2", "--quiet"]
 

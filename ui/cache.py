@@ -13,14 +13,14 @@ import streamlit as st
 import torch
 
 from vae import load_checkpoint
-from vae.anomaly import LatentGaussian, anomaly_scores, corrupt, detection_auc
-from vae.clusters import cluster, linear_probe
-from vae.data import Dataset, dataset_for_checkpoint
-from vae.decoder_export import UnsupportedDecoder, decoder_spec
-from vae.latent import classifier_vector, mean_difference_vector, typical_spacing
-from vae.metrics import elbo_per_example, encode_dataset
-from vae.model import VAE
-from vae.projection import LatentMap, ProjectionParams, cache_path, fit_or_load, map_subset
+from vae.analysis.anomaly import LatentGaussian, anomaly_scores, corrupt, detection_auc
+from vae.analysis.clusters import cluster, linear_probe
+from vae.analysis.metrics import elbo_per_example, encode_dataset
+from vae.data.datasets import Dataset, dataset_for_checkpoint, map_subset
+from vae.latent.codes import classifier_vector, mean_difference_vector, typical_spacing
+from vae.latent.projection import LatentMap, ProjectionParams, cache_path, fit_or_load
+from vae.models.decoder_export import UnsupportedDecoder, decoder_spec
+from vae.models.interface import LatentModel, is_conditional
 
 
 @dataclass(frozen=True)
@@ -39,11 +39,11 @@ def mtime(path: Path) -> float:
 
 
 @st.cache_resource(max_entries=8, show_spinner="Loading the model…")
-def _load_model(path: str, modified: float) -> tuple[VAE, dict]:
+def _load_model(path: str, modified: float) -> tuple[LatentModel, dict]:
     return load_checkpoint(path)
 
 
-def model(path: Path) -> tuple[VAE, dict]:
+def model(path: Path) -> tuple[LatentModel, dict]:
     """(model in eval mode, meta); raises CheckpointError."""
     return _load_model(str(path), mtime(path))
 
@@ -58,8 +58,8 @@ def data(path: Path) -> tuple[Dataset, torch.Tensor, torch.Tensor]:
     return _load_data(str(path), mtime(path))
 
 
-def _labels_for(vae: VAE, dataset: Dataset, index: torch.Tensor) -> torch.Tensor | None:
-    return dataset.labels[index] if vae.config.conditional else None
+def _labels_for(vae: LatentModel, dataset: Dataset, index: torch.Tensor) -> torch.Tensor | None:
+    return dataset.labels[index] if is_conditional(vae) else None
 
 
 @st.cache_resource(max_entries=8, show_spinner="Encoding the held-out images…")
@@ -70,7 +70,7 @@ def _codes(path: str, modified: float, n_points: int) -> Codes:
     index = map_subset(held_idx, n_points)
     x, y = dataset.images[index], _labels_for(vae, dataset, index)
     mu, logvar = encode_dataset(vae, x, y)
-    recon_error = -vae.log_likelihood(vae.decode_logits(mu, y), x)
+    recon_error = -vae.log_px_given_z(x, mu, y)
     labels = dataset.labels[index].numpy() if dataset.labels is not None else None
     return Codes(index.numpy(), mu.numpy(), (0.5 * logvar).exp().numpy(), labels, recon_error.numpy())
 

@@ -10,11 +10,11 @@ import torch
 from ui import cache, links
 from ui.shell import MAP_PARAMS_KEY, choose_latent, chosen_latent, pick_model, setup_page
 from vae import preprocess_upload
-from vae.data import Dataset
+from vae.data.datasets import Dataset
 from vae.errors import CheckpointError, DatasetError, UploadError
-from vae.model import VAE
+from vae.latent.projection import METHOD_LABELS, LatentMap, ProjectionParams
+from vae.models.interface import LatentModel
 from vae.pictures import picture
-from vae.projection import METHOD_LABELS, LatentMap, ProjectionParams
 
 
 def thumbnails(images: torch.Tensor, captions: list[str], per_row: int = 4, target: int = 64) -> None:
@@ -82,7 +82,7 @@ def ready_map(path, n_points: int, params: ProjectionParams) -> tuple[LatentMap,
     return load_map(path, n_points, params), params, note
 
 
-def open_model_page(title: str, icon: str) -> tuple[Path, VAE, dict]:
+def open_model_page(title: str, icon: str) -> tuple[Path, LatentModel, dict]:
     """How every model page opens: page setup, the sidebar model picker, and the cached model
     (or a one-line message and the end of the page). Returns (path, model, meta)."""
     setup_page(title, icon)
@@ -100,7 +100,7 @@ def data_or_stop(path: Path) -> tuple[Dataset, torch.Tensor, torch.Tensor]:
         st.stop()
 
 
-def model_or_stop(path) -> tuple[VAE, dict]:
+def model_or_stop(path) -> tuple[LatentModel, dict]:
     """The cached model and its meta, or a one-line error and the end of the page. Takes the
     kept code a link carries and writes the model and kept code to the URL."""
     try:
@@ -109,7 +109,7 @@ def model_or_stop(path) -> tuple[VAE, dict]:
         links.show_view(path.name, None)
         st.error(str(err))
         st.stop()
-    kept = links.kept_from_link(vae.config.latent_dim, vae.config.num_classes or 0)
+    kept = links.kept_from_link(vae.latent_dim, vae.num_classes)
     if kept is not None:
         choose_latent(path, kept["z"], kept["source"], kept["label"])
     links.show_view(path.name, chosen_latent(path))

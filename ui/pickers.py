@@ -13,10 +13,10 @@ import torch
 from ui import cache, links
 from ui.panels import read_upload
 from ui.shell import MAP_PARAMS_KEY, choose_latent, chosen_latent
-from vae.data import Dataset, label_name
+from vae.data.datasets import Dataset, label_name
 from vae.errors import DatasetError
-from vae.latent import decode_codes, prior_samples
-from vae.model import VAE
+from vae.latent.codes import decode_codes, prior_samples
+from vae.models.interface import LatentModel, is_conditional
 from vae.pictures import picture
 
 SOURCES = {
@@ -64,26 +64,26 @@ def held_out(path: Path) -> HeldOut | None:
     return HeldOut(cache.codes(path, min(wanted, len(held_idx))), data)
 
 
-def decode_class(vae: VAE, meta: dict, key: str, follow: LatentChoice | None = None) -> torch.Tensor | None:
+def decode_class(vae: LatentModel, meta: dict, key: str, follow: LatentChoice | None = None) -> torch.Tensor | None:
     """For a conditional model, a class picker; the label tensor (1,) to decode with, else None.
     When `follow` (the page's main code) has a known class, the picker moves to it each time
     that code changes; the user can still pick another class afterwards."""
-    if not vae.config.conditional:
+    if not is_conditional(vae):
         return None
-    names = meta.get("label_names") or [str(k) for k in range(vae.config.num_classes)]
+    names = meta.get("label_names") or [str(k) for k in range(vae.num_classes)]
     if follow is not None and follow.label is not None:
         followed = f"{key}_followed"
         if st.session_state.get(followed) != follow.caption:
             st.session_state[followed] = follow.caption
             st.session_state[key] = int(follow.label)
-    chosen = st.selectbox("Decode as class", range(vae.config.num_classes), format_func=lambda k: names[k], key=key)
+    chosen = st.selectbox("Decode as class", range(vae.num_classes), format_func=lambda k: names[k], key=key)
     return torch.tensor([int(chosen)])
 
 
-def class_in_use(vae: VAE, key: str) -> torch.Tensor | None:
+def class_in_use(vae: LatentModel, key: str) -> torch.Tensor | None:
     """The class a page's class picker holds now (0 before it exists): for encoding uploads
     and drawing thumbnails in pickers shown above it."""
-    return torch.tensor([int(st.session_state.get(key, 0))]) if vae.config.conditional else None
+    return torch.tensor([int(st.session_state.get(key, 0))]) if is_conditional(vae) else None
 
 
 def _random_row(key: str, n: int) -> None:
@@ -101,7 +101,7 @@ def forget_kept_snapshot(source_key: str) -> None:
 
 def pick_latent(
     path: Path,
-    vae: VAE,
+    vae: LatentModel,
     meta: dict,
     key: str,
     title: str,
@@ -186,9 +186,9 @@ def pick_latent(
                 choice = LatentChoice(mu[0].numpy(), f"upload {upload.name}", image=x[0])
     elif source == "prior":
         seed = st.number_input("Seed", 0, 1_000_000, default_seed, key=f"{key}_seed")
-        choice = LatentChoice(prior_samples(1, vae.config.latent_dim, 1.0, int(seed))[0], f"prior sample (seed {seed})")
+        choice = LatentChoice(prior_samples(1, vae.latent_dim, 1.0, int(seed))[0], f"prior sample (seed {seed})")
     else:
-        choice = LatentChoice(np.zeros(vae.config.latent_dim, np.float32), "the origin (the prior's mean)")
+        choice = LatentChoice(np.zeros(vae.latent_dim, np.float32), "the origin (the prior's mean)")
     if choice is not None:
         shown = choice.image if choice.image is not None else decode_codes(vae, choice.z, y)[0]
         st.image(picture(shown, 72), caption=choice.caption, output_format="PNG")

@@ -1,10 +1,10 @@
 """VAE Latent Explorer's library: models, data, training, checkpoints, metrics (no Streamlit)."""
 
-from vae.checkpoints import load_checkpoint, save_checkpoint
-from vae.data import Dataset, load_dataset
+from vae.data.datasets import Dataset, load_dataset
+from vae.data.preprocess import preprocess_upload
 from vae.errors import CheckpointError, DatasetError, TrainingError, UploadError, VAEError
-from vae.model import VAE, VAEConfig
-from vae.preprocess import preprocess_upload
+from vae.models.checkpoints import load_checkpoint, save_checkpoint
+from vae.models.native import VAE, VAEConfig
 
 __all__ = [
     "VAE",

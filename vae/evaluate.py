@@ -9,13 +9,14 @@ import sys
 import numpy as np
 import torch
 
-from vae.checkpoints import load_checkpoint
-from vae.clusters import agreement, cluster, linear_probe
-from vae.data import dataset_for_checkpoint
+from vae.analysis.clusters import agreement, cluster, linear_probe
+from vae.analysis.disentanglement import mig
+from vae.analysis.metrics import encode_dataset, evaluate_model
+from vae.data.datasets import dataset_for_checkpoint
 from vae.devices import pick_device
-from vae.disentanglement import mig
 from vae.errors import VAEError
-from vae.metrics import encode_dataset, evaluate_model
+from vae.models.checkpoints import load_checkpoint
+from vae.models.interface import is_conditional
 
 PROBE_TRAIN = 5000  # training images for the linear probe
 
@@ -24,7 +25,7 @@ def latent_space_metrics(model, data, train_idx, held_idx, seed: int = 0) -> dic
     """What the latent means say about known structure: `mig` (data with factors), `nmi` and
     `ari` of k-means with one cluster per class, and `probe_accuracy` of a logistic regression
     trained on training-image means and scored on held-out ones (data with labels)."""
-    conditional = model.config.conditional and data.labels is not None
+    conditional = is_conditional(model) and data.labels is not None
     held_mu = encode_dataset(model, data.images[held_idx], data.labels[held_idx] if conditional else None)[0].numpy()
     found: dict = {}
     if data.factors is not None and held_mu.shape[1] >= 2:
@@ -48,7 +49,7 @@ def evaluate_checkpoint(
     """Load the checkpoint and its data, and compute the metrics on its held-out split."""
     model, meta = load_checkpoint(path, device=pick_device(device))
     data, train_idx, held_idx = dataset_for_checkpoint(meta, data_dir)
-    labels = data.labels[held_idx] if (data.labels is not None and model.config.conditional) else None
+    labels = data.labels[held_idx] if (data.labels is not None and is_conditional(model)) else None
     metrics = evaluate_model(model, data.images[held_idx], labels, iwae_k=iwae_k, seed=seed)
     model.cpu()
     structure = latent_space_metrics(model, data, train_idx, held_idx, seed)

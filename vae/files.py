@@ -3,6 +3,8 @@ leaves either the old file or the new one."""
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -30,3 +32,19 @@ def write_atomically(path: str | os.PathLike, write: Callable[[BinaryIO], None],
 
 def write_bytes_atomically(path: str | os.PathLike, data: bytes) -> Path:
     return write_atomically(path, lambda handle: handle.write(data))
+
+
+def file_digest(path: str | os.PathLike) -> str:
+    """Short content hash of a file: the cache key of everything derived from a checkpoint.
+    Remembered per (path, size, modification time), so reruns do not re-read the file."""
+    stat = os.stat(path)
+    return _digest(str(path), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=64)
+def _digest(path: str, size: int, mtime_ns: int) -> str:
+    digest = hashlib.sha1()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:16]

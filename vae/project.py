@@ -12,11 +12,12 @@ import argparse
 import sys
 import time
 
-from vae.checkpoints import load_checkpoint
-from vae.data import dataset_for_checkpoint
+from vae.analysis.metrics import encode_dataset
+from vae.data.datasets import dataset_for_checkpoint, map_subset
 from vae.errors import VAEError
-from vae.metrics import encode_dataset
-from vae.projection import METHODS, ProjectionParams, cache_path, fit_or_load, map_subset
+from vae.latent.projection import METHODS, ProjectionParams, cache_path, fit_or_load
+from vae.models.checkpoints import load_checkpoint
+from vae.models.interface import is_conditional
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     n_points = min(args.points, len(held_idx))
     index = map_subset(held_idx, n_points)
-    labels = data.labels[index] if model.config.conditional else None
+    labels = data.labels[index] if is_conditional(model) else None
     mu = encode_dataset(model, data.images[index], labels)[0].numpy()
     for method in args.method:
         for dims in args.dims:

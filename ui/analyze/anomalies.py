@@ -8,21 +8,15 @@ import torch
 
 from ui import cache
 from ui.analyze.view import AnalysisView
-from ui.plots import histogram_with_marker
-from vae.anomaly import CORRUPTIONS, SCORE_NAMES, corrupt
-from vae.latent import reconstruct
+from ui.charts import histogram_with_marker
+from vae.analysis.anomaly import CORRUPTIONS, SCORE_NAMES, corrupt
+from vae.latent.codes import reconstruct
+from vae.models.interface import is_conditional
 from vae.pictures import grid_picture
 
 
 def show(view: AnalysisView) -> None:
-    path, vae, config, data, codes, n_points = (
-        view.path,
-        view.vae,
-        view.vae.config,
-        view.data,
-        view.codes,
-        view.n_points,
-    )
+    path, vae, data, codes, n_points = view.path, view.vae, view.data, view.codes, view.n_points
     settings, chart = st.columns([1, 2])
     corruption = settings.radio(
         "Planted corruption", list(CORRUPTIONS), format_func=CORRUPTIONS.get, key="analyze_corruption"
@@ -60,7 +54,7 @@ def show(view: AnalysisView) -> None:
         )
     order = np.argsort(-clean)[:8]
     x = data.images[codes.index[order]]
-    y = data.labels[codes.index[order]] if config.conditional else None
+    y = data.labels[codes.index[order]] if is_conditional(vae) else None
     reconstructions = reconstruct(vae, x, y)
     st.markdown("**The 8 most unusual held-out images** (top) and their reconstructions (bottom)")
     st.image(grid_picture(torch.cat([x, reconstructions]), ncols=8, target=72), output_format="PNG")

@@ -7,11 +7,12 @@ import streamlit as st
 
 from ui import cache
 from ui.analyze.view import AnalysisView
+from ui.charts import confusion_heatmap
+from ui.map_figures import latent_scatter
 from ui.panels import maps_projection, ready_map
-from ui.plots import confusion_heatmap, latent_scatter
-from vae.clusters import CLUSTER_METHODS, agreement
-from vae.data import label_name
-from vae.projection import METHOD_LABELS
+from vae.analysis.clusters import CLUSTER_METHODS, agreement
+from vae.data.datasets import label_name
+from vae.latent.projection import METHOD_LABELS
 
 
 def show(view: AnalysisView) -> None:

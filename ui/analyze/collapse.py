@@ -5,19 +5,19 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.analyze.view import AnalysisView
-from ui.plots import kl_bars, kl_history
-from vae.latent import INACTIVE_KL, known_kl_per_dimension, order_by_kl
+from ui.charts import kl_bars, kl_history
+from vae.latent.codes import INACTIVE_KL, known_kl_per_dimension, order_by_kl
 
 
 def show(view: AnalysisView) -> None:
-    meta, config, data, codes = view.meta, view.vae.config, view.data, view.codes
+    meta, vae, data, codes = view.meta, view.vae, view.data, view.codes
     history = meta.get("history") or []
-    kl, _ = known_kl_per_dimension(meta, config.latent_dim, *((codes.mu, codes.sigma) if data is not None else ()))
+    kl, _ = known_kl_per_dimension(meta, vae.latent_dim, *((codes.mu, codes.sigma) if data is not None else ()))
     if kl is None:
         st.info("This checkpoint records no KL per dimension, and its data is not here to measure it.")
         return
     active, inactive = order_by_kl(kl)
-    st.metric("Active dimensions (KL ≥ 0.01 nats)", f"{len(active)} of {config.latent_dim}")
+    st.metric("Active dimensions (KL ≥ 0.01 nats)", f"{len(active)} of {vae.latent_dim}")
     if len(active) == 0:
         reading = (
             "Every dimension has collapsed: the encoder's output is ignored and the decoder draws an average "

@@ -7,17 +7,18 @@ import streamlit as st
 import torch
 
 from ui.analyze.view import AnalysisView
+from ui.charts import mutual_information_grid
 from ui.panels import customdata
-from ui.plots import mutual_information_grid
-from vae.disentanglement import gaussian_total_correlation, mig
-from vae.latent import decode_codes, traverse
-from vae.metrics import ACTIVITY_THRESHOLD, active_units
+from vae.analysis.disentanglement import gaussian_total_correlation, mig
+from vae.analysis.metrics import ACTIVITY_THRESHOLD, active_units
+from vae.latent.codes import decode_codes, traverse
+from vae.models.interface import is_conditional
 from vae.pictures import grid_picture
 
 
 def show(view: AnalysisView) -> None:
-    vae, config, data, codes = view.vae, view.vae.config, view.data, view.codes
-    if data.factors is not None and config.latent_dim < 2:
+    vae, data, codes = view.vae, view.data, view.codes
+    if data.factors is not None and vae.latent_dim < 2:
         st.info("MIG compares the two most informative dimensions per factor: this model has one latent dimension.")
     elif data.factors is not None:
         factors = data.factors[codes.index].numpy()
@@ -47,7 +48,7 @@ def show(view: AnalysisView) -> None:
         st.markdown(f"**Traversal of z{dim}** (click a cell above to pick another dimension), from the mean code")
         values = np.linspace(codes.mu[:, dim].min(), codes.mu[:, dim].max(), 11)
         path_z = traverse(codes.mu.mean(0), dim, values)
-        y = torch.zeros(len(values), dtype=torch.long) if config.conditional else None
+        y = torch.zeros(len(values), dtype=torch.long) if is_conditional(vae) else None
         st.image(grid_picture(decode_codes(vae, path_z, y), ncols=11, target=64), output_format="PNG")
         st.caption(
             "MIG discretises each latent mean into 20 equal-width bins, measures its mutual information with each "
@@ -58,7 +59,7 @@ def show(view: AnalysisView) -> None:
         st.info("This dataset has no known factors (only the generated sprites do), so MIG cannot be computed.")
         st.metric(
             f"Active units (variance of μ > {ACTIVITY_THRESHOLD:g})",
-            f"{len(active_units(codes.mu))} of {config.latent_dim}",
+            f"{len(active_units(codes.mu))} of {vae.latent_dim}",
         )
         st.metric(
             "Total correlation of μ (Gaussian estimate)",

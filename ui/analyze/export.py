@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.analyze.view import AnalysisView
-from vae.export import latents_csv, latents_npz, projector_files, zip_bytes
+from vae.analysis.export import latents_csv, latents_npz, projector_files, zip_bytes
 
 
 def show(view: AnalysisView) -> None:

@@ -8,13 +8,14 @@ import torch
 from ui import cache
 from ui.analyze.view import AnalysisView
 from ui.panels import read_upload
-from vae.imputation import MASKS, hidden_error, impute, make_mask, mean_image_fill
+from vae.analysis.imputation import MASKS, hidden_error, impute, make_mask, mean_image_fill
+from vae.models.interface import is_conditional
 from vae.pictures import picture
 
 
 def show(view: AnalysisView) -> None:
-    path, vae, meta, config, data, codes = view.path, view.vae, view.meta, view.vae.config, view.data, view.codes
-    c, h, w = config.image_shape
+    path, vae, meta, data, codes = view.path, view.vae, view.meta, view.data, view.codes
+    c, h, w = vae.image_shape
     source_column, mask_column = st.columns(2)
     with source_column:
         source = st.radio("Image", ["held-out", "upload"], horizontal=True, key="analyze_impute_source")
@@ -22,12 +23,12 @@ def show(view: AnalysisView) -> None:
         if source == "held-out":
             row = st.number_input("Held-out point", 0, len(codes.mu) - 1, 0, key="analyze_impute_row")
             original = data.images[codes.index[row]][None]
-            label = data.labels[codes.index[row : row + 1]] if config.conditional else None
+            label = data.labels[codes.index[row : row + 1]] if is_conditional(vae) else None
         else:
             upload = st.file_uploader(
                 "Image to damage and repair", ["png", "jpg", "jpeg", "gif", "bmp", "webp"], key="analyze_impute_upload"
             )
-            label = torch.zeros(1, dtype=torch.long) if config.conditional else None
+            label = torch.zeros(1, dtype=torch.long) if is_conditional(vae) else None
             if upload is not None:
                 original = read_upload(upload, meta)
     with mask_column:

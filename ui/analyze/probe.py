@@ -9,7 +9,7 @@ from ui.analyze.view import AnalysisView
 
 
 def show(view: AnalysisView) -> None:
-    path, config, n_points, has_labels = view.path, view.vae.config, view.n_points, view.has_labels
+    path, vae, n_points, has_labels = view.path, view.vae, view.n_points, view.has_labels
     if not has_labels:
         st.info("A linear probe predicts labels, and this model's data has no labels.")
     else:
@@ -19,6 +19,6 @@ def show(view: AnalysisView) -> None:
         right.metric("Same probe on raw pixels", f"{100 * accuracy['pixels']:.1f} %")
         st.caption(
             f"Logistic regression on standardised features, trained on {accuracy['n_train']} training images and "
-            f"scored on {accuracy['n_test']} held-out images. A {config.latent_dim}-d code that keeps most of the "
+            f"scored on {accuracy['n_test']} held-out images. A {vae.latent_dim}-d code that keeps most of the "
             "pixels' accuracy has kept the label information in linear form."
         )

@@ -8,14 +8,14 @@ from pathlib import Path
 import torch
 
 from ui import cache
-from vae.data import Dataset
-from vae.model import VAE
+from vae.data.datasets import Dataset
+from vae.models.interface import LatentModel
 
 
 @dataclass(frozen=True)
 class AnalysisView:
     path: Path
-    vae: VAE
+    vae: LatentModel
     meta: dict
     data: Dataset | None  # None when the model's data is not available here
     codes: cache.Codes | None  # the first n_points held-out encodings (the Map's numbering)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import torch
 
-from vae.model import VAE
+from vae.models.gaussian import reparameterize
+from vae.models.interface import LatentModel
 
 MASKS = {
     "rectangle": "a rectangle",
@@ -51,7 +52,7 @@ def make_mask(
 
 @torch.no_grad()
 def impute(
-    model: VAE,
+    model: LatentModel,
     x: torch.Tensor,
     mask: torch.Tensor,
     y: torch.Tensor | None = None,
@@ -68,7 +69,7 @@ def impute(
     guess = observed * x + (1 - observed) * (start if isinstance(start, float) else start.expand_as(x))
     for _ in range(iterations):
         mu, logvar = model.encode(guess, y)
-        z = model.reparameterize(mu, logvar, generator) if sample else mu
+        z = reparameterize(mu, logvar, generator) if sample else mu
         guess = observed * x + (1 - observed) * model.decode(z, y)
     return guess
 

@@ -8,83 +8,14 @@ likelihood are config fields.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
 from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-ARCHS = ("mlp", "conv")
-LIKELIHOODS = ("bernoulli", "gaussian")
-
-
-def default_conv_channels(height: int, width: int) -> tuple[int, ...]:
-    """Stride-2 conv widths that halve the smaller side until it is at most 4 pixels."""
-    size, layers = min(height, width), 0
-    while size > 4:
-        size = (size + 2 - 4) // 2 + 1
-        layers += 1
-    widths = (32, 32, 64, 64, 128, 128)
-    return tuple(widths[i] if i < len(widths) else widths[-1] for i in range(max(layers, 1)))
-
-
-@dataclass(frozen=True)
-class VAEConfig:
-    image_shape: tuple[int, int, int] = (1, 28, 28)  # (C, H, W)
-    latent_dim: int = 16
-    arch: str = "conv"
-    hidden_dims: tuple[int, ...] = (256,)  # MLP layers; for conv, the dense layers after the convs
-    conv_channels: tuple[int, ...] = ()  # empty: derived from the image size
-    likelihood: str = "bernoulli"
-    conditional: bool = False
-    num_classes: int = 0
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "image_shape", tuple(int(s) for s in self.image_shape))
-        object.__setattr__(self, "hidden_dims", tuple(int(h) for h in self.hidden_dims))
-        channels = tuple(int(c) for c in self.conv_channels)
-        if self.arch == "conv" and not channels:
-            channels = default_conv_channels(*self.image_shape[1:])
-        object.__setattr__(self, "conv_channels", channels)
-        if len(self.image_shape) != 3 or min(self.image_shape) < 1:
-            raise ValueError(f"image_shape must be (C, H, W), got {self.image_shape}")
-        if self.arch not in ARCHS:
-            raise ValueError(f"arch must be one of {ARCHS}, got {self.arch!r}")
-        if self.likelihood not in LIKELIHOODS:
-            raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {self.likelihood!r}")
-        if self.latent_dim < 1:
-            raise ValueError(f"latent_dim must be positive, got {self.latent_dim}")
-        if self.arch == "conv":
-            last_h, last_w = _conv_sizes(*self.image_shape[1:], len(channels))[-1]
-            if min(last_h, last_w) < 1:
-                raise ValueError(
-                    f"{len(channels)} conv layers shrink a {self.image_shape[1]}×{self.image_shape[2]} image below one "
-                    "pixel: use fewer --conv-channels, or --arch mlp"
-                )
-        if self.arch == "mlp" and not self.hidden_dims:
-            raise ValueError("an mlp needs at least one hidden layer (hidden_dims)")
-        if self.conditional and self.num_classes < 2:
-            raise ValueError("a conditional VAE needs num_classes >= 2 (data with labels)")
-
-    @property
-    def num_pixels(self) -> int:
-        return math.prod(self.image_shape)
-
-    @property
-    def label_dim(self) -> int:
-        return self.num_classes if self.conditional else 0
-
-    def to_dict(self) -> dict:
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
-
-    @classmethod
-    def from_dict(cls, values: dict) -> VAEConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = set(values) - known
-        if unknown:
-            raise ValueError(f"unknown model config fields: {sorted(unknown)}")
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+from vae.models.architecture import VAEConfig, conv_sizes
+from vae.models.gaussian import gaussian_kl, reparameterize, total_correlation
 
 
 class ElboTerms(NamedTuple):
@@ -122,15 +53,6 @@ class _Flatten(nn.Flatten):
         return super().forward(x)
 
 
-def _conv_sizes(height: int, width: int, layers: int) -> list[tuple[int, int]]:
-    """Spatial size after each stride-2, kernel-4, padding-1 conv (input size first)."""
-    sizes = [(height, width)]
-    for _ in range(layers):
-        h, w = sizes[-1]
-        sizes.append(((h - 2) // 2 + 1, (w - 2) // 2 + 1))
-    return sizes
-
-
 class VAE(nn.Module):
     """Gaussian-posterior VAE with a standard-normal prior (Kingma & Welling 2014)."""
 
@@ -148,7 +70,7 @@ class VAE(nn.Module):
             self._unflatten = (c, h, w)
         else:
             channels = config.conv_channels
-            self._sizes = _conv_sizes(h, w, len(channels))
+            self._sizes = conv_sizes(h, w, len(channels))
             convs: list[nn.Module] = []
             for c_in, c_out in zip((c, *channels[:-1]), channels):
                 convs += [nn.Conv2d(c_in, c_out, 4, 2, 1), nn.SiLU()]
@@ -184,6 +106,33 @@ class VAE(nn.Module):
         submodule, 17 µs, 12 % of a batch-1 decode of the digits model."""
         return self.to_mu.weight.device
 
+    # -- the model interface (vae.models.interface.LatentModel) ----------------------------
+    @property
+    def latent_dim(self) -> int:
+        return self.config.latent_dim
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return self.config.image_shape
+
+    @property
+    def num_classes(self) -> int:
+        return self.config.label_dim
+
+    @property
+    def likelihood(self) -> str:
+        return self.config.likelihood
+
+    @property
+    def architecture(self) -> str:
+        c = self.config
+        return f"{c.arch}, hidden {list(c.hidden_dims)}" + (
+            f", conv {list(c.conv_channels)}" if c.arch == "conv" else ""
+        )
+
+    def log_px_given_z(self, x: torch.Tensor, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        return self.log_likelihood(self.decode_logits(z, y), x)
+
     @property
     def channels_last(self) -> bool:
         """Whether the conv weights are stored channels-last (`model.to(memory_format=...)`),
@@ -216,14 +165,6 @@ class VAE(nn.Module):
         h = self.encoder_body(features)
         return self.to_mu(h), self.to_logvar(h)
 
-    @staticmethod
-    def reparameterize(
-        mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None
-    ) -> torch.Tensor:
-        """z = mu + σ ⊙ ε with ε ~ N(0, I), so gradients flow through mu and logvar."""
-        eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
-        return mu + torch.exp(0.5 * logvar) * eps
-
     def decode_logits(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """z (N, latent_dim) -> decoder output before the sigmoid, (N, C, H, W)."""
         y_hot = self._one_hot(y, z.shape[0], z.device)
@@ -245,7 +186,7 @@ class VAE(nn.Module):
         self, x: torch.Tensor, y: torch.Tensor | None = None, generator: torch.Generator | None = None
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         mu, logvar = self.encode(x, y)
-        z = self.reparameterize(mu, logvar, generator)
+        z = reparameterize(mu, logvar, generator)
         return self.decode_logits(z, y), mu, logvar
 
     @torch.no_grad()
@@ -293,7 +234,7 @@ class VAE(nn.Module):
         given, is the ε of the reparameterization instead of a fresh draw."""
         mu, logvar = self.encode(x, y)
         if noise is None:
-            z = self.reparameterize(mu, logvar, generator)
+            z = reparameterize(mu, logvar, generator)
         else:
             z = mu + torch.exp(0.5 * logvar) * noise.to(mu.dtype)
         x_logits = self.decode_logits(z, y)
@@ -305,22 +246,3 @@ class VAE(nn.Module):
         if tc_penalty:
             loss = loss + tc_penalty * total_correlation(z.float(), mu.float(), logvar.float(), dataset_size or len(x))
         return ElboTerms(loss, recon_ll - kl, recon_ll, kl, kl_per_dim)
-
-
-def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """KL(N(mu, σ²) || N(0, 1)) per dimension, (N, D) (Kingma & Welling 2014, appendix B)."""
-    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)
-
-
-def total_correlation(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor, dataset_size: int) -> torch.Tensor:
-    """Minibatch-weighted-sampling estimate of TC(q(z)) = KL(q(z) || Π_d q(z_d)) from one
-    batch: z_i ~ q(z | x_i), and q(z) approximated by the batch's posteriors (Chen et al.
-    2018, section 3.1). Scalar, nats; biased by a constant that depends on the batch and
-    dataset sizes, which leaves its gradient (what the penalty uses) intact."""
-    batch = z.shape[0]
-    # log q(z_i,d | x_j) for every pair (i, j) and dimension d: (B, B, D)
-    log_q = -0.5 * (math.log(2 * math.pi) + logvar[None] + (z[:, None] - mu[None]) ** 2 / logvar.exp()[None])
-    log_norm = math.log(batch * dataset_size)
-    log_qz = torch.logsumexp(log_q.sum(2), dim=1) - log_norm
-    log_prod_qzd = (torch.logsumexp(log_q, dim=1) - log_norm).sum(1)
-    return (log_qz - log_prod_qzd).mean()

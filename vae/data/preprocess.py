@@ -12,7 +12,7 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from vae.errors import UploadError
-from vae.image_folder import to_rgb_or_grey
+from vae.data.image_folder import to_rgb_or_grey
 
 MAX_PIXELS = 40_000_000  # larger images are refused: a decompression bomb looks like this
 

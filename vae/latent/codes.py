@@ -6,7 +6,8 @@ import numpy as np
 import torch
 from sklearn.neighbors import NearestNeighbors
 
-from vae.model import VAE
+from vae.models.gaussian import reparameterize
+from vae.models.interface import LatentModel
 
 
 def nearest_neighbours(
@@ -23,7 +24,7 @@ def nearest_neighbours(
 
 @torch.no_grad()
 def posterior_draws(
-    model: VAE,
+    model: LatentModel,
     mu: torch.Tensor,
     logvar: torch.Tensor,
     n: int,
@@ -32,19 +33,19 @@ def posterior_draws(
 ) -> torch.Tensor:
     """Decode n draws z ~ q(z|x) = N(mu, σ²) of one image's posterior: (n, C, H, W)."""
     mu, logvar = mu.reshape(1, -1).expand(n, -1), logvar.reshape(1, -1).expand(n, -1)
-    z = model.reparameterize(mu, logvar, generator)
+    z = reparameterize(mu, logvar, generator)
     return model.decode(z, y)
 
 
 @torch.no_grad()
-def decode_codes(model: VAE, z: np.ndarray | torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+def decode_codes(model: LatentModel, z: np.ndarray | torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
     """Latent vectors (M, D) -> mean images (M, C, H, W)."""
-    z = torch.as_tensor(z, dtype=torch.float32, device=model.device).reshape(-1, model.config.latent_dim)
+    z = torch.as_tensor(z, dtype=torch.float32, device=model.device).reshape(-1, model.latent_dim)
     return model.decode(z, y).cpu()
 
 
 @torch.no_grad()
-def reconstruct(model: VAE, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+def reconstruct(model: LatentModel, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
     """Images (N, C, H, W) -> their reconstructions decoded at the posterior mean μ (no
     sampling, so they do not flicker between reruns), on the CPU."""
     device = model.device
@@ -54,18 +55,23 @@ def reconstruct(model: VAE, x: torch.Tensor, y: torch.Tensor | None = None) -> t
 
 
 @torch.no_grad()
-def decode_as_every_class(model: VAE, z: np.ndarray) -> torch.Tensor:
+def decode_as_every_class(model: LatentModel, z: np.ndarray) -> torch.Tensor:
     """A conditional model's codes (n, D) decoded as each of its classes: (n, classes, C, H, W)."""
-    z = np.asarray(z, dtype=np.float32).reshape(-1, model.config.latent_dim)
-    classes = torch.arange(model.config.num_classes)
+    z = np.asarray(z, dtype=np.float32).reshape(-1, model.latent_dim)
+    classes = torch.arange(model.num_classes)
     decoded = decode_codes(model, np.repeat(z, len(classes), axis=0), classes.repeat(len(z)))
-    return decoded.reshape(len(z), len(classes), *model.config.image_shape)
+    return decoded.reshape(len(z), len(classes), *model.image_shape)
 
 
 def percentile_rank(value: float, reference: np.ndarray) -> float:
     """Percentage of `reference` values at or below `value` (0: lower than all of them)."""
     reference = np.asarray(reference)
     return float(100.0 * np.count_nonzero(reference <= value) / max(len(reference), 1))
+
+
+def familiarity(rank: float) -> str:
+    """Plain words for a percentile rank of an image's ELBO among the held-out images'."""
+    return "very unusual" if rank < 2 else "unusual" if rank < 10 else "typical"
 
 
 # -- moving through the latent space (plain arrays: (D,) vectors, (n, D) paths) -------------

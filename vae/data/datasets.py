@@ -14,9 +14,9 @@ import numpy as np
 import torch
 
 from vae.errors import DatasetError
-from vae.idx import idx_image_files, labels_file_for, read_idx
-from vae.image_folder import IMAGE_EXTENSIONS, load_image_folder
-from vae.sprites import make_sprites
+from vae.data.idx import idx_image_files, labels_file_for, read_idx
+from vae.data.image_folder import IMAGE_EXTENSIONS, load_image_folder
+from vae.data.sprites import make_sprites
 
 MNIST_LIKE = {
     "mnist": [str(d) for d in range(10)],
@@ -35,7 +35,7 @@ MNIST_LIKE = {
 }
 BUILTIN = ("digits", "sprites", *MNIST_LIKE)
 
-# How an upload is made to look like the training data (see vae.preprocess).
+# How an upload is made to look like the training data (see vae.data.preprocess).
 DIGIT_STYLE = {"background": "dark", "fit": "mass_center", "ink_box": 20, "canvas": 28}
 SMALL_DIGIT_STYLE = {"background": "dark", "fit": "mass_center", "ink_box": 8, "canvas": 8}
 OBJECT_STYLE = {"background": "dark", "fit": "box", "ink_box": 28, "canvas": 28}
@@ -240,3 +240,10 @@ __all__ = [
     "load_dataset",
     "split_indices",
 ]
+
+
+def map_subset(held_idx: torch.Tensor, n_points: int) -> torch.Tensor:
+    """The map's points: a fixed random subset of the held-out split (so any first n are
+    representative, whatever order the data came in)."""
+    order = torch.randperm(len(held_idx), generator=torch.Generator().manual_seed(0))
+    return held_idx[order[:n_points]]

@@ -11,7 +11,7 @@ import base64
 import numpy as np
 from torch import nn
 
-from vae.model import VAE
+from vae.models.native import VAE
 
 
 class UnsupportedDecoder(ValueError):

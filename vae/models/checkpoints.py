@@ -16,7 +16,7 @@ import torch
 
 from vae.errors import CheckpointError
 from vae.files import write_atomically
-from vae.model import VAE, VAEConfig
+from vae.models.native import VAE, VAEConfig
 
 FORMAT = "vae-latent-explorer"
 FORMAT_VERSION = 1

@@ -7,8 +7,8 @@ import numpy as np
 import torch
 from sklearn.metrics import roc_auc_score
 
-from vae.metrics import elbo_per_example, encode_dataset
-from vae.model import VAE
+from vae.analysis.metrics import elbo_per_example, encode_dataset
+from vae.models.interface import LatentModel
 
 SCORE_NAMES = {
     "neg_elbo": "−ELBO (nats)",
@@ -34,7 +34,7 @@ class LatentGaussian:
 
 @torch.no_grad()
 def anomaly_scores(
-    model: VAE,
+    model: LatentModel,
     x: torch.Tensor,
     reference: LatentGaussian,
     y: torch.Tensor | None = None,
@@ -46,7 +46,7 @@ def anomaly_scores(
     generator = torch.Generator().manual_seed(seed)
     parts = elbo_per_example(model, x, y, generator=generator, samples=samples)
     mu, _ = encode_dataset(model, x, y)
-    recon = -model.log_likelihood(model.decode_logits(mu, y), x)
+    recon = -model.log_px_given_z(x, mu, y)
     return {
         "neg_elbo": (-parts["elbo"]).numpy(),
         "recon_error": recon.numpy(),

@@ -1,4 +1,4 @@
-"""Held-out metrics of a VAE on plain tensors: ELBO and its parts, the IWAE bound, bits per
+"""Held-out metrics of a LatentModel on plain tensors: ELBO and its parts, the IWAE bound, bits per
 dimension, KL per latent dimension and active units."""
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from vae.model import VAE, gaussian_kl
+from vae.models.gaussian import gaussian_kl, reparameterize
+from vae.models.interface import LatentModel
 
 # Pixels decoded at once inside the IWAE loop: bounds memory whatever k and the image size.
 _IWAE_PIXELS = 2**23
@@ -26,7 +27,7 @@ def _labels(y: torch.Tensor | None, part: slice, device: torch.device) -> torch.
 
 @torch.no_grad()
 def encode_dataset(
-    model: VAE, x: torch.Tensor, y: torch.Tensor | None = None, batch_size: int = 1024
+    model: LatentModel, x: torch.Tensor, y: torch.Tensor | None = None, batch_size: int = 1024
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """mu, logvar for every image: (N, D) each, on the CPU."""
     device = model.device
@@ -36,7 +37,7 @@ def encode_dataset(
 
 @torch.no_grad()
 def elbo_per_example(
-    model: VAE,
+    model: LatentModel,
     x: torch.Tensor,
     y: torch.Tensor | None = None,
     batch_size: int = 1024,
@@ -51,11 +52,7 @@ def elbo_per_example(
         xb, yb = x[s].to(device), _labels(y, s, device)
         mu, logvar = model.encode(xb, yb)
         recon_ll = (
-            sum(
-                model.log_likelihood(model.decode_logits(model.reparameterize(mu, logvar, generator), yb), xb)
-                for _ in range(samples)
-            )
-            / samples
+            sum(model.log_px_given_z(xb, reparameterize(mu, logvar, generator), yb) for _ in range(samples)) / samples
         )
         kl_per_dim = gaussian_kl(mu, logvar)
         out["recon_ll"].append(recon_ll.cpu())
@@ -81,7 +78,7 @@ class EncodedImages(NamedTuple):
 
 @torch.no_grad()
 def encode_images(
-    model: VAE, x: torch.Tensor, y: torch.Tensor | None = None, elbo_samples: int = 8, seed: int = 0
+    model: LatentModel, x: torch.Tensor, y: torch.Tensor | None = None, elbo_samples: int = 8, seed: int = 0
 ) -> EncodedImages:
     """Encode images, reconstruct them at μ and score their ELBO over `elbo_samples` draws of
     z (score held-out images the same way to compare)."""
@@ -98,7 +95,7 @@ def _log_normal(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torc
 
 @torch.no_grad()
 def iwae_log_likelihood(
-    model: VAE,
+    model: LatentModel,
     x: torch.Tensor,
     y: torch.Tensor | None = None,
     k: int = 100,
@@ -108,7 +105,7 @@ def iwae_log_likelihood(
     log (1/k) Σ_i p(x, z_i) / q(z_i | x) with z_i ~ q(z | x). k = 1 is the ELBO; it
     tightens towards log p(x) as k grows."""
     device = model.device
-    batch = max(1, _IWAE_PIXELS // (k * model.config.num_pixels))
+    batch = max(1, _IWAE_PIXELS // (k * math.prod(model.image_shape)))
     results = []
     for s in _batches(len(x), batch):
         xb, yb = x[s].to(device), _labels(y, s, device)
@@ -116,8 +113,7 @@ def iwae_log_likelihood(
         eps = torch.randn((k, *mu.shape), generator=generator, device=device)
         z = mu + torch.exp(0.5 * logvar) * eps  # (k, B, D)
         flat_y = None if yb is None else yb.repeat(k)
-        x_logits = model.decode_logits(z.reshape(-1, mu.shape[1]), flat_y)
-        log_px_z = model.log_likelihood(x_logits, xb.repeat(k, 1, 1, 1)).view(k, -1)
+        log_px_z = model.log_px_given_z(xb.repeat(k, 1, 1, 1), z.reshape(-1, mu.shape[1]), flat_y).view(k, -1)
         log_pz = _log_normal(z, torch.zeros_like(z), torch.zeros_like(z))
         log_qz = _log_normal(z, mu, logvar)
         log_w = log_px_z + log_pz - log_qz
@@ -145,7 +141,7 @@ def bits_per_dim(nll_nats: float, num_pixels: int) -> float:
 
 
 def evaluate_model(
-    model: VAE,
+    model: LatentModel,
     x: torch.Tensor,
     y: torch.Tensor | None = None,
     iwae_k: int = 100,
@@ -172,7 +168,7 @@ def evaluate_model(
         "kl": float(parts["kl"].mean()),
         "iwae_k": iwae_k,
         "iwae_nll": nll,
-        "bits_per_dim": bits_per_dim(nll, model.config.num_pixels),
+        "bits_per_dim": bits_per_dim(nll, math.prod(model.image_shape)),
         "kl_per_dim": [float(v) for v in parts["kl_per_dim"].mean(0)],
         "activity": [float(v) for v in activity],
         "active_units": len(active),

@@ -9,7 +9,7 @@ import zipfile
 import numpy as np
 import torch
 
-from vae.data import label_name
+from vae.data.datasets import label_name
 from vae.pictures import make_grid, png_bytes, to_pil
 
 PROJECTOR_SPRITE_LIMIT = 8192  # pixels per side of the sprite sheet the Projector accepts

@@ -11,19 +11,16 @@ Fitted maps persist as .npz files keyed by the checkpoint's content hash and the
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import os
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 from sklearn.decomposition import PCA
 from sklearn.neighbors import NearestNeighbors
 
-from vae.files import write_atomically
+from vae.files import file_digest, write_atomically
 
 METHODS = ("pca", "umap", "tsne")
 METHOD_LABELS = {"pca": "PCA", "umap": "UMAP", "tsne": "t-SNE"}
@@ -188,29 +185,6 @@ class LatentMap:
         return latent_map._set(mu, embedding.astype(np.float32))
 
 
-def map_subset(held_idx: torch.Tensor, n_points: int) -> torch.Tensor:
-    """The map's points: a fixed random subset of the held-out split (so any first n are
-    representative, whatever order the data came in)."""
-    order = torch.randperm(len(held_idx), generator=torch.Generator().manual_seed(0))
-    return held_idx[order[:n_points]]
-
-
-def file_digest(path: str | os.PathLike) -> str:
-    """Short content hash of a file: the cache key of everything derived from a checkpoint.
-    Remembered per (path, size, modification time), so reruns do not re-read the file."""
-    stat = os.stat(path)
-    return _digest(str(path), stat.st_size, stat.st_mtime_ns)
-
-
-@functools.lru_cache(maxsize=64)
-def _digest(path: str, size: int, mtime_ns: int) -> str:
-    digest = hashlib.sha1()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()[:16]
-
-
 def cache_path(checkpoint: str | os.PathLike, params: ProjectionParams, n_points: int) -> Path:
     """Where the map of a checkpoint's first `n_points` held-out encodings is stored: a
     `.cache` folder beside the checkpoint."""
@@ -236,4 +210,4 @@ def fit_or_load(mu: np.ndarray, params: ProjectionParams, path: Path | None) -> 
     return latent_map, False
 
 
-__all__ = ["METHODS", "METHOD_LABELS", "LatentMap", "ProjectionParams", "cache_path", "fit_or_load", "map_subset"]
+__all__ = ["METHODS", "METHOD_LABELS", "LatentMap", "ProjectionParams", "cache_path", "fit_or_load"]

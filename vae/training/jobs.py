@@ -1,6 +1,6 @@
 """One background training job per models folder, for the app's Train page.
 
-The job runs `python -m vae.jobs run FOLDER` in its own process: the same `train()` as
+The job runs `python -m vae.training.job_child run FOLDER` in its own process: the same `train()` as
 `python -m vae.train`, writing its checkpoint under FOLDER/.jobs/ and moving it into FOLDER
 under the chosen name only when training has finished. Everything about the job lives in
 files, so a browser refresh (or a second browser) finds it again:
@@ -27,18 +27,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
-
-from vae.errors import TrainingError, VAEError
+from vae.errors import TrainingError
 from vae.files import write_bytes_atomically
-from vae.latent import reconstruct
-from vae.pictures import make_grid, png_bytes, to_pil
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 JOBS = ".jobs"
 
 
-def _folder(models_dir: Path) -> Path:
+def job_folder(models_dir: Path) -> Path:
     return Path(models_dir) / JOBS
 
 
@@ -54,7 +50,7 @@ def checkpoint_name(name: str) -> str:
     return name + ".pt"
 
 
-def _write_json(path: Path, value: dict) -> None:
+def write_json(path: Path, value: dict) -> None:
     write_bytes_atomically(path, json.dumps(value).encode())
 
 
@@ -116,7 +112,7 @@ class JobState:
 
 def read_job(models_dir: Path) -> JobState | None:
     """The current or last job of this folder, or None when there has been none."""
-    folder = _folder(models_dir)
+    folder = job_folder(models_dir)
     try:
         job = json.loads((folder / "job.json").read_text())
     except (FileNotFoundError, json.JSONDecodeError):
@@ -168,7 +164,7 @@ def start_job(models_dir: Path, name: str, train_config: dict, model_config: dic
     """Start training in a background process. Refuses (TrainingError) while another job of
     this folder runs, and when the name is taken unless `overwrite`."""
     models_dir = Path(models_dir)
-    folder = _folder(models_dir)
+    folder = job_folder(models_dir)
     with _locked(folder):
         check_can_start(models_dir, name, overwrite)
         file_name = checkpoint_name(name)
@@ -177,21 +173,21 @@ def start_job(models_dir: Path, name: str, train_config: dict, model_config: dic
         for leftover in folder.glob(".partial.pt.*.tmp"):  # a save interrupted by an earlier cancel
             leftover.unlink(missing_ok=True)
         spec = {"name": file_name, "train": train_config, "model": model_config, "epochs": train_config["epochs"]}
-        _write_json(folder / "spec.json", spec)
+        write_json(folder / "spec.json", spec)
         token = secrets.token_hex(8)
         # torchrun's variables (a server started inside a distributed job) must not reach the child
         environment = {k: v for k, v in os.environ.items() if k not in ("WORLD_SIZE", "RANK", "LOCAL_RANK")}
         with open(folder / "log.txt", "wb") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "vae.jobs", "run", str(models_dir), token],
+                [sys.executable, "-m", "vae.training.job_child", "run", str(models_dir), token],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
-                cwd=Path(__file__).resolve().parents[1],
+                cwd=Path(__file__).resolve().parents[2],  # the repository root, where `vae` is importable
                 env=environment,
                 start_new_session=True,  # a Ctrl-C of the app does not kill the job, and cancel reaches only it
             )
-        _write_json(folder / "job.json", {**spec, "pid": process.pid, "token": token, "started": time.time()})
+        write_json(folder / "job.json", {**spec, "pid": process.pid, "token": token, "started": time.time()})
     return read_job(models_dir)
 
 
@@ -207,7 +203,7 @@ def check_can_start(models_dir: Path, name: str, overwrite: bool = False) -> Non
 
 def cancel_job(models_dir: Path) -> bool:
     """Stop the running job (its partial checkpoint is dropped); whether there was one."""
-    folder = _folder(models_dir)
+    folder = job_folder(models_dir)
     job = read_job(models_dir)
     if job is None or not job.running:
         return False
@@ -222,63 +218,6 @@ def cancel_job(models_dir: Path) -> bool:
         _signal_group(pid, signal.SIGKILL)
     if read_job(models_dir).state == "done":  # it finished just before the signal: keep that result
         return False
-    _write_json(folder / "status.json", {"state": "cancelled", "message": "cancelled from the Train page"})
+    write_json(folder / "status.json", {"state": "cancelled", "message": "cancelled from the Train page"})
     (folder / "partial.pt").unlink(missing_ok=True)
     return True
-
-
-# -- the child process ------------------------------------------------------------------------
-
-
-def _reconstruction_png(model, images: torch.Tensor, labels: torch.Tensor | None) -> bytes:
-
-    was_training = model.training
-    model.eval()
-    decoded = reconstruct(model, images, labels)
-    model.train(was_training)
-    return png_bytes(to_pil(make_grid(torch.cat([images, decoded]), ncols=len(images)), max(1, 48 // images.shape[-2])))
-
-
-def run(models_dir: Path) -> int:
-    """The job itself (in the child): train, report each epoch, then move the file into place."""
-    from vae.data import dataset_for_checkpoint
-    from vae.train import TrainConfig, train
-
-    folder = _folder(models_dir)
-    spec = json.loads((folder / "spec.json").read_text())
-    partial = folder / "partial.pt"
-    cfg = TrainConfig.from_dict(spec["train"])
-    model_config = dict(spec["model"])
-    for key in ("hidden_dims", "conv_channels"):
-        if model_config.get(key) is not None:
-            model_config[key] = tuple(model_config[key])
-    preview: dict = {}
-
-    def on_epoch(record: dict, model) -> None:
-        if "images" not in preview:  # the same 8 held-out images every epoch
-            from vae.checkpoints import read_checkpoint
-
-            data, _, held_idx = dataset_for_checkpoint(read_checkpoint(partial)["meta"], cfg.data_dir)
-            index = held_idx[:8]
-            preview["images"] = data.images[index]
-            preview["labels"] = data.labels[index] if model.config.conditional else None
-        png = _reconstruction_png(model, preview["images"], preview["labels"])
-        write_bytes_atomically(folder / "recon.png", png)
-        with open(folder / "progress.jsonl", "a") as progress:
-            progress.write(json.dumps(record) + "\n")
-
-    try:
-        train(cfg, partial, model_config, progress=False, on_epoch=on_epoch)
-        os.replace(partial, Path(models_dir) / spec["name"])
-    except (VAEError, ValueError, OSError, RuntimeError) as err:
-        _write_json(folder / "status.json", {"state": "failed", "message": str(err)})
-        return 1
-    _write_json(folder / "status.json", {"state": "done", "message": f"saved {spec['name']}"})
-    return 0
-
-
-if __name__ == "__main__":
-    if len(sys.argv) in (3, 4) and sys.argv[1] == "run":  # the optional token only marks the process
-        sys.exit(run(Path(sys.argv[2])))
-    print("usage: python -m vae.jobs run MODELS_DIR [TOKEN]  (started by the app's Train page)", file=sys.stderr)
-    sys.exit(2)

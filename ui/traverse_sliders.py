@@ -1,0 +1,134 @@
+"""Traverse's sliders and decoded image: Streamlit sliders decoded on the server, or the live
+component decoding in the browser while dragging. The current code lives in session state, so
+the grid below and a switch between the two modes start from the same values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+import torch
+
+from ui import cache
+from ui.live import live_traverse
+from ui.panels import distance_reading
+from ui.pickers import HeldOut, LatentChoice
+from ui.shell import choose_latent
+from vae.latent.codes import INACTIVE_KL, decode_codes, nearest_distances, prior_samples
+from vae.models.interface import LatentModel
+from vae.pictures import picture
+
+STATE_KEY = "traverse_state"  # {"start": signature of the starting point, "z": current values}
+RELEASED_KEY = "traverse_live_released"  # nonce of the last release the live component reported
+
+
+@dataclass
+class TraverseSliders:
+    path: Path
+    vae: LatentModel
+    start: LatentChoice
+    held: HeldOut | None
+    kl: np.ndarray
+    active: list[int]
+    inactive: list[int]
+    low: np.ndarray
+    high: np.ndarray
+    mode: str  # the slider range: "prior" or "data"
+    y: torch.Tensor | None
+    decoder: dict | None  # the browser decoder, None when live decoding is off or unavailable
+
+    def __post_init__(self) -> None:
+        signature = [self.path.name, self.path.stat().st_mtime, self.start.caption]
+        signature.append([round(float(v), 6) for v in self.start.z])
+        state = st.session_state.get(STATE_KEY)
+        if not state or state.get("start") != signature or len(state.get("z", [])) != self.vae.latent_dim:
+            st.session_state[STATE_KEY] = {"start": signature, "z": [float(v) for v in self.start.z]}
+            self.set(self.start.z)
+        for d in range(self.vae.latent_dim):
+            if self.decoder is not None:  # the component holds the values; server sliders restart from them
+                st.session_state.pop(self.key(d), None)
+            elif self.key(d) not in st.session_state:  # a slider not shown yet in this range starts at the value
+                st.session_state[self.key(d)] = float(np.clip(self.current[d], self.low[d], self.high[d]))
+
+    @property
+    def current(self) -> np.ndarray:
+        return np.array(st.session_state[STATE_KEY]["z"], np.float32)
+
+    def key(self, d: int) -> str:
+        # the range is part of the key: a slider's bounds cannot change under a kept value
+        return f"traverse_{self.path.stem}_{self.mode}_z{d}"
+
+    def set(self, z: np.ndarray) -> None:
+        z = np.clip(np.asarray(z, np.float32), self.low, self.high)
+        st.session_state[STATE_KEY]["z"] = [float(v) for v in z]
+        for d in range(self.vae.latent_dim):
+            st.session_state[self.key(d)] = float(z[d])
+
+    def randomise(self) -> None:
+        seed = int(np.random.default_rng().integers(2**31))
+        self.set(prior_samples(1, self.vae.latent_dim, 1.0, seed)[0])
+
+    def buttons(self) -> None:
+        reset_column, random_column, _ = st.columns([1, 1, 4])
+        reset_column.button("Reset to start", key="traverse_reset", on_click=self.set, args=(self.start.z,))
+        random_column.button("Randomise (prior)", key="traverse_random", on_click=self.randomise)
+
+    def _slider(self, d: int) -> float:
+        low, high = float(self.low[d]), float(self.high[d])
+        step = float(max(round((high - low) / 120, 3), 0.001))
+        return st.slider(f"z{d} · KL {self.kl[d]:.2f}", low, high, step=step, format="%.2f", key=self.key(d))
+
+    def _reading_and_buttons(self, z: np.ndarray) -> None:
+        if self.held is not None:
+            spacing = cache.spacing(self.path, len(self.held.codes.mu))
+            distance = float(nearest_distances(self.held.codes.mu, z)[0]) / spacing
+            st.markdown(
+                f"{distance:.1f}× the typical spacing from the nearest held-out code: {distance_reading(distance)}."
+            )
+        keep, regrid = st.columns(2)
+        if keep.button("Keep this code", key="traverse_keep", help="For Interpolate and Arithmetic"):
+            choose_latent(self.path, z, f"traversal from {self.start.caption}", None if self.y is None else int(self.y))
+            st.success("Kept for the other pages.")
+        if regrid.button("Grid at these values", key="traverse_regrid", help="Redraw the grid below around this point"):
+            st.rerun()
+
+    def show(self) -> None:
+        """The sliders and the decoded image, in a fragment: a slider move reruns only this."""
+        st.fragment(self._live if self.decoder is not None else self._server)()
+
+    def _live(self) -> None:
+        component_key = f"traverse_live_{self.path.stem}_{self.mode}"
+        # Take the last release before drawing: the component treats a new z from Python as a new start.
+        released = st.session_state.get(component_key)
+        if released and released.get("nonce") != st.session_state.get(RELEASED_KEY):
+            st.session_state[RELEASED_KEY] = released["nonce"]
+            st.session_state[STATE_KEY]["z"] = [float(v) for v in np.clip(released["z"], self.low, self.high)]
+        live_traverse(
+            self.decoder,
+            self.current,
+            self.active + self.inactive,
+            self.inactive,
+            [f"z{d} · KL {self.kl[d]:.2f}" for d in range(self.vae.latent_dim)],
+            self.low,
+            self.high,
+            0 if self.y is None else int(self.y),
+            key=component_key,
+        )
+        self._reading_and_buttons(self.current)
+
+    def _server(self) -> None:
+        sliders, shown = st.columns([3, 2])
+        with sliders:
+            values = {d: self._slider(d) for d in self.active}
+            if self.inactive:
+                label = f"{len(self.inactive)} inactive dimension(s), KL < {INACTIVE_KL} nats: they barely matter"
+                with st.expander(label):
+                    values.update({d: self._slider(d) for d in self.inactive})
+        z = np.array([values[d] for d in range(self.vae.latent_dim)], np.float32)
+        st.session_state[STATE_KEY]["z"] = [float(v) for v in z]
+        with shown:
+            image = picture(decode_codes(self.vae, z, self.y)[0], 256)
+            st.image(image, caption="decoded", width=256, output_format="PNG")
+            self._reading_and_buttons(z)

@@ -1,0 +1,86 @@
+"""The native VAE's architecture as data: `VAEConfig` fixes every layer size."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+
+ARCHS = ("mlp", "conv")
+LIKELIHOODS = ("bernoulli", "gaussian")
+
+
+def default_conv_channels(height: int, width: int) -> tuple[int, ...]:
+    """Stride-2 conv widths that halve the smaller side until it is at most 4 pixels."""
+    size, layers = min(height, width), 0
+    while size > 4:
+        size = (size + 2 - 4) // 2 + 1
+        layers += 1
+    widths = (32, 32, 64, 64, 128, 128)
+    return tuple(widths[i] if i < len(widths) else widths[-1] for i in range(max(layers, 1)))
+
+
+@dataclass(frozen=True)
+class VAEConfig:
+    image_shape: tuple[int, int, int] = (1, 28, 28)  # (C, H, W)
+    latent_dim: int = 16
+    arch: str = "conv"
+    hidden_dims: tuple[int, ...] = (256,)  # MLP layers; for conv, the dense layers after the convs
+    conv_channels: tuple[int, ...] = ()  # empty: derived from the image size
+    likelihood: str = "bernoulli"
+    conditional: bool = False
+    num_classes: int = 0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "image_shape", tuple(int(s) for s in self.image_shape))
+        object.__setattr__(self, "hidden_dims", tuple(int(h) for h in self.hidden_dims))
+        channels = tuple(int(c) for c in self.conv_channels)
+        if self.arch == "conv" and not channels:
+            channels = default_conv_channels(*self.image_shape[1:])
+        object.__setattr__(self, "conv_channels", channels)
+        if len(self.image_shape) != 3 or min(self.image_shape) < 1:
+            raise ValueError(f"image_shape must be (C, H, W), got {self.image_shape}")
+        if self.arch not in ARCHS:
+            raise ValueError(f"arch must be one of {ARCHS}, got {self.arch!r}")
+        if self.likelihood not in LIKELIHOODS:
+            raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {self.likelihood!r}")
+        if self.latent_dim < 1:
+            raise ValueError(f"latent_dim must be positive, got {self.latent_dim}")
+        if self.arch == "conv":
+            last_h, last_w = conv_sizes(*self.image_shape[1:], len(channels))[-1]
+            if min(last_h, last_w) < 1:
+                raise ValueError(
+                    f"{len(channels)} conv layers shrink a {self.image_shape[1]}×{self.image_shape[2]} image below one "
+                    "pixel: use fewer --conv-channels, or --arch mlp"
+                )
+        if self.arch == "mlp" and not self.hidden_dims:
+            raise ValueError("an mlp needs at least one hidden layer (hidden_dims)")
+        if self.conditional and self.num_classes < 2:
+            raise ValueError("a conditional VAE needs num_classes >= 2 (data with labels)")
+
+    @property
+    def num_pixels(self) -> int:
+        return math.prod(self.image_shape)
+
+    @property
+    def label_dim(self) -> int:
+        return self.num_classes if self.conditional else 0
+
+    def to_dict(self) -> dict:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, values: dict) -> VAEConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise ValueError(f"unknown model config fields: {sorted(unknown)}")
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+
+
+def conv_sizes(height: int, width: int, layers: int) -> list[tuple[int, int]]:
+    """Spatial size after each stride-2, kernel-4, padding-1 conv (input size first)."""
+    sizes = [(height, width)]
+    for _ in range(layers):
+        h, w = sizes[-1]
+        sizes.append(((h - 2) // 2 + 1, (w - 2) // 2 + 1))
+    return sizes

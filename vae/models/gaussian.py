@@ -1,0 +1,33 @@
+"""The Gaussian parts of every VAE here: drawing z from q(z | x), its KL to the prior, and the
+total correlation of the aggregate posterior."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+
+def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """z = mu + σ ⊙ ε with ε ~ N(0, I), so gradients flow through mu and logvar."""
+    eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+    return mu + torch.exp(0.5 * logvar) * eps
+
+
+def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(N(mu, σ²) || N(0, 1)) per dimension, (N, D) (Kingma & Welling 2014, appendix B)."""
+    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)
+
+
+def total_correlation(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor, dataset_size: int) -> torch.Tensor:
+    """Minibatch-weighted-sampling estimate of TC(q(z)) = KL(q(z) || Π_d q(z_d)) from one
+    batch: z_i ~ q(z | x_i), and q(z) approximated by the batch's posteriors (Chen et al.
+    2018, section 3.1). Scalar, nats; biased by a constant that depends on the batch and
+    dataset sizes, which leaves its gradient (what the penalty uses) intact."""
+    batch = z.shape[0]
+    # log q(z_i,d | x_j) for every pair (i, j) and dimension d: (B, B, D)
+    log_q = -0.5 * (math.log(2 * math.pi) + logvar[None] + (z[:, None] - mu[None]) ** 2 / logvar.exp()[None])
+    log_norm = math.log(batch * dataset_size)
+    log_qz = torch.logsumexp(log_q.sum(2), dim=1) - log_norm
+    log_prod_qzd = (torch.logsumexp(log_q, dim=1) - log_norm).sum(1)
+    return (log_qz - log_prod_qzd).mean()
