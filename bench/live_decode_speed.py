@@ -1,6 +1,7 @@
-"""The browser decoder in Chromium: decode time per frame (median of 200 decodes of random
-vectors) and, on the Traverse page, frames drawn per second while a scripted mouse drag
-moves a slider.
+"""Browser decoding in Chromium: decode time per frame of each model's ONNX decoder in
+onnxruntime-web (median of 200 decodes of random vectors, one WASM thread, as the live
+component runs it) and, on the Traverse page, frames drawn per second while a scripted mouse
+drag moves a slider.
 
     python bench/live_decode_speed.py [--models digits.pt mnist.pt sprites.pt]
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -18,30 +20,31 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
-from browser_support import choose_model, chromium_page, live_frame, running_app, wait_for_app  # noqa: E402
+from browser_support import (  # noqa: E402
+    choose_model,
+    chromium_page,
+    live_frame,
+    ort_decode,
+    ort_page,
+    running_app,
+    wait_for_app,
+)
 
 from vae import load_checkpoint  # noqa: E402
-from vae.models.decoder_export import decoder_spec  # noqa: E402
-
-DECODE_TIMES_JS = """([spec, vectors]) => {
-  const model = VAEDecoder.prepare(spec), times = [];
-  for (const z of vectors) { const t = performance.now(); VAEDecoder.decode(model, z, 0); times.push(performance.now() - t); }
-  return times;
-}"""
+from vae.models.onnx_graphs import cached_graph  # noqa: E402
 
 
 def decode_times(models: list[str]) -> None:
-    print("| model | decoder ops | decode per frame in Chromium (median of 200, ms) | p95 (ms) |")
-    print("|---|---|---|---|")
-    with chromium_page() as page:
-        page.goto("about:blank")
-        page.add_script_tag(path=str(REPO / "ui" / "live_traverse" / "decoder.js"))
+    print("| model | decode per frame in Chromium (median of 200, ms) | p95 (ms) |")
+    print("|---|---|---|")
+    with tempfile.TemporaryDirectory() as folder, chromium_page() as page, ort_page(page, Path(folder)):
         for name in models:
             model, _ = load_checkpoint(REPO / "models" / name)
-            vectors = np.random.default_rng(0).normal(size=(220, model.config.latent_dim)).tolist()
-            times = page.evaluate(DECODE_TIMES_JS, [decoder_spec(model), vectors])[20:]  # the first warm up the JIT
-            ops = "-".join(op["op"][0] for op in decoder_spec(model)["ops"])
-            print(f"| {name} | {ops} | {statistics.median(times):.2f} | {np.percentile(times, 95):.2f} |")
+            graph = cached_graph(Path(folder), REPO / "models" / name, model)
+            vectors = np.random.default_rng(0).normal(size=(220, model.latent_dim))
+            _, times = ort_decode(page, "graphs/" + graph.name, vectors)
+            times = times[20:]  # the first warm up the WASM module
+            print(f"| {name} | {statistics.median(times):.2f} | {np.percentile(times, 95):.2f} |")
 
 
 def drag_fps(models: list[str], moves: int = 120) -> None:
@@ -52,7 +55,7 @@ def drag_fps(models: list[str], moves: int = 120) -> None:
             page.goto(url + "/Traverse")
             wait_for_app(page, 120_000)
             choose_model(page, name)
-            frame = live_frame(page, 120_000)
+            frame = live_frame(page, 120_000, sliders=load_checkpoint(REPO / "models" / name)[0].latent_dim)
             wait_for_app(page, 120_000)
             page.wait_for_timeout(1500)  # the frame settles at its final height
             box = frame.locator('input[type="range"]').first.bounding_box()

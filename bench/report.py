@@ -18,7 +18,7 @@ import torch
 
 @dataclass(frozen=True)
 class Comparison:
-    area: str  # training | decode | projection | app | browser
+    area: str  # training | decode | projection | app | bundles | browser
     case: str  # what was measured, e.g. "mnist.pt, batch 64"
     measure: str  # the quantity and its unit, e.g. "images/s" or "ms"
     ours: float

@@ -3,7 +3,7 @@
     python -m bench [--quick] [--only AREA ...] [--out DIR] [--device cpu|cuda] [--data-dir DIR]
 
 Writes DIR/results.json and DIR/results.md (default bench/results/) and prints the table.
-Areas: decode, app, projection, training, browser. `--quick` is the smoke run CI makes: the
+Areas: decode, app, bundles, projection, training, browser. `--quick` is the smoke run CI makes: the
 smallest case of every area, in about a minute. Goals the issue sets are marked ✔ / ✘; a
 missed goal is a figure, not a failure; the exit status is 1 only if an area could not run.
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 from bench.report import Comparison, machine, markdown, write
 
 REPO = Path(__file__).resolve().parents[1]
-AREAS = ("decode", "app", "projection", "training", "browser")
+AREAS = ("decode", "app", "bundles", "projection", "training", "browser")
 
 
 def _default_data_dir() -> str | None:
@@ -40,6 +40,10 @@ def run_area(area: str, args: argparse.Namespace) -> list[Comparison]:
         from bench import app_reruns
 
         return app_reruns.run(args.quick)
+    if area == "bundles":
+        from bench import bundles
+
+        return bundles.run(args.quick)
     if area == "projection":
         from bench import projection
 
@@ -48,9 +52,9 @@ def run_area(area: str, args: argparse.Namespace) -> list[Comparison]:
         from bench import training
 
         return training.run(args.quick, args.device, args.data_dir)
-    from bench import browser
+    from bench import browser, browser_decode
 
-    return browser.run(args.quick)
+    return browser_decode.run(args.quick) + browser.run(args.quick)
 
 
 def main(argv: list[str] | None = None) -> int:

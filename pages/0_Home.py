@@ -4,17 +4,20 @@ import streamlit as st
 import torch
 
 from ui import cache
+from ui.bundle_upload import bundle_upload_panel
 from ui.charts import training_curves
 from ui.panels import open_model_page
 from vae.data.datasets import map_subset
 from vae.errors import DatasetError
-from vae.latent.codes import reconstruct
+from vae.latent.codes import decode_codes, prior_samples, reconstruct
+from vae.models.card import model_card
 from vae.models.interface import is_conditional
 from vae.pictures import grid_picture
 
+MEASURE_KEY = "home_measured"  # models whose metrics the user asked to measure in this session
+
 path, vae, meta = open_model_page("Home", "🧭")
 
-training, metrics = meta.get("training", {}), meta.get("metrics") or {}
 st.title("VAE Latent Explorer")
 st.caption(
     "See and play with what a variational autoencoder learned: the **Map** of its encodings, "
@@ -27,28 +30,14 @@ st.caption(
 st.subheader(f"Model card: {path.name}")
 card, curves = st.columns([2, 3])
 with card:
-    dataset = meta["dataset"]
-    rows = {
-        "dataset": f"{dataset['spec']} ({dataset['num_examples']} images, {len(meta['split']['held_out_indices'])} held out)",
-        "image": "×".join(str(s) for s in vae.image_shape[1:]) + f", {vae.image_shape[0]} channel(s)",
-        "architecture": vae.architecture,
-        "latent size": vae.latent_dim,
-        "likelihood": vae.likelihood,
-        "conditional": "yes" if is_conditional(vae) else "no",
-        "β": training.get("beta", 1.0),
-        "KL warm-up / free bits": f"{training.get('warmup_epochs', 0):g} epochs / {training.get('free_bits', 0):g} nats",
-        "epochs": meta.get("epochs_done"),
-    }
-    if metrics:
-        rows.update(
-            {
-                "held-out ELBO": f"{metrics['elbo']:.2f} nats",
-                f"held-out NLL (IWAE, k={metrics['iwae_k']})": f"{metrics['iwae_nll']:.2f} nats "
-                f"({metrics['bits_per_dim']:.3f} bits/dim)",
-                "active units": f"{metrics['active_units']} of {vae.latent_dim}",
-            }
-        )
-    st.table({"": list(rows), "value": [str(v) for v in rows.values()]})
+    measured = None
+    if not meta.get("metrics"):  # a bundle: measured here, on request (seconds on two cores)
+        asked = st.session_state.setdefault(MEASURE_KEY, [])
+        if path.name in asked or st.button("Measure its held-out ELBO and NLL on its data", key="home_measure"):
+            asked.append(path.name)
+            measured = cache.measured_metrics(path)
+    rows = model_card(vae, meta, measured)
+    st.table({"": list(rows), "value": list(rows.values())})
 with curves:
     if meta.get("history"):
         st.plotly_chart(training_curves(meta["history"]), key="home_curves")
@@ -68,12 +57,9 @@ with originals:
         st.image(grid_picture(torch.cat([x, reconstructions]), ncols=12), width="stretch", output_format="PNG")
 with samples:
     st.markdown("**Samples from the prior**" + (" (one row per class)" if is_conditional(vae) else ""))
-    with torch.no_grad():
-        if is_conditional(vae):
-            per_class = 8
-            y = torch.arange(vae.num_classes).repeat_interleave(per_class)
-            drawn = vae.sample(len(y), y=y, generator=torch.Generator().manual_seed(0))
-            st.image(grid_picture(drawn, ncols=per_class), width="stretch", output_format="PNG")
-        else:
-            drawn = vae.sample(24, generator=torch.Generator().manual_seed(0))
-            st.image(grid_picture(drawn, ncols=12), width="stretch", output_format="PNG")
+    per_row = 8 if is_conditional(vae) else 12
+    y = torch.arange(vae.num_classes).repeat_interleave(per_row) if is_conditional(vae) else None
+    z = prior_samples(len(y) if y is not None else 24, vae.latent_dim, 1.0, 0)
+    st.image(grid_picture(decode_codes(vae, z, y), ncols=per_row), width="stretch", output_format="PNG")
+
+bundle_upload_panel()

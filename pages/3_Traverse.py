@@ -6,6 +6,7 @@ import streamlit as st
 
 from ui import cache
 from ui.charts import kl_bars
+from ui.live import browser_decoding
 from ui.panels import open_model_page
 from ui.pickers import class_in_use, decode_class, held_out, pick_latent
 from ui.traverse_sliders import TraverseSliders
@@ -60,22 +61,17 @@ with options_column:
         key="traverse_range",
     )
     y = decode_class(vae, meta, "traverse_class", follow=start)
-    decoder = cache.browser_decoder(path)
-    live = st.toggle(
+    graph = browser_decoding(
+        cache.decoder_graph(path),
+        "traverse_live",
         "Decode in the browser while dragging",
-        value=decoder is not None,
-        disabled=decoder is None,
-        key="traverse_live",
-        help="The image follows the mouse during a drag; off: Streamlit sliders, decoded on the server on release",
+        "The image follows the mouse during a drag; off: Streamlit sliders, decoded on the server on release",
     )
-    live = live and decoder is not None
-    if decoder is None:
-        st.caption("This decoder has a layer the browser decoder lacks: decoding on the server.")
 if start is None:
     st.stop()
 
 low, high = slider_ranges(held.codes.mu if held is not None else np.zeros((1, latent_dim)), mode)
-sliders = TraverseSliders(path, vae, start, held, kl, active, inactive, low, high, mode, y, decoder if live else None)
+sliders = TraverseSliders(path, vae, start, held, kl, active, inactive, low, high, mode, y, graph)
 sliders.buttons()
 sliders.show()
 

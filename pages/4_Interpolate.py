@@ -6,11 +6,12 @@ import streamlit as st
 
 from ui import cache
 from ui.interpolate_map import paths_on_map
-from ui.live import live_scrubber
+from ui.live import browser_decoding, live_scrubber, released
 from ui.panels import distance_reading, open_model_page
 from ui.pickers import class_in_use, decode_class, held_out, pick_latent
 from ui.shell import choose_latent
 from vae.latent.codes import decode_codes, lerp, nearest_distances, slerp
+from vae.models.interface import is_conditional
 from vae.pictures import gif_bytes, grid_picture, picture, png_bytes
 
 PATHS = {"linear": lerp, "spherical": slerp}
@@ -64,38 +65,33 @@ distances = (
 )
 
 
-decoder = cache.browser_decoder(path)
-live = (
-    st.toggle(
-        "Scrub in the browser",
-        value=decoder is not None,
-        disabled=decoder is None,
-        key="interpolate_live",
-        help="The frame follows the mouse between steps; off: a Streamlit slider, the frame decoded on the server",
-    )
-    and decoder is not None
+graph = browser_decoding(
+    cache.decoder_graph(path),
+    "interpolate_live",
+    "Scrub in the browser",
+    "The frame follows the mouse between steps; off: a Streamlit slider, the frame decoded on the server",
 )
 
 
 @st.fragment
 def scrubber() -> None:
     """Only this reruns when the scrubber moves."""
-    if live:
+    if graph is not None:
         frame, about = st.columns([1, 1])
         with frame:
             component_key = f"interpolate_live_{method}_{steps}"
-            released = st.session_state.get(component_key)  # the last release, taken before drawing
-            if released and released.get("nonce") != st.session_state.get(RELEASED_KEY):
-                st.session_state[RELEASED_KEY] = released["nonce"]
-                st.session_state[LIVE_STEP_KEY] = int(released["step"])
+            last = released(component_key)  # the last release, taken before drawing
+            if last and "step" in last and last["nonce"] != st.session_state.get(RELEASED_KEY):
+                st.session_state[RELEASED_KEY] = last["nonce"]
+                st.session_state[LIVE_STEP_KEY] = int(last["step"])
             step = min(int(st.session_state.get(LIVE_STEP_KEY, 0)), steps - 1)
-            live_scrubber(decoder, z_path, step, 0 if y is None else int(y), key=component_key)
+            live_scrubber(graph, is_conditional(vae), z_path, step, 0 if y is None else int(y), key=component_key)
     else:
         step = st.slider("Step", 0, steps - 1, 0, key="interpolate_step")
         frame, about = st.columns([1, 2])
         frame.image(picture(frames[step], 192), caption=f"step {step} of {steps - 1}", width=192, output_format="PNG")
     with about:
-        if live:
+        if graph is not None:
             st.markdown(f"**Step {step} of {steps - 1}** (where the slider was released)")
         t = step / (steps - 1)
         st.markdown(f"**t = {t:.2f}** along the {method} path, |z| = {np.linalg.norm(z_path[step]):.2f}.")

@@ -7,7 +7,7 @@ from pathlib import Path
 import streamlit as st
 import torch
 
-from ui.shell import REPO, models_dir, setup_page
+from ui.shell import REPO, models_dir, read_only, setup_page
 from ui.train_job import job_panel
 from vae.data.image_folder import extract_image_zip
 from vae.errors import VAEError
@@ -24,8 +24,8 @@ BUILT_IN = {
 
 setup_page("Train", "🏋️")
 st.title("Train a new model")
-if os.environ.get("VAE_DISABLE_TRAINING", "").lower() in ("1", "true", "yes"):
-    st.info("Training from the browser is turned off on this server (VAE_DISABLE_TRAINING).")
+if switch := read_only():
+    st.info(f"Training from the browser is turned off on this server ({switch}).")
     st.stop()
 
 folder = models_dir()

@@ -9,9 +9,12 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from contextlib import contextmanager
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -171,10 +174,15 @@ def choose_model(page, name: str) -> None:
 LIVE_FRAME = 'iframe[title*="live_traverse"]'
 
 
-def live_frame(page, timeout_ms: float = 60_000):
-    """The browser-decoding component's frame, once its canvas has been drawn."""
+def live_frame(page, timeout_ms: float = 60_000, sliders: int | None = None):
+    """The browser-decoding component's frame, once its canvas has been drawn (and, with
+    `sliders`, once it is the frame of a model with that many: after a change of model the old
+    frame shows until the new model's page is ready)."""
     page.wait_for_selector(LIVE_FRAME, timeout=timeout_ms)
     frame = page.frame_locator(LIVE_FRAME)
+    if sliders is not None:
+        frame.locator(f'input[type="range"][data-dim="{sliders - 1}"]').wait_for(timeout=timeout_ms)
+        frame.locator(f'input[type="range"][data-dim="{sliders}"]').wait_for(state="detached", timeout=timeout_ms)
     frame.locator("canvas[data-draws]").wait_for(timeout=timeout_ms)
     return frame
 
@@ -183,3 +191,60 @@ def canvas_state(frame) -> tuple[str, int]:
     """(the canvas's pixels as a data URL, how many frames it has drawn)."""
     canvas = frame.locator("canvas")
     return canvas.evaluate("c => c.toDataURL()"), int(canvas.get_attribute("data-draws"))
+
+
+ORT_FOLDER = REPO / "ui" / "live_traverse" / "ort"
+# JavaScript: decode each vector with an ONNX decoder graph in onnxruntime-web, as the live
+# component does (WASM, one thread); resolves with the flat pixels of each decode and the
+# milliseconds each run took.
+ORT_DECODE_JS = """async ([graph, vectors, label]) => {
+  ort.env.wasm.wasmPaths = new URL("ort/", document.baseURI).href;
+  ort.env.wasm.numThreads = 1;
+  const bytes = new Uint8Array(await (await fetch(graph)).arrayBuffer());
+  const session = await ort.InferenceSession.create(bytes, { executionProviders: ["wasm"], graphOptimizationLevel: "all" });
+  const pixels = [], times = [];
+  for (const z of vectors) {
+    const feeds = { z: new ort.Tensor("float32", Float32Array.from(z), [1, z.length]) };
+    if (label !== null) feeds.label = new ort.Tensor("int64", BigInt64Array.from([BigInt(label)]), [1]);
+    const started = performance.now();
+    const output = await session.run(feeds);
+    times.push(performance.now() - started);
+    pixels.push(Array.from(output.image.data));
+  }
+  return [pixels, times];
+}"""
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+@contextmanager
+def ort_page(page, graphs: Path):
+    """Open `page` on a local HTTP server holding the vendored onnxruntime-web (as ort/) and
+    the files of `graphs` (as graphs/), with the runtime loaded; yields the server's URL."""
+    site = graphs / "_site"
+    site.mkdir(exist_ok=True)
+    for name, target in (("ort", ORT_FOLDER), ("graphs", graphs)):
+        if not (site / name).exists():
+            (site / name).symlink_to(target, target_is_directory=True)
+    (site / "index.html").write_text('<!doctype html><script src="ort/ort.wasm.min.js"></script>')
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietHandler, directory=str(site)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        page.goto(url + "/index.html")
+        page.wait_for_function("() => typeof ort === 'object'")
+        yield url
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def ort_decode(page, graph: str, vectors, label: int | None = None):
+    """(decoded images as a (n, pixels) float32 array, milliseconds per run) in the browser."""
+    import numpy as np
+
+    pixels, times = page.evaluate(ORT_DECODE_JS, [graph, [list(map(float, z)) for z in vectors], label])
+    return np.array(pixels, dtype=np.float32), times

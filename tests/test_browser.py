@@ -301,6 +301,28 @@ def test_live_traverse_canvas_follows_a_mouse_drag_before_release(app_url):
         assert page.app_errors == []
 
 
+def test_a_browser_without_webassembly_gets_server_sliders_and_a_note(app_url):
+    with chromium_page() as page:
+        page.add_init_script("delete globalThis.WebAssembly")  # in every frame, the component's too
+        page.goto(app_url + "/Traverse")
+        wait_for_app(page, 120_000)
+        note = page.get_by_text("This browser cannot decode here")
+        note.wait_for(timeout=60_000)
+        assert "WebAssembly" in note.inner_text()
+        page.get_by_text("decoded", exact=True).wait_for(timeout=60_000)  # the server's image
+        before = _decoded_src(page)
+        page.get_by_role("slider").first.focus()
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function(
+            "(old) => { const box = [...document.querySelectorAll('[data-testid=\"stImage\"]')]"
+            ".find(e => e.innerText.includes('decoded')); const img = box && box.querySelector('img');"
+            " return img && img.src !== old; }",
+            arg=before,
+            timeout=30_000,
+        )
+        assert exceptions_on(page) == []
+
+
 def test_interpolation_scrubber_decodes_while_dragging(app_url):
     with chromium_page() as page:
         page.goto(app_url + "/Interpolate")

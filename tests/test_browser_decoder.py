@@ -1,55 +1,93 @@
-"""The browser decoder (ui/live_traverse/decoder.js) against torch, run in real Chromium."""
+"""Decoder graphs (vae.models.onnx_graphs) run in onnxruntime-web in real Chromium, as the live
+component runs them, against torch."""
 
 import numpy as np
 import pytest
 import torch
-from browser_support import REPO, browser_available, chromium_page
+from browser_support import REPO, browser_available, chromium_page, ort_decode, ort_page
+from torch import nn
 
 from vae import load_checkpoint
 from vae.latent.codes import decode_codes
-from vae.models.decoder_export import decoder_spec
+from vae.models.onnx_graphs import cached_graph
 
 pytestmark = pytest.mark.skipif(not browser_available(), reason="needs playwright and Debian's chromium")
-DECODER_JS = REPO / "ui" / "live_traverse" / "decoder.js"
 SHIPPED = sorted(p.name for p in (REPO / "models").glob("*.pt"))
 
 
-def _browser_decode(page, spec: dict, vectors: np.ndarray, label: int = 0) -> np.ndarray:
-    flat = page.evaluate(
-        "([spec, vectors, label]) => { const model = VAEDecoder.prepare(spec);"
-        " return vectors.map(z => Array.from(VAEDecoder.decode(model, z, label).data)); }",
-        [spec, vectors.tolist(), label],
-    )
-    return np.array(flat, dtype=np.float32)
+class OddLayersVAE(nn.Module):
+    """A decoder of layers the old hand-written browser decoder refused: BatchNorm, LeakyReLU,
+    Tanh, nearest and bilinear Upsample, padded Conv2d."""
+
+    latent_dim, image_shape, num_classes, likelihood, architecture = 4, (1, 8, 8), 0, "bernoulli", "test"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Linear(4, 16 * 2 * 2),
+            nn.Unflatten(1, (16, 2, 2)),
+            nn.BatchNorm2d(16),
+            nn.LeakyReLU(0.2),
+            nn.Upsample(scale_factor=2),
+            nn.Conv2d(16, 8, 3, padding=1),
+            nn.Tanh(),
+            nn.Upsample(scale_factor=2, mode="bilinear"),
+            nn.Conv2d(8, 1, 3, padding=1),
+            nn.Sigmoid(),
+        )
+        batch_norm = self.net[2]
+        batch_norm.running_mean.uniform_(-1, 1)  # statistics a trained model would have
+        batch_norm.running_var.uniform_(0.5, 2)
+
+    @property
+    def device(self) -> torch.device:
+        return torch.device("cpu")
+
+    def decode(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        return self.net(z)
 
 
 @pytest.fixture(scope="module")
-def page():
-    with chromium_page() as browser_page:
-        browser_page.goto("about:blank")
-        browser_page.add_script_tag(path=str(DECODER_JS))
-        yield browser_page
+def browser(tmp_path_factory):
+    graphs = tmp_path_factory.mktemp("graphs")
+    with chromium_page() as page, ort_page(page, graphs):
+        yield page, graphs
+
+
+def _graph_url(graphs, checkpoint, model) -> str:
+    return "graphs/" + cached_graph(graphs, checkpoint, model).name
 
 
 @pytest.mark.parametrize("name", SHIPPED)
-def test_browser_decode_equals_torch_for_each_shipped_model(name, page):
+def test_browser_decode_equals_torch_for_each_shipped_model(name, browser):
+    page, graphs = browser
     model, _ = load_checkpoint(REPO / "models" / name)
-    vectors = np.random.default_rng(0).normal(size=(5, model.config.latent_dim)).astype(np.float32)
+    vectors = np.random.default_rng(0).normal(size=(5, model.latent_dim)).astype(np.float32)
     vectors[0] = 0
     expected = decode_codes(model, vectors).reshape(len(vectors), -1).numpy()
-    assert np.abs(_browser_decode(page, decoder_spec(model), vectors) - expected).max() < 1e-4
+    decoded, _ = ort_decode(page, _graph_url(graphs, REPO / "models" / name, model), vectors)
+    assert np.abs(decoded - expected).max() < 1e-4
 
 
-def test_browser_decode_of_a_conditional_mlp(page, tmp_path):
-    from vae.training.config import TrainConfig
-    from vae.training.loop import train
+def test_browser_decode_of_a_conditional_mlp(browser, tiny_conditional_checkpoint):
+    page, graphs = browser
+    model, _ = load_checkpoint(tiny_conditional_checkpoint)
+    vectors = np.random.default_rng(1).normal(size=(3, model.latent_dim)).astype(np.float32)
+    for label in (0, 7):
+        expected = decode_codes(model, vectors, torch.tensor([label])).reshape(3, -1).numpy()
+        decoded, _ = ort_decode(page, _graph_url(graphs, tiny_conditional_checkpoint, model), vectors, label)
+        assert np.abs(decoded - expected).max() < 1e-4
 
-    model, _ = train(
-        TrainConfig(dataset="digits", epochs=1, iwae_k=0),
-        tmp_path / "c.pt",
-        {"arch": "mlp", "latent_dim": 3, "hidden_dims": (32,), "conditional": True},
-        progress=False,
-    )
-    vectors = np.random.default_rng(1).normal(size=(3, 3)).astype(np.float32)
-    expected = decode_codes(model, vectors, torch.tensor([7])).reshape(3, -1).numpy()
-    assert np.abs(_browser_decode(page, decoder_spec(model), vectors, label=7) - expected).max() < 1e-4
+
+def test_a_decoder_with_batchnorm_leakyrelu_tanh_and_upsample_decodes_in_the_browser(browser, tmp_path):
+    page, graphs = browser
+    torch.manual_seed(0)
+    model = OddLayersVAE().eval()
+    checkpoint = tmp_path / "odd.pt"
+    checkpoint.write_bytes(b"the graph cache is keyed by this file's content")
+    vectors = np.random.default_rng(2).normal(size=(4, 4)).astype(np.float32)
+    with torch.no_grad():
+        expected = model.decode(torch.from_numpy(vectors)).reshape(4, -1).numpy()
+    decoded, _ = ort_decode(page, _graph_url(graphs, checkpoint, model), vectors)
+    assert np.abs(decoded - expected).max() < 1e-4
+    assert expected.std() > 0.01  # the layers did something

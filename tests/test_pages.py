@@ -207,7 +207,7 @@ def test_missing_data_is_explained_on_home(monkeypatch, tmp_path, shared_mnist):
 
 def test_empty_models_folder(monkeypatch, tmp_path):
     at = _app("app.py", tmp_path, monkeypatch)
-    assert not at.exception and "No checkpoints" in at.info[0].value
+    assert not at.exception and "No models in" in at.info[0].value
 
 
 def test_typing_a_number_after_a_click_shows_the_typed_point(models_dir, monkeypatch):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import shutil
 import socket
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from vae import load_checkpoint
 README = REPO / "README.md"
 # `make app` / `make test` are what CI itself runs (.ci/run); the rest must be known here.
 RUN_ELSEWHERE = {"make"}
-MODULES = {"vae.train", "vae.evaluate", "vae.project", "vae.download", "bench.mig_seeds"}
+MODULES = {"vae.train", "vae.evaluate", "vae.project", "vae.download", "vae.bundle", "bench.mig_seeds"}
 # How each size is shrunk: flag -> the smaller value.
 SMALLER = {
     "--epochs": "1",
@@ -30,6 +31,7 @@ SMALLER = {
     "--nproc_per_node": "2",
     "--nnodes": "1",
     "--points": "100",
+    "--sample": "100",
 }
 
 
@@ -120,7 +122,7 @@ def _needs_mnist(block: list[str], request) -> None:
 
 
 def test_train_resume_evaluate_project(tmp_path, request):
-    block = _block("-m vae.evaluate")
+    block = _block("--resume")
     _needs_mnist(block, request)
     (tmp_path / "models").mkdir()
     for command in block:
@@ -175,3 +177,14 @@ def test_shipped_model_commands(tmp_path, request):
         result = _run(argv, tmp_path)
         assert result.returncode == 0, f"{command}\n{result.stderr[-3000:]}"
         assert load_checkpoint(argv[argv.index("--out") + 1])[1]["epochs_done"] == 1
+
+
+def test_bundle_commands(tmp_path):
+    block = _block("-m vae.bundle")
+    (tmp_path / "models").mkdir()
+    shutil.copy(REPO / "models" / "digits.pt", tmp_path / "models" / "digits.pt")
+    for command in block:
+        result = _run(shrink(command, tmp_path), tmp_path)
+        assert result.returncode == 0, f"{command}\n{result.stderr[-3000:]}"
+        assert "Traceback" not in result.stderr
+    assert "ELBO" in result.stdout and (tmp_path / "models" / "digits-bundle" / "data.npz").is_file()

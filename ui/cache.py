@@ -3,8 +3,6 @@ so a retrained file reloads. Cached models are shared by all sessions: inference
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,15 +10,18 @@ import numpy as np
 import streamlit as st
 import torch
 
-from vae import load_checkpoint
+from ui.live import DecoderGraph, graph_folder
 from vae.analysis.anomaly import LatentGaussian, anomaly_scores, corrupt, detection_auc
 from vae.analysis.clusters import cluster, linear_probe
-from vae.analysis.metrics import elbo_per_example, encode_dataset
+from vae.analysis.metrics import elbo_per_example, encode_dataset, evaluate_model
+from vae.bundle import DECODER
 from vae.data.datasets import Dataset, dataset_for_checkpoint, map_subset
+from vae.errors import DatasetError
 from vae.latent.codes import classifier_vector, mean_difference_vector, typical_spacing
 from vae.latent.projection import LatentMap, ProjectionParams, cache_path, fit_or_load
-from vae.models.decoder_export import UnsupportedDecoder, decoder_spec
 from vae.models.interface import LatentModel, is_conditional
+from vae.models.loading import is_native, load_model
+from vae.models.onnx_graphs import cached_graph, served_copy
 
 
 @dataclass(frozen=True)
@@ -35,12 +36,15 @@ class Codes:
 
 
 def mtime(path: Path) -> float:
+    """When the model last changed: a checkpoint's file, or the newest file of a bundle."""
+    if path.is_dir():
+        return max([path.stat().st_mtime] + [f.stat().st_mtime for f in path.iterdir() if f.is_file()])
     return path.stat().st_mtime
 
 
 @st.cache_resource(max_entries=8, show_spinner="Loading the model…")
 def _load_model(path: str, modified: float) -> tuple[LatentModel, dict]:
-    return load_checkpoint(path)
+    return load_model(path)
 
 
 def model(path: Path) -> tuple[LatentModel, dict]:
@@ -80,6 +84,7 @@ def codes(path: Path, n_points: int) -> Codes:
 
 
 ELBO_SAMPLES = 8  # draws of z per image: uploads are scored the same way
+MEASURED_IMAGES, MEASURED_IWAE_K = 1000, 50  # a bundle's card: a few seconds on two cores
 
 
 @st.cache_resource(max_entries=8, show_spinner="Scoring the held-out images…")
@@ -204,20 +209,43 @@ def probes(path: Path, n_points: int) -> dict:
     return _probes(str(path), mtime(path), n_points)
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
-def _browser_decoder(path: str, modified: float) -> tuple[str, dict] | None:
+@st.cache_data(max_entries=16, show_spinner="Exporting the decoder for the browser (once per model)…")
+def _decoder_graph(path: str, modified: float) -> tuple[str, float, float] | None:
+    vae, meta = _load_model(path, modified)
+    folder = graph_folder(Path(path).parent)
+    try:
+        if not is_native(meta):  # a bundle brings its decoder: served under a content name
+            low, high = meta["bundle"]["pixel_range"]
+            return str(served_copy(folder, Path(path) / DECODER)), float(low), float(high)
+        return str(cached_graph(folder, path, vae, "decoder")), 0.0, 1.0
+    except Exception:  # an exporter failure on some layer: the page decodes on the server instead
+        return None
+
+
+def decoder_graph(path: Path) -> DecoderGraph | None:
+    """The model's decoder as an ONNX file for the browser (exported on first use, then cached
+    beside the model by content), or None when it cannot be exported."""
+    found = _decoder_graph(str(path), mtime(path))
+    if found is None or not Path(found[0]).is_file():
+        return None
+    return DecoderGraph(Path(found[0]), (found[1], found[2]))
+
+
+@st.cache_data(max_entries=8, show_spinner="Measuring the held-out ELBO and NLL (once per model)…")
+def _measured_metrics(path: str, modified: float) -> dict | None:
     vae, _ = _load_model(path, modified)
     try:
-        spec = decoder_spec(vae)
-    except UnsupportedDecoder:
+        dataset, _, held_idx = _load_data(path, modified)
+    except DatasetError:
         return None
-    return hashlib.sha1(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16], spec
+    index = map_subset(held_idx, MEASURED_IMAGES)
+    return evaluate_model(vae, dataset.images[index], _labels_for(vae, dataset, index), iwae_k=MEASURED_IWAE_K)
 
 
-def browser_decoder(path: Path) -> tuple[str, dict] | None:
-    """(id, decoder spec) for decoding in the browser, or None when the decoder has a layer the
-    browser decoder lacks."""
-    return _browser_decoder(str(path), mtime(path))
+def measured_metrics(path: Path) -> dict | None:
+    """Held-out ELBO, IWAE NLL and active units measured here, for a model that brings no
+    recorded metrics (a bundle); None without data."""
+    return _measured_metrics(str(path), mtime(path))
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)

@@ -1,18 +1,77 @@
-"""The live traversal component: sliders and a canvas decoded in the browser while dragging
-(ui/live_traverse/: plain HTML and JavaScript, no build step)."""
+"""The live decoding component: sliders and a canvas decoded in the browser while dragging, by
+the model's ONNX decoder in onnxruntime-web (ui/live_traverse/: plain HTML and JavaScript, the
+runtime vendored in ort/, no build step).
+
+The decoder graph is not a component argument (that would resend the weights with every
+rerun): it is a content-named file in the graph folder, which Streamlit serves as the files
+of a second component, and the browser fetches it once per model.
+"""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
+import streamlit as st
 import streamlit.components.v1 as components
 
+
+class DecoderGraph(NamedTuple):
+    """A decoder graph file for the browser and the pixel range of its output."""
+
+    path: Path
+    pixel_range: tuple[float, float] = (0.0, 1.0)
+
+
 _component = components.declare_component("live_traverse", path=str(Path(__file__).parent / "live_traverse"))
+_GRAPHS = "decoder_graphs"
+_served: list[Path] = []  # the folder the graph component serves now
+UNAVAILABLE_KEY = "browser_decoding_unavailable"  # why this browser could not decode, once it said so
+
+
+def graph_folder(models_dir: Path) -> Path:
+    """Where decoder graphs are cached and served from: the models folder's .cache/onnx, or a
+    temporary folder when the models folder is read-only."""
+    for folder in (Path(models_dir) / ".cache" / "onnx", Path(tempfile.gettempdir()) / "vae-latent-explorer-onnx"):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            continue
+        if os.access(folder, os.W_OK):
+            return folder
+    raise OSError("no writable folder for the decoder graphs")
+
+
+def graph_url(graph: DecoderGraph) -> str:
+    """The URL of a graph file, relative to the component's page; serves its folder."""
+    folder = graph.path.parent.resolve()
+    if _served != [folder]:
+        components.declare_component(_GRAPHS, path=str(folder))
+        _served[:] = [folder]
+    return f"../{__name__}.{_GRAPHS}/{graph.path.name}"
+
+
+def unavailable_reason() -> str | None:
+    """Why the browser said it cannot decode (no WebAssembly, a failed download…), or None."""
+    return st.session_state.get(UNAVAILABLE_KEY)
+
+
+def _value(key: str) -> dict | None:
+    """The component's last value; a report that the browser cannot decode is remembered for
+    the session and ends this run so the page redraws with server-side decoding."""
+    value = st.session_state.get(key)
+    if isinstance(value, dict) and value.get("unavailable") and not unavailable_reason():
+        st.session_state[UNAVAILABLE_KEY] = str(value["unavailable"])[:200]
+        st.rerun()
+    return value
 
 
 def live_traverse(
-    decoder: tuple[str, dict],
+    graph: DecoderGraph,
+    conditional: bool,
     z: np.ndarray,
     order: list[int],
     inactive: list[int],
@@ -25,10 +84,10 @@ def live_traverse(
 ) -> dict | None:
     """Render the component; the latent vector the user released a slider at, as
     {"z": [...], "nonce": ...}, or None before the first release."""
-    spec_id, spec = decoder
-    return _component(
-        spec_id=spec_id,
-        spec=spec,
+    _component(
+        graph=graph_url(graph),
+        pixel_range=list(graph.pixel_range),
+        conditional=conditional,
         z=[float(v) for v in z],
         order=order,
         inactive=inactive,
@@ -41,17 +100,18 @@ def live_traverse(
         key=key,
         default=None,
     )
+    return _value(key)
 
 
 def live_scrubber(
-    decoder: tuple[str, dict], path_z: np.ndarray, step: int, label: int, key: str, size: int = 192
+    graph: DecoderGraph, conditional: bool, path_z: np.ndarray, step: int, label: int, key: str, size: int = 192
 ) -> dict | None:
     """A slider over an interpolation path, decoded in the browser while dragging (moving
     continuously between steps); on release {"step": nearest step, "nonce": ...}."""
-    spec_id, spec = decoder
-    return _component(
-        spec_id=spec_id,
-        spec=spec,
+    _component(
+        graph=graph_url(graph),
+        pixel_range=list(graph.pixel_range),
+        conditional=conditional,
         path=[[float(v) for v in z] for z in path_z],
         step=int(step),
         z=[float(v) for v in path_z[step]],
@@ -65,3 +125,23 @@ def live_scrubber(
         key=key,
         default=None,
     )
+    return _value(key)
+
+
+def released(key: str) -> dict | None:
+    """The component's last release (a z or a step), read before drawing it again."""
+    value = _value(key)
+    return value if isinstance(value, dict) and "nonce" in value and "unavailable" not in value else None
+
+
+def browser_decoding(graph: DecoderGraph | None, key: str, label: str, help: str) -> DecoderGraph | None:
+    """The toggle for decoding in the browser: the graph to decode with when it is on, else None
+    (decoding on the server), with a one-line note when the export or the browser cannot."""
+    reason = unavailable_reason()
+    available = graph is not None and reason is None
+    on = st.toggle(label, value=available, disabled=not available, key=key, help=help)
+    if reason:
+        st.caption(f"This browser cannot decode here ({reason}): decoding on the server.")
+    elif graph is None:
+        st.caption("This decoder could not be exported to ONNX: decoding on the server.")
+    return graph if on and available else None

@@ -9,6 +9,7 @@ import streamlit as st
 import torch
 
 from ui import links
+from vae.models.bundled import is_bundle
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_MODEL = "digits.pt"
@@ -25,18 +26,27 @@ def models_dir() -> Path:
     return Path(os.environ.get("VAE_MODELS_DIR") or REPO / "models").resolve()
 
 
+def read_only() -> str | None:
+    """The switch that turns off what writes to the server from the browser (training, adding
+    bundles): `VAE_READ_ONLY`, or its older name `VAE_DISABLE_TRAINING`; None when neither is set."""
+    for name in ("VAE_READ_ONLY", "VAE_DISABLE_TRAINING"):
+        if os.environ.get(name, "").lower() in ("1", "true", "yes"):
+            return name
+    return None
+
+
 def list_checkpoints() -> list[Path]:
-    """The *.pt files directly in models_dir(), never a link that points outside it."""
+    """The models directly in models_dir(): *.pt checkpoints and bundle folders (with a
+    manifest.json), never a link that points outside it."""
     root = models_dir()
     if not root.is_dir():
         return []
     found = []
-    for path in sorted(root.glob("*.pt")):
-        if path.name.startswith(".") or not path.is_file():
-            continue
-        if path.resolve().parent != root:
-            continue  # a symlink leading out of the models folder
-        found.append(path)
+    for path in sorted(root.iterdir()):
+        if path.name.startswith(".") or path.resolve().parent != root:
+            continue  # hidden (caches, jobs), or a symlink leading out of the models folder
+        if (path.suffix == ".pt" and path.is_file()) or is_bundle(path):
+            found.append(path)
     return found
 
 
@@ -61,7 +71,7 @@ def pick_model() -> Path:
     checkpoints = list_checkpoints()
     if not checkpoints:
         st.info(
-            f"No checkpoints in `{models_dir()}`. Train one with "
+            f"No models in `{models_dir()}`. Train one with "
             "`python -m vae.train --dataset digits --out models/digits.pt`, or set `VAE_MODELS_DIR`."
         )
         st.stop()
@@ -79,7 +89,11 @@ def pick_model() -> Path:
     st.session_state[MODEL_KEY] = chosen
     st.session_state[_PICKER_WIDGET] = chosen
     st.sidebar.selectbox(
-        "Model", names, key=_PICKER_WIDGET, on_change=_remember_choice, help=f"Checkpoints in {models_dir()}"
+        "Model",
+        names,
+        key=_PICKER_WIDGET,
+        on_change=_remember_choice,
+        help=f"Checkpoints (.pt) and bundle folders in {models_dir()}",
     )
     links.show_note()
     return models_dir() / chosen

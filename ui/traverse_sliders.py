@@ -12,12 +12,12 @@ import streamlit as st
 import torch
 
 from ui import cache
-from ui.live import live_traverse
+from ui.live import DecoderGraph, live_traverse, released
 from ui.panels import distance_reading
 from ui.pickers import HeldOut, LatentChoice
 from ui.shell import choose_latent
 from vae.latent.codes import INACTIVE_KL, decode_codes, nearest_distances, prior_samples
-from vae.models.interface import LatentModel
+from vae.models.interface import LatentModel, is_conditional
 from vae.pictures import picture
 
 STATE_KEY = "traverse_state"  # {"start": signature of the starting point, "z": current values}
@@ -37,7 +37,7 @@ class TraverseSliders:
     high: np.ndarray
     mode: str  # the slider range: "prior" or "data"
     y: torch.Tensor | None
-    decoder: dict | None  # the browser decoder, None when live decoding is off or unavailable
+    graph: DecoderGraph | None  # the ONNX decoder for the browser; None: Streamlit sliders decoded on the server
 
     def __post_init__(self) -> None:
         signature = [self.path.name, self.path.stat().st_mtime, self.start.caption]
@@ -47,7 +47,7 @@ class TraverseSliders:
             st.session_state[STATE_KEY] = {"start": signature, "z": [float(v) for v in self.start.z]}
             self.set(self.start.z)
         for d in range(self.vae.latent_dim):
-            if self.decoder is not None:  # the component holds the values; server sliders restart from them
+            if self.graph is not None:  # the component holds the values; server sliders restart from them
                 st.session_state.pop(self.key(d), None)
             elif self.key(d) not in st.session_state:  # a slider not shown yet in this range starts at the value
                 st.session_state[self.key(d)] = float(np.clip(self.current[d], self.low[d], self.high[d]))
@@ -96,17 +96,18 @@ class TraverseSliders:
 
     def show(self) -> None:
         """The sliders and the decoded image, in a fragment: a slider move reruns only this."""
-        st.fragment(self._live if self.decoder is not None else self._server)()
+        st.fragment(self._live if self.graph is not None else self._server)()
 
     def _live(self) -> None:
         component_key = f"traverse_live_{self.path.stem}_{self.mode}"
         # Take the last release before drawing: the component treats a new z from Python as a new start.
-        released = st.session_state.get(component_key)
-        if released and released.get("nonce") != st.session_state.get(RELEASED_KEY):
-            st.session_state[RELEASED_KEY] = released["nonce"]
-            st.session_state[STATE_KEY]["z"] = [float(v) for v in np.clip(released["z"], self.low, self.high)]
+        last = released(component_key)
+        if last and "z" in last and last["nonce"] != st.session_state.get(RELEASED_KEY):
+            st.session_state[RELEASED_KEY] = last["nonce"]
+            st.session_state[STATE_KEY]["z"] = [float(v) for v in np.clip(last["z"], self.low, self.high)]
         live_traverse(
-            self.decoder,
+            self.graph,
+            is_conditional(self.vae),
             self.current,
             self.active + self.inactive,
             self.inactive,

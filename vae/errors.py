@@ -22,3 +22,7 @@ class UploadError(VAEError, ValueError):
 
 class TrainingError(VAEError):
     """Training stopped (for example on a NaN loss); the last good checkpoint is kept."""
+
+
+class BundleError(CheckpointError, ValueError):
+    """A model bundle cannot be written or opened."""

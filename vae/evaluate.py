@@ -1,10 +1,11 @@
-"""Held-out metrics of a checkpoint: `python -m vae.evaluate CKPT [--json] [--k K]`."""
+"""Held-out metrics of a model: `python -m vae.evaluate CKPT|BUNDLE [--json] [--k K]`."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -17,6 +18,7 @@ from vae.devices import pick_device
 from vae.errors import VAEError
 from vae.models.checkpoints import load_checkpoint
 from vae.models.interface import is_conditional
+from vae.models.loading import load_model
 
 PROBE_TRAIN = 5000  # training images for the linear probe
 
@@ -37,7 +39,8 @@ def latent_space_metrics(model, data, train_idx, held_idx, seed: int = 0) -> dic
         found.update(nmi=result.nmi, ari=result.ari)
         train_index = train_idx[:PROBE_TRAIN]
         train_labels = data.labels[train_index]
-        if len(torch.unique(train_labels)) >= 2:
+        # a bundle's data sample is all held out: no separate images to train a probe on
+        if len(torch.unique(train_labels)) >= 2 and not torch.isin(train_index, held_idx).any():
             train_mu = encode_dataset(model, data.images[train_index], train_labels if conditional else None)[0]
             found["probe_accuracy"] = linear_probe(train_mu.numpy(), train_labels.numpy(), held_mu, held_labels, seed)
     return found
@@ -46,17 +49,22 @@ def latent_space_metrics(model, data, train_idx, held_idx, seed: int = 0) -> dic
 def evaluate_checkpoint(
     path: str, iwae_k: int = 100, data_dir: str | None = None, device: str = "auto", seed: int = 0
 ) -> dict:
-    """Load the checkpoint and its data, and compute the metrics on its held-out split."""
-    model, meta = load_checkpoint(path, device=pick_device(device))
+    """Load the model (checkpoint or bundle) and its data, and compute the metrics on its
+    held-out split (a bundle: its data sample, or the named dataset's held-out fifth)."""
+    if Path(path).is_dir():
+        model, meta = load_model(path)  # a bundle runs in onnxruntime on the CPU
+    else:
+        model, meta = load_checkpoint(path, device=pick_device(device))
     data, train_idx, held_idx = dataset_for_checkpoint(meta, data_dir)
     labels = data.labels[held_idx] if (data.labels is not None and is_conditional(model)) else None
     metrics = evaluate_model(model, data.images[held_idx], labels, iwae_k=iwae_k, seed=seed)
-    model.cpu()
+    if hasattr(model, "cpu"):
+        model.cpu()
     structure = latent_space_metrics(model, data, train_idx, held_idx, seed)
     return {
         "checkpoint": str(path),
         "dataset": meta["dataset"]["spec"],
-        "epochs": meta.get("epochs_done"),
+        "epochs": meta.get("epochs_done") if meta.get("kind") != "bundle" else None,
         **metrics,
         **structure,
     }
@@ -67,7 +75,9 @@ def format_report(m: dict) -> str:
     kl = "  ".join(f"{v:.2f}" for v in m["kl_per_dim"])
     return "\n".join(
         [
-            f"checkpoint       {m['checkpoint']}  ({m['dataset']}, {m['epochs']} epochs, {m['n']} held-out images)",
+            f"model            {m['checkpoint']}  ({m['dataset']}, "
+            + (f"{m['epochs']} epochs, " if m["epochs"] is not None else "a bundle, ")
+            + f"{m['n']} held-out images)",
             f"ELBO             {m['elbo']:.2f} nats  (reconstruction {m['recon_ll']:.2f}, KL {m['kl']:.2f})",
             f"NLL (IWAE k={m['iwae_k']})  {m['iwae_nll']:.2f} nats  = {m['bits_per_dim']:.4f} bits/dim",
             f"active units     {m['active_units']}/{len(m['activity'])}  (dims {active})",
@@ -81,9 +91,9 @@ def format_report(m: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
-        prog="python -m vae.evaluate", description="Evaluate a checkpoint on its held-out split."
+        prog="python -m vae.evaluate", description="Evaluate a checkpoint or a bundle on its held-out split."
     )
-    p.add_argument("checkpoint")
+    p.add_argument("checkpoint", help="a .pt checkpoint or a bundle folder")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
     p.add_argument("--k", type=int, default=100, help="importance samples for the IWAE bound (default 100)")
     p.add_argument("--data-dir", help="folder with the model's IDX data (default: $VAE_DATA_DIR or as recorded)")

@@ -35,16 +35,22 @@ def write_bytes_atomically(path: str | os.PathLike, data: bytes) -> Path:
 
 
 def file_digest(path: str | os.PathLike) -> str:
-    """Short content hash of a file: the cache key of everything derived from a checkpoint.
-    Remembered per (path, size, modification time), so reruns do not re-read the file."""
-    stat = os.stat(path)
-    return _digest(str(path), stat.st_size, stat.st_mtime_ns)
+    """Short content hash of a file, or of a folder's files (a model bundle): the cache key of
+    everything derived from a model. Remembered per (path, size, modification time), so
+    reruns do not re-read the files."""
+    path = Path(path)
+    files = sorted(f for f in path.iterdir() if f.is_file()) if path.is_dir() else [path]
+    stats = tuple((str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files)
+    return _digest(stats)
 
 
 @functools.lru_cache(maxsize=64)
-def _digest(path: str, size: int, mtime_ns: int) -> str:
+def _digest(stats: tuple[tuple[str, int, int], ...]) -> str:
     digest = hashlib.sha1()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+    for name, _, _ in stats:
+        if len(stats) > 1:
+            digest.update(Path(name).name.encode() + b"\0")
+        with open(name, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
     return digest.hexdigest()[:16]

@@ -1,31 +1,77 @@
 // A Streamlit component (plain postMessage protocol, no build step): one slider per latent
-// dimension (or one over an interpolation path) and a canvas that is decoded in the browser
-// on every input event while dragging. On release it reports the latent vector (or the
-// path step) to Python.
+// dimension (or one over an interpolation path) and a canvas decoded in the browser on every
+// input event while dragging, by the model's ONNX decoder graph in onnxruntime-web (WASM).
+// On release it reports the latent vector (or the path step) to Python. The graph is fetched
+// once per model from its content-named URL (kept in the Cache API where the page allows it);
+// Python sends only the URL with each rerun.
 (function () {
   "use strict";
   const send = (type, extra) => window.parent.postMessage(Object.assign({ isStreamlitMessage: true, type: type }, extra), "*");
   const sliders = document.getElementById("sliders");
   const canvas = document.getElementById("image");
+  const note = document.getElementById("note");
   const offscreen = document.createElement("canvas");
-  let model = null, modelId = null, layoutKey = null, lastArgsZ = null, args = null;
-  let z = [], pending = false;
-  window.__decodeTimes = [];  // milliseconds per decode, read by bench/live_decode_speed.py
+  let session = null, sessionUrl = null, loading = null, layoutKey = null, lastArgsZ = null, args = null;
+  let z = [], busy = false, dirty = false, failed = false;
+  window.__decodeTimes = [];  // milliseconds per decode, read by the bench
   window.__frames = [];       // performance.now() of each drawn frame
   window.__draws = 0;
 
-  function draw() {
-    pending = false;
-    const started = performance.now();
-    const image = VAEDecoder.decode(model, z, args.label);
-    window.__decodeTimes.push(performance.now() - started);
-    const [c, h, w] = image.shape;
+  // No WebAssembly (an old or locked-down browser): the runtime may not even load; Python is
+  // told on the first render and switches to server-side decoding.
+  const runtime = typeof WebAssembly === "object" && typeof ort === "object" ? ort : null;
+  if (runtime) {
+    runtime.env.wasm.wasmPaths = new URL("ort/", document.baseURI).href;  // a bare "ort/" would be a module specifier
+    runtime.env.wasm.proxy = false;
+    // Threads need SharedArrayBuffer, which only a cross-origin-isolated page has.
+    runtime.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
+  }
+
+  async function cachedBytes(url) {
+    // Content-named files never change: serve them from the Cache API when it exists (secure
+    // contexts: https or localhost), else from the network.
+    if (self.caches) {
+      try {
+        const cache = await caches.open("vae-latent-explorer");
+        let response = await cache.match(url);
+        if (!response) {
+          response = await fetch(url);
+          if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+          await cache.put(url, response.clone());
+        }
+        return await response.arrayBuffer();
+      } catch (error) {
+        if (String(error).includes("HTTP")) throw error;
+      }
+    }
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+    return await response.arrayBuffer();
+  }
+
+  function unavailable(reason) {
+    failed = true;
+    note.textContent = "browser decoding unavailable: " + reason;
+    send("streamlit:setComponentValue", { value: { unavailable: String(reason), nonce: Date.now() }, dataType: "json" });
+  }
+
+  function openSession(url) {
+    if (!runtime) return Promise.reject(new Error("this browser has no WebAssembly"));
+    return cachedBytes(url).then((bytes) =>
+      runtime.InferenceSession.create(new Uint8Array(bytes), { executionProviders: ["wasm"], graphOptimizationLevel: "all" }));
+  }
+
+  function paint(image) {
+    const [, c, h, w] = image.dims;
+    const data = image.data;
+    const [low, high] = args.pixel_range || [0, 1];  // a bundle's decoder may output e.g. [-1, 1]
+    const scale = 255 / (high - low);
     offscreen.width = w; offscreen.height = h;
     const context = offscreen.getContext("2d");
     const pixels = context.createImageData(w, h);
     for (let i = 0; i < h * w; i++) {
       for (let ch = 0; ch < 3; ch++) {
-        pixels.data[4 * i + ch] = Math.round(255 * image.data[(c === 3 ? ch : 0) * h * w + i]);
+        pixels.data[4 * i + ch] = Math.round(scale * (data[(c === 3 ? ch : 0) * h * w + i] - low));  // clamped by the array
       }
       pixels.data[4 * i + 3] = 255;
     }
@@ -38,8 +84,29 @@
     canvas.dataset.draws = String(window.__draws);
   }
 
+  async function pump() {
+    // One decode at a time; moves that arrive meanwhile collapse into the latest vector.
+    busy = true;
+    try {
+      while (dirty && session) {
+        dirty = false;
+        const feeds = { z: new runtime.Tensor("float32", Float32Array.from(z), [1, z.length]) };
+        if (args.conditional) feeds.label = new runtime.Tensor("int64", BigInt64Array.from([BigInt(args.label)]), [1]);
+        const started = performance.now();
+        const output = await session.run(feeds);
+        window.__decodeTimes.push(performance.now() - started);
+        paint(output.image);
+      }
+    } catch (error) {
+      unavailable(error.message || error);
+    } finally {
+      busy = false;
+    }
+  }
+
   function schedule() {
-    if (!pending) { pending = true; requestAnimationFrame(draw); }
+    dirty = true;
+    if (!busy) pump();
   }
 
   // Path mode (the interpolation scrubber): one slider over the path's steps, moving
@@ -94,15 +161,27 @@
 
   function render(newArgs) {
     args = newArgs;
-    if (args.spec_id !== modelId) { model = VAEDecoder.prepare(args.spec); modelId = args.spec_id; }
     if (args.path) args.z = args.path[args.step];
-    const key = JSON.stringify([args.spec_id, args.order, args.low, args.high, args.path]);
+    const key = JSON.stringify([args.graph, args.order, args.low, args.high, args.path]);
     const argsZ = JSON.stringify(args.z);
     if (argsZ !== lastArgsZ) { z = args.z.slice(); lastArgsZ = argsZ; layoutKey = null; }  // a new start from Python
     if (key !== layoutKey) { build(); layoutKey = key; }
     canvas.width = canvas.height = args.size;
-    draw();
     send("streamlit:setFrameHeight", { height: document.body.scrollHeight + 8 });
+    if (failed) return;
+    if (args.graph !== sessionUrl) {
+      sessionUrl = args.graph;
+      session = null;
+      const url = args.graph;
+      note.textContent = "loading the decoder…";
+      loading = openSession(url).then((ready) => {
+        if (url !== sessionUrl) return;  // another model was chosen meanwhile
+        session = ready;
+        note.textContent = "decoded in the browser (onnxruntime-web)";
+        schedule();
+      }, (error) => unavailable(error.message || error));
+    }
+    schedule();
   }
 
   window.addEventListener("message", (event) => {

@@ -1,0 +1,67 @@
+"""ONNX export of the native VAE's networks (vae.models.onnx_graphs), run in onnxruntime."""
+
+import os
+
+import numpy as np
+import onnx
+import onnxruntime
+import pytest
+import torch
+
+from vae import load_checkpoint
+from vae.models import onnx_graphs
+from vae.models.native import VAE, VAEConfig
+from vae.models.onnx_graphs import cached_graph, decoder_onnx, encoder_onnx
+
+CONFIGS = [
+    VAEConfig(image_shape=(1, 8, 8), latent_dim=3, arch="mlp", hidden_dims=(16,)),
+    VAEConfig(image_shape=(3, 13, 11), latent_dim=4, arch="conv", hidden_dims=(32,), likelihood="gaussian"),
+    VAEConfig(image_shape=(1, 8, 8), latent_dim=2, arch="mlp", hidden_dims=(16,), conditional=True, num_classes=5),
+]
+
+
+def _run(graph: bytes, feeds: dict) -> list[np.ndarray]:
+    return onnxruntime.InferenceSession(graph, providers=["CPUExecutionProvider"]).run(None, feeds)
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=["mlp", "conv-rgb-odd-size", "conditional"])
+def test_graphs_equal_torch_at_any_batch_size(config):
+    torch.manual_seed(0)
+    model = VAE(config).eval()
+    decoder, encoder = decoder_onnx(model), encoder_onnx(model)
+    for n in (1, 7):  # exported with batch 2: the batch dimension is dynamic
+        z = torch.randn(n, config.latent_dim)
+        x = torch.rand(n, *config.image_shape)
+        y = torch.arange(n) % config.num_classes if config.conditional else None
+        label = {"label": y.numpy()} if y is not None else {}
+        with torch.no_grad():
+            image = model.decode(z, y)
+            mu, logvar = model.encode(x, y)
+        (decoded,) = _run(decoder, {"z": z.numpy(), **label})
+        assert decoded.shape == (n, *config.image_shape)
+        assert np.abs(decoded - image.numpy()).max() < 1e-5
+        got_mu, got_logvar = _run(encoder, {"image": x.numpy(), **label})
+        assert np.abs(got_mu - mu.numpy()).max() < 1e-5 and np.abs(got_logvar - logvar.numpy()).max() < 1e-5
+
+
+def test_a_graph_is_one_self_contained_file_with_named_inputs():
+    model = VAE(CONFIGS[2]).train()  # the export switches to eval (dropout-free here) and back
+    proto = onnx.load_from_string(decoder_onnx(model))
+    assert model.training
+    onnx.checker.check_model(proto, full_check=True)
+    assert [i.name for i in proto.graph.input] == ["z", "label"] and [o.name for o in proto.graph.output] == ["image"]
+    assert all(t.data_location != onnx.TensorProto.EXTERNAL for t in proto.graph.initializer)
+    assert {op.domain for op in proto.graph.node} <= {"", "ai.onnx"}  # standard operators only
+
+
+def test_graphs_are_cached_by_checkpoint_content(tiny_checkpoint, tmp_path, monkeypatch):
+    model, _ = load_checkpoint(tiny_checkpoint)
+    first = cached_graph(tmp_path, tiny_checkpoint, model)
+    calls = []
+    monkeypatch.setattr(onnx_graphs, "decoder_onnx", lambda m: calls.append(m) or b"")
+    assert cached_graph(tmp_path, tiny_checkpoint, model) == first and calls == []  # no second export
+    changed = tmp_path / "tiny.pt"
+    changed.write_bytes(tiny_checkpoint.read_bytes() + b"\0")  # another file's content: another name
+    os.utime(changed)
+    assert onnx_graphs.graph_path(tmp_path, changed, "decoder").name != first.name
+    assert first.name.startswith("tiny-") and first.name.endswith("-decoder.onnx")

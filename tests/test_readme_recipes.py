@@ -1,0 +1,53 @@
+"""The README's "Explore your own VAE" recipes run as written, against stand-ins for the
+user's own model files (pytorch/examples' main.py, a conv VAE module) and weights."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import torch
+
+from conftest import REPO
+from vae.models.loading import load_model
+
+TESTS = Path(__file__).resolve().parent
+SECTION = REPO.joinpath("README.md").read_text().split("## Explore your own VAE")[1].split("\n## ")[0]
+RECIPES = re.findall(r"```python\n(.*?)```", SECTION, re.S)
+STAND_INS = {
+    "main.py": "from bundle_models import ExamplesVAE\n\n\ndef VAE():\n    return ExamplesVAE(784, 400, 20)\n",
+    "my_vae.py": "from bundle_models import ConvVAE as _Conv\n\n\ndef ConvVAE():\n    return _Conv(latent=8, side=64)\n",
+}
+
+
+def _user_folder(tmp_path: Path) -> Path:
+    for name, text in STAND_INS.items():
+        (tmp_path / name).write_text(text)
+    sys.path[:0] = [str(tmp_path), str(TESTS)]
+    try:
+        from bundle_models import ConvVAE, ExamplesVAE
+    finally:
+        del sys.path[:2]
+    torch.save(ExamplesVAE(784, 400, 20).state_dict(), tmp_path / "vae.pt")
+    torch.save(ConvVAE(latent=8, side=64).state_dict(), tmp_path / "conv_vae.pt")
+    torch.save(torch.rand(6, 3, 64, 64), tmp_path / "some_images.pt")
+    return tmp_path
+
+
+def test_both_recipes_run_as_written_and_their_bundles_open(tmp_path):
+    assert len(RECIPES) == 2, "the README lost a recipe"
+    folder = _user_folder(tmp_path)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(folder), str(TESTS), str(REPO)])}
+    for recipe in RECIPES:
+        result = subprocess.run(
+            [sys.executable, "-c", recipe], cwd=folder, env=env, capture_output=True, text=True, timeout=600
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+    examples, meta = load_model(folder / "models" / "examples-mnist")
+    assert (examples.latent_dim, examples.image_shape, meta["dataset"]["spec"]) == (20, (1, 28, 28), "mnist")
+    conv, meta = load_model(folder / "models" / "my-conv-vae")
+    assert (conv.latent_dim, conv.image_shape, conv.likelihood) == (8, (3, 64, 64), "gaussian")
+    assert meta["dataset"]["num_examples"] == 6

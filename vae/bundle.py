@@ -1,0 +1,305 @@
+"""Model bundles: any PyTorch VAE as a folder the explorer opens, ONNX graphs and a manifest.
+
+Export, in your own environment (needs torch, onnx and onnxscript; onnxruntime makes the
+check faster):
+
+    from vae.bundle import export_bundle
+    export_bundle("models/NAME", encoder=enc, decoder=dec, image_shape=(C, H, W),
+                  pixel_range=(0.0, 1.0), dataset="mnist", likelihood="bernoulli")
+
+`encoder`: (N, C, H, W) in `pixel_range` -> (mu, logvar), each (N, D); `decoder`: (N, D) ->
+(N, C, H, W) in `pixel_range`. With `num_classes` > 0 both take the class index (N,) int64 as
+a second argument. A checkpoint trained here becomes a bundle with
+
+    python -m vae.bundle models/mnist.pt --out models/mnist-bundle [--sample 2000]
+
+The folder holds encoder.onnx and decoder.onnx (every weight inside, no external data),
+manifest.json and, optionally, data.npz: a sample of the data (uint8 images, labels,
+factors) so the bundle opens where the original dataset is not. ONNX is a graph of standard
+operators and its tensors: opening a bundle runs no code from it (unlike a pickle or a
+`.pt2` archive).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from vae.errors import BundleError, VAEError
+
+FORMAT = "vae-latent-explorer-bundle"
+FORMAT_VERSION = 1
+MANIFEST, ENCODER, DECODER, SAMPLE = "manifest.json", "encoder.onnx", "decoder.onnx", "data.npz"
+MAX_SAMPLE_IMAGES = 10_000  # and at most MAX_SAMPLE_BYTES of uint8 pixels
+MAX_SAMPLE_BYTES = 64 * 2**20
+CHECK_TOLERANCE = 1e-4  # largest difference between a graph and its module, in pixel / latent units
+LIKELIHOODS = ("bernoulli", "gaussian")
+
+
+class _Labelled(nn.Module):
+    """Fixes a network's input names and makes the label explicit (None when unconditional)."""
+
+    def __init__(self, network: nn.Module, conditional: bool) -> None:
+        super().__init__()
+        self.network, self.conditional = network, conditional
+
+    def forward(self, first: torch.Tensor, label: torch.Tensor | None = None):
+        return self.network(first, label) if self.conditional else self.network(first)
+
+
+def export_bundle(
+    folder: str | Path,
+    *,
+    encoder: nn.Module,
+    decoder: nn.Module,
+    image_shape: tuple[int, int, int],
+    pixel_range: tuple[float, float] = (0.0, 1.0),
+    dataset: str | None = None,
+    likelihood: str = "bernoulli",
+    sigma: float | None = None,
+    num_classes: int = 0,
+    label_names: list[str] | None = None,
+    upload_style: dict | None = None,
+    sample_images: np.ndarray | torch.Tensor | None = None,
+    sample_labels: np.ndarray | torch.Tensor | None = None,
+    sample_factors: np.ndarray | torch.Tensor | None = None,
+    factor_names: list[str] | None = None,
+    description: str = "",
+) -> Path:
+    """Write a bundle folder (created if needed; its files replaced). Raises BundleError with
+    a one-line reason when a module is in training mode, random, of the wrong shape, or when
+    an exported graph does not compute what its module does. `sample_images` are (N, C, H, W)
+    in [0, 1] (floats) or 0-255 (uint8); `sigma` is the Gaussian likelihood's σ in
+    `pixel_range` units."""
+    image_shape = tuple(int(s) for s in image_shape)
+    low, high = (float(v) for v in pixel_range)
+    if len(image_shape) != 3 or min(image_shape) < 1 or not high > low:
+        raise BundleError("image_shape must be (C, H, W) and pixel_range (low, high) with high > low")
+    if likelihood not in LIKELIHOODS or (likelihood == "gaussian" and not (sigma or 0) > 0):
+        raise BundleError(f"likelihood must be one of {LIKELIHOODS}; a gaussian one needs sigma > 0")
+    conditional = num_classes > 0
+    for name, module in (("encoder", encoder), ("decoder", decoder)):
+        training = [n or type(module).__name__ for n, m in module.named_modules() if m.training]
+        if training:
+            raise BundleError(f"the {name} is in training mode ({training[0]}): call {name}.eval() first")
+    latent_dim = _probe(encoder, decoder, image_shape, low, high, num_classes)
+    encoder_graph = _export(
+        _Labelled(encoder, conditional), _image_batch(image_shape, low, high, 2), "image", ["mu", "logvar"], num_classes
+    )
+    decoder_graph = _export(_Labelled(decoder, conditional), torch.zeros(2, latent_dim), "z", ["image"], num_classes)
+    _check(
+        "encoder",
+        encoder_graph,
+        _Labelled(encoder, conditional),
+        _image_batch(image_shape, low, high, 5, 1),
+        num_classes,
+    )
+    _check(
+        "decoder",
+        decoder_graph,
+        _Labelled(decoder, conditional),
+        torch.randn(5, latent_dim, generator=torch.Generator().manual_seed(1)),
+        num_classes,
+    )
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    from vae.files import write_bytes_atomically
+
+    write_bytes_atomically(folder / ENCODER, encoder_graph)
+    write_bytes_atomically(folder / DECODER, decoder_graph)
+    sample = _write_sample(folder, sample_images, sample_labels, sample_factors, image_shape)
+    names = [str(n) for n in (label_names or [])] or [str(k) for k in range(num_classes)]
+    manifest = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "description": description,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "image_shape": list(image_shape),
+        "pixel_range": [low, high],
+        "latent_dim": latent_dim,
+        "likelihood": likelihood,
+        "sigma": float(sigma) if likelihood == "gaussian" else None,
+        "num_classes": int(num_classes),
+        "label_names": names,
+        "dataset": dataset,
+        "upload_style": dict(upload_style or {}),
+        "sample": None if sample is None else {**sample, "factor_names": list(factor_names or [])},
+        "graphs": {"encoder": ENCODER, "decoder": DECODER},
+        "exported_with": {"torch": torch.__version__, "onnx": _onnx().__version__},
+    }
+    write_bytes_atomically(folder / MANIFEST, json.dumps(manifest, indent=2).encode())
+    return folder
+
+
+def _onnx():
+    import onnx
+
+    return onnx
+
+
+def _image_batch(image_shape, low: float, high: float, n: int, seed: int = 0) -> torch.Tensor:
+    return low + (high - low) * torch.rand(n, *image_shape, generator=torch.Generator().manual_seed(seed))
+
+
+def _labels(n: int, num_classes: int) -> torch.Tensor:
+    return torch.arange(n) % max(num_classes, 1)
+
+
+def _call(module: nn.Module, first: torch.Tensor, num_classes: int):
+    with torch.no_grad():
+        return module(first, _labels(len(first), num_classes)) if num_classes else module(first)
+
+
+def _probe(encoder, decoder, image_shape, low, high, num_classes) -> int:
+    """Check the modules' signatures and that they are deterministic; the latent size."""
+    x = _image_batch(image_shape, low, high, 3)
+    try:
+        encoded = _call(encoder, x, num_classes)
+    except Exception as err:
+        raise BundleError(f"the encoder failed on images of shape {tuple(x.shape)}: {err}") from None
+    if not (isinstance(encoded, (tuple, list)) and len(encoded) == 2 and encoded[0].shape == encoded[1].shape):
+        raise BundleError("the encoder must return (mu, logvar), two tensors of shape (N, latent size)")
+    mu = encoded[0]
+    if mu.dim() != 2 or mu.shape[0] != len(x):
+        raise BundleError(f"the encoder's mu has shape {tuple(mu.shape)}; expected (N, latent size)")
+    if not torch.equal(_call(encoder, x, num_classes)[0], mu):
+        raise BundleError(
+            "the encoder gives different outputs for the same images: it samples inside; return (mu, logvar)"
+        )
+    z = torch.randn(3, mu.shape[1], generator=torch.Generator().manual_seed(0))
+    try:
+        image = _call(decoder, z, num_classes)
+    except Exception as err:
+        raise BundleError(f"the decoder failed on codes of shape {tuple(z.shape)}: {err}") from None
+    if not isinstance(image, torch.Tensor) or tuple(image.shape) != (3, *image_shape):
+        shape = tuple(image.shape) if isinstance(image, torch.Tensor) else type(image).__name__
+        raise BundleError(f"the decoder returns {shape} for 3 codes; expected (3, {', '.join(map(str, image_shape))})")
+    if not torch.equal(_call(decoder, z, num_classes), image):
+        raise BundleError("the decoder gives different outputs for the same codes: it must be deterministic")
+    return int(mu.shape[1])
+
+
+def _export(module: nn.Module, first: torch.Tensor, first_name: str, outputs: list[str], num_classes: int) -> bytes:
+    from vae.models.onnx_graphs import export_module
+
+    args = (first, _labels(len(first), num_classes)) if num_classes else (first,)
+    names = [first_name, "label"] if num_classes else [first_name]
+    return export_module(module, args, names, outputs)
+
+
+def _run_graph(graph: bytes, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+    try:
+        import onnxruntime
+    except ImportError:  # the exporter's own environment may lack it: ONNX's reference runtime
+        from onnx.reference import ReferenceEvaluator
+
+        return ReferenceEvaluator(_onnx().load_from_string(graph)).run(None, feeds)
+    return onnxruntime.InferenceSession(graph, providers=["CPUExecutionProvider"]).run(None, feeds)
+
+
+def _check(name: str, graph: bytes, module: nn.Module, first: torch.Tensor, num_classes: int) -> None:
+    """The graph computes what the module does, on inputs it was not exported with."""
+    expected = _call(module, first, num_classes)
+    expected = [expected] if isinstance(expected, torch.Tensor) else list(expected)
+    feeds = {("image" if name == "encoder" else "z"): first.numpy()}
+    if num_classes:
+        feeds["label"] = _labels(len(first), num_classes).numpy()
+    got = _run_graph(graph, feeds)
+    output_names = ["mu", "logvar"] if name == "encoder" else ["image"]
+    for output, want, have in zip(output_names, expected, got):
+        difference = float(np.abs(want.numpy() - have).max()) if want.shape == have.shape else float("inf")
+        if not difference <= CHECK_TOLERANCE:
+            raise BundleError(
+                f"the exported {name}'s output {output!r} differs from the module by {difference:.3g} "
+                "(a layer ONNX export does not reproduce?)"
+            )
+
+
+def _write_sample(folder: Path, images, labels, factors, image_shape) -> dict | None:
+    (folder / SAMPLE).unlink(missing_ok=True)
+    if images is None:
+        return None
+    images = torch.as_tensor(images)
+    if images.dtype != torch.uint8:
+        images = (images.float().clamp(0, 1) * 255).round().to(torch.uint8)
+    if tuple(images.shape[1:]) != image_shape:
+        raise BundleError(f"sample images have shape {tuple(images.shape[1:])}; the model's is {image_shape}")
+    limit = min(MAX_SAMPLE_IMAGES, MAX_SAMPLE_BYTES // max(int(np.prod(image_shape)), 1))
+    images = images[:limit]
+    arrays = {"images": images.numpy()}
+    if labels is not None:
+        arrays["labels"] = torch.as_tensor(labels)[: len(images)].long().numpy()
+    if factors is not None:
+        arrays["factors"] = torch.as_tensor(factors)[: len(images)].float().numpy()
+    from vae.files import write_atomically
+
+    write_atomically(folder / SAMPLE, lambda handle: np.savez_compressed(handle, **arrays))
+    return {"file": SAMPLE, "num_examples": len(images), "labels": labels is not None, "factors": factors is not None}
+
+
+def bundle_from_checkpoint(checkpoint: str | Path, out: str | Path, sample: int = 2000) -> Path:
+    """A native checkpoint as a bundle, with up to `sample` of its held-out images when its
+    data is here."""
+    from vae.data.datasets import BUILTIN, dataset_for_checkpoint
+    from vae.models.checkpoints import load_checkpoint
+    from vae.models.onnx_graphs import _Decoder, _Encoder
+
+    model, meta = load_checkpoint(checkpoint)
+    images = labels = factors = None
+    factor_names: list[str] = []
+    if sample > 0:
+        try:
+            data, _, held_idx = dataset_for_checkpoint(meta)
+        except VAEError as err:
+            print(f"note: no data sample ({err})", file=sys.stderr)
+        else:
+            index = held_idx[:sample]
+            images = data.images[index]
+            labels = data.labels[index] if data.labels is not None else None
+            factors = data.factors[index] if data.factors is not None else None
+            factor_names = list(data.factor_names)
+    spec = meta["dataset"]["spec"]
+    gaussian = model.likelihood == "gaussian"
+    return export_bundle(
+        out,
+        encoder=_Encoder(model).eval(),
+        decoder=_Decoder(model).eval(),
+        image_shape=model.image_shape,
+        dataset=spec if spec in BUILTIN else None,
+        likelihood=model.likelihood,
+        sigma=float(model.log_scale.clamp(min=float(np.log(1e-3))).exp()) if gaussian else None,
+        num_classes=model.num_classes,
+        label_names=meta.get("label_names") or None,
+        upload_style=meta.get("upload_style"),
+        sample_images=images,
+        sample_labels=labels,
+        sample_factors=factors,
+        factor_names=factor_names,
+        description=f"exported from {Path(checkpoint).name} ({model.architecture})",
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m vae.bundle", description="Turn a checkpoint into a model bundle.")
+    p.add_argument("checkpoint", help="a .pt file written by vae.train")
+    p.add_argument("--out", required=True, help="the bundle folder to write, e.g. models/mnist-bundle")
+    p.add_argument("--sample", type=int, default=2000, help="held-out images to include (0: none; default 2000)")
+    args = p.parse_args(argv)
+    try:
+        folder = bundle_from_checkpoint(args.checkpoint, args.out, args.sample)
+    except VAEError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    print(f"wrote {folder}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

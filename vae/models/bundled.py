@@ -1,0 +1,253 @@
+"""Opening a model bundle (see vae.bundle): checks that nothing in it can do more than a graph
+of standard operators, then serves it through the model interface with onnxruntime.
+
+Refused, each with a one-line BundleError: a missing or unreadable manifest or graph, a file
+that is not ONNX, a graph that refers to external data files or to operators outside the
+standard ONNX domains (custom operators are native code), inputs or outputs that disagree
+with the manifest, a manifest of another format version, NaN outputs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from vae.bundle import DECODER, ENCODER, FORMAT, FORMAT_VERSION, LIKELIHOODS, MANIFEST, SAMPLE
+from vae.errors import BundleError
+
+STANDARD_DOMAINS = {"", "ai.onnx"}
+_BATCH = 256  # rows per onnxruntime call: bounds memory for large decodes (IWAE)
+_EPS = 1e-6  # Bernoulli means are clamped to [eps, 1 - eps] before the log
+
+
+def is_bundle(path: str | Path) -> bool:
+    return Path(path).is_dir() and (Path(path) / MANIFEST).is_file()
+
+
+def read_manifest(folder: Path) -> dict:
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text())
+    except FileNotFoundError:
+        raise BundleError(f"{folder.name}: no {MANIFEST}: not a model bundle") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise BundleError(f"{folder.name}/{MANIFEST} is not readable JSON ({err})") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise BundleError(f"{folder.name}/{MANIFEST} is not a VAE Latent Explorer bundle manifest")
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise BundleError(
+            f"{folder.name} is a bundle of format version {manifest.get('format_version')}; this app reads "
+            f"version {FORMAT_VERSION}: export it again with this version's vae.bundle"
+        )
+    try:
+        shape = [int(s) for s in manifest["image_shape"]]
+        low, high = (float(v) for v in manifest["pixel_range"])
+        latent_dim, num_classes = int(manifest["latent_dim"]), int(manifest.get("num_classes") or 0)
+    except (KeyError, TypeError, ValueError) as err:
+        raise BundleError(f"{folder.name}/{MANIFEST} lacks a valid field ({err})") from None
+    if len(shape) != 3 or min(shape) < 1 or not high > low or latent_dim < 1 or num_classes < 0:
+        raise BundleError(f"{folder.name}/{MANIFEST}: image_shape, pixel_range or latent_dim is out of range")
+    if manifest.get("likelihood") not in LIKELIHOODS:
+        raise BundleError(f"{folder.name}/{MANIFEST}: likelihood must be one of {LIKELIHOODS}")
+    if manifest["likelihood"] == "gaussian" and not (manifest.get("sigma") or 0) > 0:
+        raise BundleError(f"{folder.name}/{MANIFEST}: a gaussian likelihood needs sigma > 0")
+    return manifest
+
+
+def _checked_graph(folder: Path, name: str, inputs: dict[str, list], outputs: dict[str, list]) -> bytes:
+    """The graph's bytes once it is a plain ONNX graph whose inputs and outputs are `inputs` /
+    `outputs` (name -> shape after the batch dimension)."""
+    import onnx
+
+    path = folder / name
+    if path.is_symlink() and path.resolve().parent != folder.resolve():
+        raise BundleError(f"{folder.name}/{name} is a link to a file outside the bundle: refused")
+    try:
+        data = path.read_bytes()
+    except OSError:
+        raise BundleError(f"{folder.name}: {name} is missing or unreadable") from None
+    try:
+        proto = onnx.load_from_string(data)
+    except Exception:
+        raise BundleError(f"{folder.name}/{name} is not an ONNX file") from None
+    graph = proto.graph
+    if not graph.node:
+        raise BundleError(f"{folder.name}/{name} is not an ONNX file (no graph)")
+    tensors = list(graph.initializer) + [
+        a.t for node in graph.node for a in node.attribute if a.type == onnx.AttributeProto.TENSOR
+    ]
+    if any(t.data_location == onnx.TensorProto.EXTERNAL for t in tensors):
+        raise BundleError(f"{folder.name}/{name} refers to external data files: export with every weight inside")
+    domains = {node.domain for node in graph.node} | {o.domain for o in proto.opset_import}
+    custom = sorted(d for d in domains if d not in STANDARD_DOMAINS)
+    if custom or proto.functions:
+        found = custom[0] if custom else "model-local functions"
+        raise BundleError(f"{folder.name}/{name} uses operators outside standard ONNX ({found}): refused")
+    for kind, wanted, declared in (("input", inputs, graph.input), ("output", outputs, graph.output)):
+        actual = {v.name: [d.dim_value or d.dim_param for d in v.type.tensor_type.shape.dim][1:] for v in declared}
+        if list(actual) != list(wanted) or any(
+            [int(s) if isinstance(s, int) else s for s in actual[k]] != list(wanted[k]) for k in wanted
+        ):
+            expected = ", ".join(f"{k} (N, {', '.join(map(str, v))})" for k, v in wanted.items())
+            raise BundleError(
+                f"{folder.name}/{name}: {kind}s {_describe(actual)} disagree with the manifest, which needs {expected}"
+            )
+    return data
+
+
+def _describe(shapes: dict[str, list]) -> str:
+    return ", ".join(f"{k} (N, {', '.join(map(str, v))})" for k, v in shapes.items()) or "none"
+
+
+class BundleModel:
+    """A bundle seen through the model interface (vae.models.interface.LatentModel): images
+    in [0, 1] at the boundary, converted to and from the networks' pixel range."""
+
+    def __init__(self, folder: Path, manifest: dict, encoder: bytes, decoder: bytes) -> None:
+        import onnxruntime
+
+        self.folder, self.manifest = folder, manifest
+        self.latent_dim = int(manifest["latent_dim"])
+        self.image_shape = tuple(int(s) for s in manifest["image_shape"])
+        self.num_classes = int(manifest.get("num_classes") or 0)
+        self.likelihood = manifest["likelihood"]
+        self.low, self.high = (float(v) for v in manifest["pixel_range"])
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = 1  # like torch in the app: sessions of several users share the cores
+        try:
+            self._encoder = onnxruntime.InferenceSession(encoder, options, providers=["CPUExecutionProvider"])
+            self._decoder = onnxruntime.InferenceSession(decoder, options, providers=["CPUExecutionProvider"])
+        except Exception as err:  # onnxruntime refuses a malformed graph in many ways
+            raise BundleError(
+                f"{folder.name}: onnxruntime cannot load its graphs ({str(err).splitlines()[0][:160]})"
+            ) from None
+        self.training = False
+
+    # -- the model interface ----------------------------------------------------------------
+    @property
+    def device(self) -> torch.device:
+        return torch.device("cpu")
+
+    @property
+    def architecture(self) -> str:
+        low, high = self.low, self.high
+        return f"ONNX bundle ({self.folder.name}), networks in [{low:g}, {high:g}]"
+
+    def _feeds(self, first_name: str, first: np.ndarray, y) -> dict:
+        feeds = {first_name: first}
+        if self.num_classes:
+            if y is None:
+                raise ValueError("this is a conditional model: pass the labels y")
+            labels = np.asarray(torch.as_tensor(y).cpu(), dtype=np.int64).reshape(-1)
+            feeds["label"] = np.broadcast_to(labels, (len(first),)).copy() if labels.size == 1 else labels
+        return feeds
+
+    def _run(self, session, first_name: str, first: torch.Tensor, y) -> list[np.ndarray]:
+        first = np.ascontiguousarray(first.detach().cpu().float().numpy())
+        labels = None if y is None else torch.as_tensor(y).reshape(-1)
+        parts = []
+        for start in range(0, len(first), _BATCH):
+            chunk_y = None if labels is None else (labels if labels.numel() == 1 else labels[start : start + _BATCH])
+            parts.append(session.run(None, self._feeds(first_name, first[start : start + _BATCH], chunk_y)))
+        return [np.concatenate([p[i] for p in parts]) for i in range(len(parts[0]))]
+
+    def encode(self, x: torch.Tensor, y: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        scaled = self.low + (self.high - self.low) * x
+        mu, logvar = self._run(self._encoder, "image", scaled, y)
+        return torch.from_numpy(mu), torch.from_numpy(logvar)
+
+    def decode(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        (image,) = self._run(self._decoder, "z", torch.as_tensor(z), y)
+        return ((torch.from_numpy(image) - self.low) / (self.high - self.low)).clamp(0.0, 1.0)
+
+    def log_px_given_z(self, x: torch.Tensor, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        mean = self.decode(z, y)
+        x = x.to(mean.dtype)
+        if self.likelihood == "bernoulli":
+            p = mean.clamp(_EPS, 1 - _EPS)
+            return (x * p.log() + (1 - x) * (1 - p).log()).flatten(1).sum(1)
+        sigma = float(self.manifest["sigma"]) / (self.high - self.low)  # σ in [0, 1] pixel units
+        per_pixel = -0.5 * ((x - mean) / sigma) ** 2 - math.log(sigma) - 0.5 * math.log(2 * math.pi)
+        return per_pixel.flatten(1).sum(1)
+
+    # nn.Module-like no-ops, for code written against the native model
+    def eval(self) -> BundleModel:
+        return self
+
+    def train(self, mode: bool = True) -> BundleModel:
+        return self
+
+
+def load_bundle(folder: str | Path) -> tuple[BundleModel, dict]:
+    """(model, meta) from a bundle folder; meta has the shape of a checkpoint's, so the pages
+    and analyses read both alike. Raises BundleError."""
+    folder = Path(folder)
+    manifest = read_manifest(folder)
+    d, shape, conditional = (
+        int(manifest["latent_dim"]),
+        list(manifest["image_shape"]),
+        bool(manifest.get("num_classes")),
+    )
+    label = {"label": []} if conditional else {}
+    encoder = _checked_graph(folder, ENCODER, {"image": shape, **label}, {"mu": [d], "logvar": [d]})
+    decoder = _checked_graph(folder, DECODER, {"z": [d], **label}, {"image": shape})
+    model = BundleModel(folder, manifest, encoder, decoder)
+    _probe_outputs(model, folder)
+    return model, bundle_meta(folder, manifest)
+
+
+def _probe_outputs(model: BundleModel, folder: Path) -> None:
+    y = torch.zeros(2, dtype=torch.long) if model.num_classes else None
+    try:
+        mu, logvar = model.encode(torch.full((2, *model.image_shape), 0.5), y)
+        image = model.decode(torch.zeros(2, model.latent_dim), y)
+    except BundleError:
+        raise
+    except Exception as err:
+        raise BundleError(
+            f"{folder.name}: its graphs fail on a test input ({str(err).splitlines()[0][:160]})"
+        ) from None
+    if not (torch.isfinite(mu).all() and torch.isfinite(logvar).all() and torch.isfinite(image).all()):
+        raise BundleError(f"{folder.name}: its graphs give NaN or infinite values on a test input")
+
+
+def bundle_meta(folder: Path, manifest: dict) -> dict:
+    sample = manifest.get("sample") or None
+    if sample is not None:
+        count = int(sample.get("num_examples", 0))
+        dataset = {
+            "spec": f"{folder.name} (its data sample)",
+            "sample": str(folder / SAMPLE),
+            "options": {},
+            "num_examples": count,
+            "label_names": list(manifest.get("label_names") or []),
+            "factor_names": list(sample.get("factor_names") or []),
+        }
+        held = np.arange(count, dtype=np.int32)  # every sample image is held out: the model never saw them here
+    elif manifest.get("dataset"):
+        dataset = {
+            "spec": manifest["dataset"],
+            "options": {},
+            "num_examples": None,
+            "label_names": [],
+            "factor_names": [],
+        }
+        held = None  # the dataset's standard held-out fifth, chosen when it is loaded
+    else:
+        dataset, held = None, None
+    return {
+        "kind": "bundle",
+        "bundle": manifest,
+        "dataset": dataset,
+        "split": {"held_out_fraction": 1.0 if sample else 0.2, "seed": 0, "held_out_indices": held},
+        "image_shape": list(manifest["image_shape"]),
+        "label_names": list(manifest.get("label_names") or []),
+        "upload_style": dict(manifest.get("upload_style") or {}),
+        "training": {},
+        "history": [],
+        "metrics": None,
+        "epochs_done": 0,
+    }

@@ -1,0 +1,140 @@
+"""A native model's networks as ONNX graphs: the decoder for the browser (onnxruntime-web) and
+the encoder beside it for any ONNX tool.
+
+Each graph is one self-contained file (every weight inside it, no external-data files) with a
+dynamic batch dimension:
+    decoder  z (N, latent_dim) float32 [, label (N,) int64]  ->  image (N, C, H, W) in [0, 1]
+    encoder  image (N, C, H, W) float32 in [0, 1] [, label]  ->  mu, logvar (N, latent_dim)
+A conditional model takes the class index as the second input `label` (the one-hot encoding
+happens inside the graph, as in the PyTorch model). Exports are cached beside the checkpoint,
+keyed by its content, like the maps: an export takes seconds and never runs on a slider move.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import os
+import warnings
+from pathlib import Path
+
+import onnx
+import torch
+from torch import nn
+
+from vae.files import file_digest, write_bytes_atomically
+from vae.models.interface import LatentModel, is_conditional
+
+OPSET = 18
+
+
+class _Decoder(nn.Module):
+    def __init__(self, model: LatentModel) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, z: torch.Tensor, label: torch.Tensor | None = None) -> torch.Tensor:
+        return self.model.decode(z, label)
+
+
+class _Encoder(nn.Module):
+    def __init__(self, model: LatentModel) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, image: torch.Tensor, label: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.model.encode(image, label)
+
+
+def decoder_onnx(model: nn.Module) -> bytes:
+    """The decoder as ONNX bytes: inputs `z` (and `label`), output `image`."""
+    z = torch.zeros(2, model.latent_dim)
+    return _export(_Decoder(model), z, "z", ["image"], model)
+
+
+def encoder_onnx(model: nn.Module) -> bytes:
+    """The encoder as ONNX bytes: inputs `image` (and `label`), outputs `mu`, `logvar`."""
+    x = torch.full((2, *model.image_shape), 0.5)
+    return _export(_Encoder(model), x, "image", ["mu", "logvar"], model)
+
+
+def _export(module: nn.Module, first: torch.Tensor, first_name: str, outputs: list[str], model) -> bytes:
+    args: tuple[torch.Tensor, ...] = (first,)
+    names = [first_name]
+    if is_conditional(model):
+        args += (torch.zeros(len(first), dtype=torch.long),)
+        names.append("label")
+    was_training = model.training
+    model.eval()
+    try:
+        return export_module(module, args, names, outputs)
+    finally:
+        model.train(was_training)
+
+
+def export_module(module: nn.Module, args: tuple[torch.Tensor, ...], names: list[str], outputs: list[str]) -> bytes:
+    """Any module as ONNX bytes: inputs named `names` (batch dimension dynamic), outputs
+    `outputs`, standard operators, every weight inside."""
+    batch = torch.export.Dim("batch", min=1)
+    with _quiet():
+        program = torch.onnx.export(
+            module,
+            args,
+            dynamo=True,
+            input_names=names,
+            output_names=outputs,
+            dynamic_shapes=tuple({0: batch} for _ in args),
+            opset_version=OPSET,
+            optimize=True,
+            external_data=False,
+        )
+    proto = program.model_proto
+    for tensor in proto.graph.initializer:
+        if tensor.data_location == onnx.TensorProto.EXTERNAL:
+            raise ValueError(f"the export left {tensor.name} in an external file")
+    return proto.SerializeToString()
+
+
+@contextlib.contextmanager
+def _quiet():
+    """The exporter reports each stage on stdout and warns about optional packages (e.g.
+    torchvision's operators); none of it concerns the user."""
+    loggers = [logging.getLogger(name) for name in ("torch.onnx", "torch.export", "onnxscript")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
+
+
+def graph_path(folder: Path, checkpoint: str | os.PathLike, part: str) -> Path:
+    """Where `part` ("decoder" or "encoder") of a checkpoint is cached in `folder`: named by
+    the checkpoint's content, so a retrained file gets a new graph and a browser may cache
+    the old name for ever."""
+    checkpoint = Path(checkpoint)
+    return Path(folder) / f"{checkpoint.stem}-{file_digest(checkpoint)}-{part}.onnx"
+
+
+def cached_graph(folder: Path, checkpoint: str | os.PathLike, model: nn.Module, part: str = "decoder") -> Path:
+    """The graph file of `part`, exported on first use and written atomically."""
+    path = graph_path(folder, checkpoint, part)
+    if not path.is_file():
+        export = {"decoder": decoder_onnx, "encoder": encoder_onnx}[part]
+        write_bytes_atomically(path, export(model))
+    return path
+
+
+def served_copy(folder: Path, graph: Path) -> Path:
+    """A copy of an existing graph file in `folder`, named by its content (a bundle's decoder,
+    served to the browser like an exported one)."""
+    graph = Path(graph)
+    path = Path(folder) / f"{graph.parent.name}-{file_digest(graph)}-{graph.stem}.onnx"
+    if not path.is_file():
+        write_bytes_atomically(path, graph.read_bytes())
+    return path
