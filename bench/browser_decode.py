@@ -24,7 +24,14 @@ from bench.report import Comparison
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from browser_support import browser_available, chromium_page, ort_page  # noqa: E402
+from browser_support import (  # noqa: E402
+    browser_available,
+    chromium_page,
+    live_frame,
+    ort_page,
+    running_app,
+    wait_for_app,
+)
 
 LEGACY = REPO / "bench" / "legacy_decoder"
 # Both return the mean milliseconds per decode over the vectors after the warm-up: the
@@ -89,9 +96,77 @@ def _argument_bytes(model, graph: Path) -> tuple[int, int]:
     return len(json.dumps({**common, "spec_id": "0" * 16, "spec": decoder_spec(model)})), now
 
 
+def _server_map(models_dir: Path, name: str, n_points: int):
+    """The Map page's default map of a model (UMAP of the first n held-out codes), as the
+    server computes it."""
+    from vae import load_checkpoint
+    from vae.analysis.metrics import encode_dataset
+    from vae.data.datasets import dataset_for_checkpoint, map_subset
+    from vae.latent.projection import ProjectionParams, cache_path, fit_or_load
+    from vae.models.interface import is_conditional
+
+    model, meta = load_checkpoint(models_dir / name)
+    data, _, held_idx = dataset_for_checkpoint(meta)
+    index = map_subset(held_idx, n_points)
+    labels = data.labels[index] if is_conditional(model) else None
+    mu = encode_dataset(model, data.images[index], labels)[0].numpy()
+    params = ProjectionParams("umap")
+    return fit_or_load(mu, params, cache_path(models_dir / name, params, n_points))[0]
+
+
+def map_hover(quick: bool = False, models_dir: Path = REPO / "models") -> list[Comparison]:
+    """Mouse move over the Map -> the decoded frame drawn beside it, in Chromium: from the mouse
+    event's time stamp (which includes the browser's own wait before it dispatches the event,
+    up to a display frame) and from our handler's start, to the end of the frame's drawing;
+    and the browser's inverse of the map against the server's on 100 random locations."""
+    name, moves = ("digits.pt", 60) if quick else ("mnist.pt", 300)
+    latent_map = _server_map(models_dir, name, 2000)
+    with running_app(models_dir) as url, chromium_page() as page:
+        page.goto(f"{url}/Map?model={name}&method=umap&points=2000")
+        wait_for_app(page, 300_000)
+        page.wait_for_selector(".js-plotly-plot", timeout=120_000)
+        frame = live_frame(page, 120_000)
+        page.wait_for_timeout(1500)
+        plot = page.locator(".js-plotly-plot").first.bounding_box()
+        rng = np.random.default_rng(0)
+        for i in range(moves):
+            fraction = (i % 100) / 99
+            page.mouse.move(
+                plot["x"] + 90 + fraction * (plot["width"] - 180), plot["y"] + 80 + rng.uniform(0, plot["height"] - 200)
+            )
+            page.wait_for_timeout(16)
+        page.wait_for_timeout(200)
+        latencies = frame.locator("body").evaluate("() => window.__hoverLatencies.slice()")
+        work = frame.locator("body").evaluate("() => window.__hoverWork.slice()")
+        low, high = latent_map.embedding_.min(0), latent_map.embedding_.max(0)
+        spots = rng.uniform(low, high, size=(100, 2))
+        browser = np.array(
+            frame.locator("body").evaluate(
+                "(body, spots) => spots.map(([x, y]) => window.__inverse(x, y))", spots.tolist()
+            )
+        )
+    difference = float(np.abs(browser - latent_map.inverse_transform(spots.astype(np.float32))).max())
+    case = f"{name}, 2,000-point UMAP map, {len(latencies)} frames for {moves} mouse moves"
+    timings = {
+        "mouse move → frame drawn, median": float(np.median(latencies)),
+        "mouse move → frame drawn, p95": float(np.percentile(latencies, 95)),
+        "our handler → frame drawn, p95": float(np.percentile(work, 95)),
+    }
+    rows = [
+        Comparison("browser", f"map hover: {what}, {case}", "ms", ms, 16.0, "one display frame", False, 1.0)
+        for what, ms in timings.items()
+    ]
+    inverse_case = f"map hover: browser inverse vs the server's, {name}, 100 random spots"
+    return rows + [Comparison("browser", inverse_case, "max |Δz|", difference, 1e-5, "the tolerance", False, 1.0)]
+
+
 def run(quick: bool = False, models_dir: Path = REPO / "models") -> list[Comparison]:
     if not browser_available():
         return []
+    return decode_per_frame(quick, models_dir) + map_hover(quick, models_dir)
+
+
+def decode_per_frame(quick: bool = False, models_dir: Path = REPO / "models") -> list[Comparison]:
     from vae import load_checkpoint
     from vae.models.onnx_graphs import cached_graph
 

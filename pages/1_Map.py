@@ -5,7 +5,7 @@ import streamlit as st
 
 from ui import cache, links
 from ui.map_controls import map_controls
-from ui.map_details import MapView, show_group, show_location, show_point
+from ui.map_details import MapView, map_hover, show_group, show_location, show_point
 from ui.map_figures import latent_scatter
 from ui.panels import customdata, data_or_stop, load_map, open_model_page
 from ui.pickers import send_buttons
@@ -95,4 +95,6 @@ def map_and_details() -> None:
             send_buttons(path, chosen["z"], chosen["source"], "map_send", chosen.get("label"))
 
 
+if params.n_components == 2:
+    map_hover(view)
 map_and_details()

@@ -174,12 +174,16 @@ def choose_model(page, name: str) -> None:
 LIVE_FRAME = 'iframe[title*="live_traverse"]'
 
 
-def live_frame(page, timeout_ms: float = 60_000, sliders: int | None = None):
+def live_frame(page, timeout_ms: float = 60_000, sliders: int | None = None, nth: int | None = None):
     """The browser-decoding component's frame, once its canvas has been drawn (and, with
     `sliders`, once it is the frame of a model with that many: after a change of model the old
-    frame shows until the new model's page is ready)."""
-    page.wait_for_selector(LIVE_FRAME, timeout=timeout_ms)
-    frame = page.frame_locator(LIVE_FRAME)
+    frame shows until the new model's page is ready). `nth` picks one of several on a page."""
+    if nth is None:
+        page.wait_for_selector(LIVE_FRAME, timeout=timeout_ms)
+        frame = page.frame_locator(LIVE_FRAME)
+    else:
+        page.locator(LIVE_FRAME).nth(nth).wait_for(timeout=timeout_ms)
+        frame = page.locator(LIVE_FRAME).nth(nth).content_frame
     if sliders is not None:
         frame.locator(f'input[type="range"][data-dim="{sliders - 1}"]').wait_for(timeout=timeout_ms)
         frame.locator(f'input[type="range"][data-dim="{sliders}"]').wait_for(state="detached", timeout=timeout_ms)
@@ -248,3 +252,15 @@ def ort_decode(page, graph: str, vectors, label: int | None = None):
 
     pixels, times = page.evaluate(ORT_DECODE_JS, [graph, [list(map(float, z)) for z in vectors], label])
     return np.array(pixels, dtype=np.float32), times
+
+
+def map_hover_frames(page, frame, steps: int = 30) -> int:
+    """Distinct decoded pictures while the mouse crosses the map in `steps` moves."""
+    plot = page.locator(".js-plotly-plot").first.bounding_box()
+    pictures = set()
+    for i in range(steps):
+        x = plot["x"] + 90 + i * (plot["width"] - 180) / (steps - 1)
+        page.mouse.move(x, plot["y"] + plot["height"] / 2 + 30 * ((i % 3) - 1))
+        page.wait_for_timeout(50)
+        pictures.add(frame.locator("canvas").evaluate("c => c.toDataURL()"))
+    return len(pictures)

@@ -13,6 +13,7 @@ from browser_support import (
     chromium_page,
     exceptions_on,
     live_frame,
+    map_hover_frames,
     running_app,
     use_server_sliders,
     wait_for_app,
@@ -226,18 +227,18 @@ def test_home_generate_arithmetic_and_analyze_main_interactions(app_url):
 
         page.goto(app_url + "/Generate")
         page.get_by_text("samples, seed 0").first.wait_for(timeout=60_000)
-        before = _image_src(page, "samples, seed")
+        frame = live_frame(page)
+        before, _ = canvas_state(frame)
         seed = page.get_by_label("Seed", exact=True)
         seed.fill("5")
         seed.press("Enter")
         page.get_by_text("samples, seed 5").first.wait_for(timeout=30_000)
-        assert _image_src(page, "samples, seed") != before
-
-        page.goto(app_url + "/Arithmetic")
-        page.get_by_role("tab", name="Attribute vectors").click()
-        page.get_by_text("strength +1.00").wait_for(timeout=60_000)
-        _press_slider(page, "Strength", "ArrowLeft", 4)
-        page.get_by_text("strength +0.80").wait_for(timeout=30_000)
+        page.wait_for_function(
+            "(old) => { const f = document.querySelector('iframe[title*=\"live_traverse\"]');"
+            " return f && f.contentDocument.querySelector('canvas').toDataURL() !== old; }",
+            arg=before,
+            timeout=30_000,
+        )
 
         page.goto(app_url + "/Analyze")
         page.get_by_role("tab", name="Anomalies").click()
@@ -321,6 +322,53 @@ def test_a_browser_without_webassembly_gets_server_sliders_and_a_note(app_url):
             timeout=30_000,
         )
         assert exceptions_on(page) == []
+
+
+def _drag_changes_the_canvas(page, frame, slider_index: int = 0) -> None:
+    """Drag a slider of the live frame; the canvas must redraw while the button is down."""
+    before_image, before_draws = canvas_state(frame)
+    box = frame.locator('input[type="range"]').nth(slider_index).bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + box["width"] / 2, y)
+    page.mouse.down()
+    for step in range(1, 9):
+        page.mouse.move(box["x"] + box["width"] / 2 - step * box["width"] / 20, y)
+        page.wait_for_timeout(30)
+    during_image, during_draws = canvas_state(frame)
+    page.mouse.up()
+    assert during_draws >= before_draws + 3 and during_image != before_image
+
+
+def test_arithmetic_weights_strength_and_temperature_decode_while_dragging(app_url):
+    with chromium_page() as page:
+        page.goto(app_url + "/Arithmetic")
+        wait_for_app(page, 120_000)
+        _drag_changes_the_canvas(page, live_frame(page, nth=0), 1)  # the weight of b
+        page.get_by_text("(as released)").first.wait_for(timeout=30_000)
+        page.get_by_role("tab", name="Attribute vectors").click()
+        _drag_changes_the_canvas(page, live_frame(page, nth=1))
+        page.get_by_text("strength").filter(has_text="as released").first.wait_for(timeout=30_000)
+
+        page.goto(app_url + "/Generate")
+        wait_for_app(page, 120_000)
+        frame = live_frame(page)
+        _drag_changes_the_canvas(page, frame)
+        page.get_by_text("T as released: 1.00").wait_for(state="detached", timeout=30_000)
+        assert exceptions_on(page) == [] and page.app_errors == []
+
+
+def test_map_hover_decodes_before_any_click(app_url):
+    for model in ("digits.pt", "mnist.pt"):
+        with chromium_page() as page:
+            page.goto(f"{app_url}/Map?model={model}&method=pca")
+            wait_for_app(page, 120_000)
+            page.wait_for_selector(".js-plotly-plot", timeout=90_000)
+            frame = live_frame(page, 90_000)
+            page.wait_for_timeout(1000)
+            assert map_hover_frames(page, frame) >= 20
+            assert "typical spacing" in frame.locator("#reading").inner_text()
+            assert page.locator('[data-testid="stImage"]', has_text="reconstruction").count() == 0  # no click yet
+            assert exceptions_on(page) == [] and page.app_errors == []
 
 
 def test_interpolation_scrubber_decodes_while_dragging(app_url):

@@ -1,4 +1,4 @@
-"""Bundles in the real app in Chromium: the Map click decodes, the Traverse drag redraws the
+"""Bundles in the real app in Chromium: the map hover decodes before any click, the Map click decodes, the Traverse drag redraws the
 canvas while the button is down (the conv bundle's decoder outputs [-1, 1]), an upload shows
 its reconstruction, and a zipped bundle added on Home becomes the current model."""
 
@@ -15,6 +15,7 @@ from browser_support import (
     chromium_page,
     exceptions_on,
     live_frame,
+    map_hover_frames,
     running_app,
     wait_for_app,
 )
@@ -46,6 +47,7 @@ def test_map_click_and_traverse_drag_on_a_bundle(bundle_app, model):
         page.wait_for_selector(".js-plotly-plot .scatterlayer, .js-plotly-plot .gl-container", timeout=90_000)
         wait_for_app(page)
         time.sleep(1.0)
+        assert map_hover_frames(page, live_frame(page, 60_000)) >= 20  # before any click
         x, y = page.evaluate(POINT_POSITION_JS, [False, 0])
         page.mouse.move(x, y)
         time.sleep(0.3)

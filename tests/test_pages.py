@@ -227,6 +227,7 @@ def _generated(at: AppTest):
 def test_generate_follows_seed_and_temperature_and_keeps_a_sample(models_dir, monkeypatch):
     at = _app("pages/6_Generate.py", models_dir, monkeypatch, "tiny.pt")
     _no_errors(at)
+    at.toggle(key="generate_live").set_value(False).run()  # the server's slider and grid
     at.button(key="generate_keep").click().run()
     first = _generated(at)
     at.slider(key="generate_temperature").set_value(0.5).run()
@@ -320,9 +321,35 @@ def test_interpolation_follows_its_inputs(models_dir, monkeypatch):
     assert "t = 1.00" in _markdown(at)
 
 
+def test_live_releases_set_temperature_weights_and_strength(models_dir, monkeypatch):
+    """The browser decodes while dragging; what it reports on release drives the rest of the page."""
+    at = _app("pages/6_Generate.py", models_dir, monkeypatch, "tiny.pt")
+    assert at.toggle(key="generate_live").value is True
+    assert not [s for s in at.slider if s.key == "generate_temperature"]  # the component holds it
+    at.button(key="generate_keep").click().run()
+    first = _generated(at)
+    at.session_state["generate_live_grid"] = {"temperature": 0.5, "nonce": 1}
+    at.run()
+    at.button(key="generate_keep").click().run()
+    assert _generated(at) == pytest.approx([0.5 * v for v in first], rel=1e-5)
+    assert any("T as released: 0.50" in c.value for c in at.caption)
+
+    at = _app("pages/5_Arithmetic.py", models_dir, monkeypatch, "tiny.pt")
+    _no_errors(at)
+    at.button(key="arithmetic_keep_sum").click().run()
+    default = at.session_state[CHOSEN_KEY]["z"]
+    at.session_state["arithmetic_live_sum"] = {"weights": [1.0, 0.0, 0.0], "nonce": 1}  # a alone
+    at.run()
+    _no_errors(at)
+    assert any("+1.00·a +0.00·b +0.00·c" in c.value for c in at.caption)
+    at.button(key="arithmetic_keep_sum").click().run()
+    assert at.session_state[CHOSEN_KEY]["z"] != default
+
+
 def test_arithmetic_outputs_follow_their_inputs(models_dir, monkeypatch):
     at = _app("pages/5_Arithmetic.py", models_dir, monkeypatch, "tiny.pt")
     _no_errors(at)
+    at.toggle(key="arithmetic_live").set_value(False).run()  # decoded on the server
     total = _image(at, "nearest held-out code")
     at.number_input(key="arithmetic_c_row").set_value(7).run()
     assert _image(at, "nearest held-out code") != total

@@ -11,6 +11,7 @@ import streamlit as st
 import torch
 
 from ui import cache
+from ui.live import DecoderGraph, live_mix, released
 from ui.pickers import HeldOut, keep_button, pick_latent
 from vae.latent.codes import apply_attribute, decode_as_every_class, decode_codes, nearest_neighbours, prior_samples
 from vae.models.interface import LatentModel, is_conditional
@@ -31,6 +32,20 @@ class ArithmeticView:
     meta: dict
     held: HeldOut | None
     y: torch.Tensor | None  # the class every result is decoded as (conditional models)
+    graph: DecoderGraph | None = None  # the decoder for the browser; None: decoded on the server
+
+    def live(
+        self, key: str, base: np.ndarray, vectors: list[np.ndarray], names: list[str], default: list[float], bounds
+    ):
+        """The weights the user released the live sliders at (`default` before), after drawing
+        base + Σ w_i vectors_i decoded in the browser while dragging."""
+        last = released(key)
+        if last and "weights" in last and len(last["weights"]) == len(default):
+            st.session_state[key + "_weights"] = [float(w) for w in last["weights"]]
+        weights = st.session_state.get(key + "_weights", default)
+        label = 0 if self.y is None else int(self.y)
+        live_mix(self.graph, is_conditional(self.vae), base, vectors, names, weights, bounds, label, key)
+        return weights
 
     @property
     def labelled(self) -> bool:
@@ -95,7 +110,16 @@ def attribute_vectors(view: ArithmeticView) -> None:
                     "does with a linear SVM), scaled to the gap between the class means along it."
                 )
             )
-            if start is not None:
+            if start is not None and view.graph is not None:
+                key = f"arithmetic_live_strength_{source}_{target}_{method}"
+                [strength] = view.live(key, start.z, [vector], ["Strength"], [1.0], (-1.0, 2.0))
+                z = apply_attribute(start.z, vector, [strength])[0]
+                st.caption(f"strength {strength:+.2f} (as released): {view.nearest_label(z)}")
+                source_text = f"{start.caption} moved {strength:+.2f} toward {names[target]}"
+                keep_button(
+                    view.path, z, source_text, "arithmetic_keep_vector", None if view.y is None else int(view.y)
+                )
+            elif start is not None:
 
                 @st.fragment
                 def strength_and_image() -> None:
@@ -112,6 +136,7 @@ def attribute_vectors(view: ArithmeticView) -> None:
                     keep_button(view.path, z, source, "arithmetic_keep_vector", None if view.y is None else int(view.y))
 
                 strength_and_image()
+            if start is not None:
                 sequence = apply_attribute(start.z, vector, STRENGTHS)
                 images = decode_codes(view.vae, sequence, None if view.y is None else view.y.repeat(len(STRENGTHS)))
                 st.image(

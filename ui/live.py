@@ -69,6 +69,25 @@ def _value(key: str) -> dict | None:
     return value
 
 
+def _render(graph: DecoderGraph, conditional: bool, key: str, size: int, label: int = 0, **mode) -> dict | None:
+    """One render of the component in one mode (see component.js); its last value."""
+    _component(
+        graph=graph_url(graph),
+        pixel_range=list(graph.pixel_range),
+        conditional=conditional,
+        label=int(label),
+        size=size,
+        key=key,
+        default=None,
+        **mode,
+    )
+    return _value(key)
+
+
+def _floats(values) -> list:
+    return np.asarray(values, dtype=np.float64).round(7).tolist()
+
+
 def live_traverse(
     graph: DecoderGraph,
     conditional: bool,
@@ -82,50 +101,96 @@ def live_traverse(
     key: str,
     size: int = 256,
 ) -> dict | None:
-    """Render the component; the latent vector the user released a slider at, as
-    {"z": [...], "nonce": ...}, or None before the first release."""
-    _component(
-        graph=graph_url(graph),
-        pixel_range=list(graph.pixel_range),
-        conditional=conditional,
-        z=[float(v) for v in z],
-        order=order,
-        inactive=inactive,
-        labels=labels,
-        low=[float(v) for v in low],
-        high=[float(v) for v in high],
-        step=[float(max((h - lo) / 200, 1e-4)) for lo, h in zip(low, high)],
-        label=int(label),
-        size=size,
-        key=key,
-        default=None,
-    )
-    return _value(key)
+    """One slider per dimension; on release {"z": [...], "nonce": ...}."""
+    step = [float(max((h - lo) / 200, 1e-4)) for lo, h in zip(low, high)]
+    return _render(
+        graph, conditional, key, size, label, z=_floats(z), order=order, inactive=inactive, labels=labels,
+        low=_floats(low), high=_floats(high), step=step,
+    )  # fmt: skip
 
 
 def live_scrubber(
     graph: DecoderGraph, conditional: bool, path_z: np.ndarray, step: int, label: int, key: str, size: int = 192
 ) -> dict | None:
-    """A slider over an interpolation path, decoded in the browser while dragging (moving
-    continuously between steps); on release {"step": nearest step, "nonce": ...}."""
-    _component(
-        graph=graph_url(graph),
-        pixel_range=list(graph.pixel_range),
-        conditional=conditional,
-        path=[[float(v) for v in z] for z in path_z],
-        step=int(step),
-        z=[float(v) for v in path_z[step]],
-        order=[],
-        inactive=[],
-        labels=[],
-        low=[],
-        high=[],
-        label=int(label),
-        size=size,
-        key=key,
-        default=None,
-    )
-    return _value(key)
+    """A slider over an interpolation path, decoded while dragging (moving continuously
+    between steps); on release {"step": nearest step, "nonce": ...}."""
+    return _render(graph, conditional, key, size, label, path=_floats(path_z), step=int(step))
+
+
+def live_mix(
+    graph: DecoderGraph,
+    conditional: bool,
+    base: np.ndarray,
+    vectors: list[np.ndarray],
+    names: list[str],
+    values: list[float],
+    bounds: tuple[float, float],
+    label: int,
+    key: str,
+    size: int = 160,
+) -> dict | None:
+    """z = base + Σ w_i · vectors_i with one slider per weight, decoded while dragging; on
+    release {"weights": [...], "z": [...], "nonce": ...}."""
+    mix = {
+        "base": _floats(base),
+        "vectors": [_floats(v) for v in vectors],
+        "names": names,
+        "values": [float(v) for v in values],
+        "low": [float(bounds[0])] * len(vectors),
+        "high": [float(bounds[1])] * len(vectors),
+    }
+    return _render(graph, conditional, key, size, label, mix=mix)
+
+
+def live_grid(
+    graph: DecoderGraph,
+    conditional: bool,
+    codes: np.ndarray,
+    labels: list[int] | None,
+    columns: int,
+    temperature: float,
+    bounds: tuple[float, float],
+    key: str,
+    size: int = 576,
+) -> dict | None:
+    """A grid of T · codes under a temperature slider, redrawn while dragging (the samples
+    morph, the seed fixed); on release {"temperature": T, "nonce": ...}. `codes` are N(0, I)."""
+    grid = {
+        "codes": _floats(codes),
+        "labels": labels,
+        "columns": int(columns),
+        "temperature": float(temperature),
+        "low": float(bounds[0]),
+        "high": float(bounds[1]),
+    }
+    return _render(graph, conditional, key, size, 0, grid=grid)
+
+
+def live_map_hover(
+    graph: DecoderGraph,
+    conditional: bool,
+    points: np.ndarray,
+    mu: np.ndarray,
+    spacing: float,
+    placement_k: int,
+    pca: tuple[np.ndarray, np.ndarray] | None,
+    readings: list[tuple[float, str]],
+    key: str,
+    size: int = 160,
+) -> None:
+    """Decode the code under the mouse on the page's 2-D map while it moves: the same inverse
+    the server uses for a click (`points` (N, 2) map positions of the latent means `mu`,
+    distance-weighted over the `placement_k` nearest; PCA: (mean, components) exactly)."""
+    hover = {
+        "points": _floats(points[:, :2]),
+        "mu": _floats(mu),
+        "spacing": float(spacing),
+        "k": int(min(placement_k, len(mu))),
+        "pca": None if pca is None else {"mean": _floats(pca[0]), "components": _floats(pca[1])},
+        "thresholds": [float(readings[0][0]), float(readings[1][0])],
+        "readings": [words for _, words in readings],
+    }
+    _render(graph, conditional, key, size, 0, map=hover)
 
 
 def released(key: str) -> dict | None:

@@ -9,8 +9,9 @@ import numpy as np
 import streamlit as st
 import torch
 
-from ui import links
-from ui.panels import distance_reading, thumbnails
+from ui import cache, links
+from ui.live import live_map_hover, unavailable_reason
+from ui.panels import DISTANCE_READINGS, distance_reading, thumbnails
 from ui.shell import choose_latent
 from vae.data.datasets import Dataset, label_name
 from vae.latent.codes import decode_codes, nearest_neighbours
@@ -92,3 +93,30 @@ def show_group(view: MapView, rows: list[int]) -> None:
     st.image(picture(decode_codes(vae, mean_z, y)[0], 128), caption="decoded mean of their codes", output_format="PNG")
     choose_latent(path, mean_z, f"mean of {len(rows)} selected images")
     links.set_param("point", None)
+
+
+def map_hover(view: MapView) -> None:
+    """Above the 2-D map: the code under the mouse, decoded in the browser while it moves."""
+    graph = cache.decoder_graph(view.path)
+    if graph is None or unavailable_reason():
+        return
+    about, panel = st.columns([3, 2])
+    about.markdown(
+        "**Hover the map**: the code under the mouse is decoded in your browser as it moves (right), with its "
+        "distance to the data; over a point, its reconstruction. "
+        + ("A conditional model draws it as class 0. " if is_conditional(view.vae) else "")
+        + "Click to pick a point or a spot for the other pages."
+    )
+    latent_map = view.latent_map
+    with panel:
+        live_map_hover(
+            graph,
+            is_conditional(view.vae),
+            latent_map.embedding_,
+            latent_map.mu_,
+            latent_map.spacing_,
+            latent_map.placement_k,
+            latent_map.pca_parameters(),
+            DISTANCE_READINGS,
+            key=f"map_hover_{view.path.name}_{latent_map.params.key()}_{len(latent_map.mu_)}",
+        )

@@ -25,13 +25,18 @@ def thumbnails(images: torch.Tensor, captions: list[str], per_row: int = 4, targ
             column.image(picture(image, target), caption=caption, output_format="PNG")
 
 
+# How far a code lies from the data, in units of the typical neighbour spacing: below each
+# bound, these words (the live map hover uses the same table).
+DISTANCE_READINGS = [
+    (1.5, "on the data: real images lie right here"),
+    (4.0, "between data points: an in-between image"),
+    (float("inf"), "far from any real data: expect an unusual image"),
+]
+
+
 def distance_reading(spacing_units: float) -> str:
     """Plain words for `LatentMap.distance_to_data`."""
-    if spacing_units < 1.5:
-        return "on the data: real images lie right here"
-    if spacing_units < 4:
-        return "between data points: an in-between image"
-    return "far from any real data: expect an unusual image"
+    return next(words for bound, words in DISTANCE_READINGS if spacing_units < bound or bound == float("inf"))
 
 
 def customdata(point: dict) -> list:

@@ -14,7 +14,7 @@ def show(view: AnalysisView) -> None:
     history = meta.get("history") or []
     kl, _ = known_kl_per_dimension(meta, vae.latent_dim, *((codes.mu, codes.sigma) if data is not None else ()))
     if kl is None:
-        st.info("This checkpoint records no KL per dimension, and its data is not here to measure it.")
+        st.info("This model records no KL per dimension, and its data is not here to measure it.")
         return
     active, inactive = order_by_kl(kl)
     st.metric("Active dimensions (KL ≥ 0.01 nats)", f"{len(active)} of {vae.latent_dim}")
@@ -26,8 +26,9 @@ def show(view: AnalysisView) -> None:
     elif inactive:
         reading = (
             f"{len(inactive)} dimension(s) ({', '.join(f'z{d}' for d in inactive)}) have collapsed to the prior: the "
-            f"model found {len(active)} dimensions enough at β = {meta.get('training', {}).get('beta', 1.0):g}. "
-            "That is common and harmless; a smaller latent size would lose nothing."
+            f"model found {len(active)} dimensions enough"
+            + (f" at β = {meta['training'].get('beta', 1.0):g}. " if meta.get("training") else ". ")
+            + "That is common and harmless; a smaller latent size would lose nothing."
         )
     else:
         reading = "No dimension has collapsed: every latent dimension carries information about the image."
@@ -37,3 +38,5 @@ def show(view: AnalysisView) -> None:
         st.markdown("**Held-out KL per dimension over training**")
         st.plotly_chart(kl_history(history), key="analyze_kl_history")
         st.caption("A row that fades to 0 is a dimension collapsing; one that lights up late was woken by warm-up.")
+    elif meta.get("kind") == "bundle":
+        st.caption("KL per dimension over training: a bundle carries no training history (a checkpoint does).")

@@ -1,20 +1,29 @@
-// A Streamlit component (plain postMessage protocol, no build step): one slider per latent
-// dimension (or one over an interpolation path) and a canvas decoded in the browser on every
-// input event while dragging, by the model's ONNX decoder graph in onnxruntime-web (WASM).
-// On release it reports the latent vector (or the path step) to Python. The graph is fetched
-// once per model from its content-named URL (kept in the Cache API where the page allows it);
-// Python sends only the URL with each rerun.
+// A Streamlit component (plain postMessage protocol, no build step) that decodes latent vectors
+// in the browser on every input event, with the model's ONNX decoder graph in onnxruntime-web
+// (WASM). Pages pass data, not code; one of five modes:
+//   sliders  one slider per latent dimension (Traverse); on release the vector goes to Python
+//   path     one slider over an interpolation path (Interpolate's scrubber); on release, the step
+//   mix      z = base + Σ w_i v_i with a slider per weight (Arithmetic); on release, the weights
+//   grid     a grid of prior samples T·z_i under a temperature slider (Generate); on release, T
+//   map      follows the mouse over the page's 2-D Plotly map: the code under the cursor (the
+//            inverse the server uses for a click) decoded beside it, with its distance to the data
+// The graph is fetched once per model from its content-named URL (kept in the Cache API where
+// the page allows it); Python sends only the URL with each rerun.
 (function () {
   "use strict";
   const send = (type, extra) => window.parent.postMessage(Object.assign({ isStreamlitMessage: true, type: type }, extra), "*");
+  const report = (value) => send("streamlit:setComponentValue", { value: Object.assign({ nonce: Date.now() }, value), dataType: "json" });
   const sliders = document.getElementById("sliders");
   const canvas = document.getElementById("image");
   const note = document.getElementById("note");
+  const reading = document.getElementById("reading");
   const offscreen = document.createElement("canvas");
-  let session = null, sessionUrl = null, loading = null, layoutKey = null, lastArgsZ = null, args = null;
-  let z = [], busy = false, dirty = false, failed = false;
+  let session = null, sessionUrl = null, layoutKey = null, lastArgsZ = null, args = null;
+  let z = [], busy = false, dirty = false, failed = false, pendingEvent = null;
   window.__decodeTimes = [];  // milliseconds per decode, read by the bench
   window.__frames = [];       // performance.now() of each drawn frame
+  window.__hoverLatencies = [];  // map mode: mouse event (its time stamp) -> frame drawn, ms
+  window.__hoverWork = [];       // map mode: our handler starts -> frame drawn, ms
   window.__draws = 0;
 
   // No WebAssembly (an old or locked-down browser): the runtime may not even load; Python is
@@ -52,7 +61,7 @@
   function unavailable(reason) {
     failed = true;
     note.textContent = "browser decoding unavailable: " + reason;
-    send("streamlit:setComponentValue", { value: { unavailable: String(reason), nonce: Date.now() }, dataType: "json" });
+    report({ unavailable: String(reason) });
   }
 
   function openSession(url) {
@@ -61,41 +70,72 @@
       runtime.InferenceSession.create(new Uint8Array(bytes), { executionProviders: ["wasm"], graphOptimizationLevel: "all" }));
   }
 
-  function paint(image) {
-    const [, c, h, w] = image.dims;
+  // -- what to decode now: a batch of codes (one, or the grid's) -----------------------------
+  function codesNow() {
+    if (args.grid) {
+      const t = args.grid.temperature;
+      return { codes: args.grid.codes.map((c) => c.map((v) => t * v)), labels: args.grid.labels };
+    }
+    return { codes: [z], labels: null };
+  }
+
+  function paint(image, columns) {
+    const [n, c, h, w] = image.dims;
     const data = image.data;
     const [low, high] = args.pixel_range || [0, 1];  // a bundle's decoder may output e.g. [-1, 1]
     const scale = 255 / (high - low);
-    offscreen.width = w; offscreen.height = h;
+    const rows = Math.ceil(n / columns), gap = n > 1 ? 1 : 0;
+    offscreen.width = columns * (w + gap) - gap; offscreen.height = rows * (h + gap) - gap;
     const context = offscreen.getContext("2d");
-    const pixels = context.createImageData(w, h);
-    for (let i = 0; i < h * w; i++) {
-      for (let ch = 0; ch < 3; ch++) {
-        pixels.data[4 * i + ch] = Math.round(scale * (data[(c === 3 ? ch : 0) * h * w + i] - low));  // clamped by the array
+    context.fillStyle = "#ffffff";
+    context.fillRect(0, 0, offscreen.width, offscreen.height);
+    for (let k = 0; k < n; k++) {
+      const pixels = context.createImageData(w, h), base = k * c * h * w;
+      for (let i = 0; i < h * w; i++) {
+        for (let ch = 0; ch < 3; ch++) {
+          pixels.data[4 * i + ch] = Math.round(scale * (data[base + (c === 3 ? ch : 0) * h * w + i] - low));  // clamped by the array
+        }
+        pixels.data[4 * i + 3] = 255;
       }
-      pixels.data[4 * i + 3] = 255;
+      context.putImageData(pixels, (k % columns) * (w + gap), Math.floor(k / columns) * (h + gap));
     }
-    context.putImageData(pixels, 0, 0);
     const target = canvas.getContext("2d");
+    if (args.grid) canvas.height = Math.round(canvas.width * offscreen.height / offscreen.width);
     target.imageSmoothingEnabled = false;
     target.drawImage(offscreen, 0, 0, canvas.width, canvas.height);
+    const height = document.body.scrollHeight + 8;
+    if (height !== paint.height) { paint.height = height; send("streamlit:setFrameHeight", { height: height }); }
     window.__frames.push(performance.now());
     window.__draws += 1;
     canvas.dataset.draws = String(window.__draws);
   }
 
   async function pump() {
-    // One decode at a time; moves that arrive meanwhile collapse into the latest vector.
+    // One decode at a time; moves that arrive meanwhile collapse into the latest state.
     busy = true;
     try {
       while (dirty && session) {
         dirty = false;
-        const feeds = { z: new runtime.Tensor("float32", Float32Array.from(z), [1, z.length]) };
-        if (args.conditional) feeds.label = new runtime.Tensor("int64", BigInt64Array.from([BigInt(args.label)]), [1]);
+        const event = pendingEvent;
+        pendingEvent = null;
+        const { codes, labels } = codesNow();
+        const d = codes[0].length;
+        const flat = new Float32Array(codes.length * d);
+        codes.forEach((code, i) => flat.set(code, i * d));
+        const feeds = { z: new runtime.Tensor("float32", flat, [codes.length, d]) };
+        if (args.conditional) {
+          const each = labels || codes.map(() => args.label);
+          feeds.label = new runtime.Tensor("int64", BigInt64Array.from(each.map((v) => BigInt(v))), [codes.length]);
+        }
         const started = performance.now();
         const output = await session.run(feeds);
         window.__decodeTimes.push(performance.now() - started);
-        paint(output.image);
+        paint(output.image, args.grid ? args.grid.columns : 1);
+        if (event !== null) {
+          const now = performance.timeOrigin + performance.now();
+          window.__hoverLatencies.push(now - event.stamp);
+          window.__hoverWork.push(now - event.handled);
+        }
       }
     } catch (error) {
       unavailable(error.message || error);
@@ -109,64 +149,137 @@
     if (!busy) pump();
   }
 
-  // Path mode (the interpolation scrubber): one slider over the path's steps, moving
-  // continuously between them; z is the straight line between the two nearest steps.
+  function sliderRow(labelText, attributes, onInput, onChange, inactive) {
+    const row = document.createElement("div");
+    row.className = "row" + (inactive ? " inactive" : "");
+    const label = document.createElement("label");
+    label.textContent = labelText;
+    const input = document.createElement("input");
+    Object.assign(input, Object.assign({ type: "range" }, attributes));
+    input.setAttribute("aria-label", labelText);
+    const out = document.createElement("output");
+    out.textContent = Number(attributes.value).toFixed(2);
+    input.addEventListener("input", () => { out.textContent = Number(input.value).toFixed(2); onInput(Number(input.value), input); schedule(); });
+    if (onChange) input.addEventListener("change", () => onChange(Number(input.value), input, out));
+    row.append(label, input, out);
+    sliders.append(row);
+    return input;
+  }
+
+  // -- modes --------------------------------------------------------------------------------
   function pointOnPath(t) {
     const path = args.path, last = path.length - 1;
     const i = Math.min(Math.floor(t), last - 1), f = t - i;
     return path[i].map((v, d) => (1 - f) * v + f * path[i + 1][d]);
   }
 
-  function buildScrubber() {
-    sliders.innerHTML = "";
-    const row = document.createElement("div");
-    row.className = "row";
-    const label = document.createElement("label");
-    label.textContent = "Step";
-    const input = document.createElement("input");
-    Object.assign(input, { type: "range", min: 0, max: args.path.length - 1, step: 0.01, value: args.step });
-    input.setAttribute("aria-label", "Step");
-    const out = document.createElement("output");
-    out.textContent = Number(args.step).toFixed(2);
-    input.addEventListener("input", () => { const t = Number(input.value); z = pointOnPath(t); out.textContent = t.toFixed(2); schedule(); });
-    input.addEventListener("change", () => {
-      const step = Math.round(Number(input.value));
-      input.value = step; out.textContent = step.toFixed(2); z = args.path[step].slice(); schedule();
-      send("streamlit:setComponentValue", { value: { step: step, nonce: Date.now() }, dataType: "json" });
-    });
-    row.append(label, input, out);
-    sliders.append(row);
+  function mixed(weights) {
+    const mix = args.mix;
+    return mix.base.map((b, d) => b + mix.vectors.reduce((sum, v, i) => sum + weights[i] * v[d], 0));
   }
 
   function build() {
-    if (args.path) { buildScrubber(); return; }
     sliders.innerHTML = "";
-    for (const d of args.order) {
-      const row = document.createElement("div");
-      row.className = "row" + (args.inactive.includes(d) ? " inactive" : "");
-      const label = document.createElement("label");
-      label.textContent = args.labels[d];
-      const input = document.createElement("input");
-      Object.assign(input, { type: "range", min: args.low[d], max: args.high[d], step: args.step[d], value: z[d] });
-      input.dataset.dim = String(d);
-      input.setAttribute("aria-label", args.labels[d]);
-      const out = document.createElement("output");
-      out.textContent = Number(z[d]).toFixed(2);
-      input.addEventListener("input", () => { z[d] = Number(input.value); out.textContent = z[d].toFixed(2); schedule(); });
-      input.addEventListener("change", () => send("streamlit:setComponentValue", { value: { z: z.slice(), nonce: Date.now() }, dataType: "json" }));
-      row.append(label, input, out);
-      sliders.append(row);
+    if (args.path) {
+      sliderRow("Step", { min: 0, max: args.path.length - 1, step: 0.01, value: args.step },
+        (t) => { z = pointOnPath(t); },
+        (t, input, out) => { const step = Math.round(t); input.value = step; out.textContent = step.toFixed(2); z = args.path[step].slice(); schedule(); report({ step: step }); });
+    } else if (args.mix) {
+      const mix = args.mix, weights = mix.values.slice();
+      z = mixed(weights);
+      mix.names.forEach((name, i) => sliderRow(name, { min: mix.low[i], max: mix.high[i], step: 0.01, value: weights[i] },
+        (w) => { weights[i] = w; z = mixed(weights); },
+        () => report({ weights: weights.slice(), z: z.slice() })));
+    } else if (args.grid) {
+      const t = args.grid;
+      sliderRow("Temperature", { min: t.low, max: t.high, step: 0.01, value: t.temperature },
+        (value) => { args.grid.temperature = value; },
+        (value) => report({ temperature: value }));
+    } else if (args.map) {
+      sliders.style.display = "none";
+    } else {
+      for (const d of args.order) {
+        const input = sliderRow(args.labels[d], { min: args.low[d], max: args.high[d], step: args.step[d], value: z[d] },
+          (value) => { z[d] = value; }, () => report({ z: z.slice() }), args.inactive.includes(d));
+        input.dataset.dim = String(d);
+      }
+    }
+  }
+
+  // Map mode: the inverse of the map, as the server computes it (vae.latent.projection).
+  function inverse(x, y) {
+    const map = args.map;
+    if (map.pca) {
+      const { mean, components } = map.pca;
+      return mean.map((m, d) => m + x * components[0][d] + (components.length > 1 ? y * components[1][d] : 0));
+    }
+    const { index, distances } = nearest(x, y, map.k);
+    const weights = distances.map((dist) => 1 / Math.max(dist, 1e-12) ** 2);
+    const total = weights.reduce((a, b) => a + b, 0);
+    return map.mu[0].map((_, d) => index.reduce((sum, i, j) => sum + (weights[j] / total) * map.mu[i][d], 0));
+  }
+
+  function nearest(x, y, k) {
+    const points = args.map.points, best = [];  // k smallest (distance, index), sorted
+    for (let i = 0; i < points.length; i++) {
+      const dx = points[i][0] - x, dy = points[i][1] - y, dist = Math.sqrt(dx * dx + dy * dy);
+      if (best.length < k || dist < best[best.length - 1][0]) {
+        best.push([dist, i]);
+        best.sort((a, b) => a[0] - b[0]);
+        if (best.length > k) best.pop();
+      }
+    }
+    return { index: best.map((b) => b[1]), distances: best.map((b) => b[0]) };
+  }
+  window.__inverse = (x, y) => inverse(x, y);  // for the bench's check against the server
+
+  function describe(distance) {
+    const [near, between] = args.map.thresholds;
+    const words = distance < near ? args.map.readings[0] : distance < between ? args.map.readings[1] : args.map.readings[2];
+    return `${distance.toFixed(1)}× the typical spacing from the nearest image: ${words}.`;
+  }
+
+  const watched = new WeakSet();
+  function watchMap() {
+    // The map is a Plotly chart on the page around this frame (same origin): follow the mouse
+    // over its plotting area, in data coordinates. Reruns may replace the chart: look again.
+    let plots = [];
+    try { plots = [...window.parent.document.querySelectorAll(".js-plotly-plot")]; } catch (error) { return; }
+    for (const gd of plots) {
+      if (watched.has(gd)) continue;
+      watched.add(gd);
+      gd.addEventListener("mousemove", (event) => {
+        if (!args || !args.map || !gd._fullLayout || !gd._fullLayout.xaxis) return;
+        const handled = performance.timeOrigin + performance.now();
+        const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, box = gd.getBoundingClientRect();
+        const px = event.clientX - box.left - xa._offset, py = event.clientY - box.top - ya._offset;
+        if (px < 0 || py < 0 || px > xa._length || py > ya._length) return;
+        const x = xa.p2d(px), y = ya.p2d(py);
+        z = inverse(x, y);
+        const distance = nearest(x, y, 1).distances[0] / args.map.spacing;
+        reading.textContent = `(${x.toFixed(2)}, ${y.toFixed(2)}): ` + describe(distance);
+        pendingEvent = { stamp: window.parent.performance.timeOrigin + event.timeStamp, handled: handled };
+        schedule();
+      });
     }
   }
 
   function render(newArgs) {
     args = newArgs;
     if (args.path) args.z = args.path[args.step];
-    const key = JSON.stringify([args.graph, args.order, args.low, args.high, args.path]);
-    const argsZ = JSON.stringify(args.z);
-    if (argsZ !== lastArgsZ) { z = args.z.slice(); lastArgsZ = argsZ; layoutKey = null; }  // a new start from Python
+    if (args.mix) args.z = mixed(args.mix.values);
+    const key = JSON.stringify([args.graph, args.order, args.low, args.high, args.path, args.mix, args.grid && args.grid.codes, !!args.map]);
+    const argsZ = JSON.stringify(args.z || null);
+    if (argsZ !== lastArgsZ) { z = (args.z || []).slice(); lastArgsZ = argsZ; layoutKey = null; }  // a new start from Python
     if (key !== layoutKey) { build(); layoutKey = key; }
-    canvas.width = canvas.height = args.size;
+    canvas.width = args.size;
+    if (!canvas.height || !args.grid) canvas.height = args.size;
+    if (args.map) {
+      reading.style.minHeight = "3.9em";  // room for the reading: hovering never changes the frame's height
+      watchMap();
+      if (!render.polling) render.polling = setInterval(watchMap, 500);
+      if (!z.length) z = args.map.mu[0].slice();
+    }
     send("streamlit:setFrameHeight", { height: document.body.scrollHeight + 8 });
     if (failed) return;
     if (args.graph !== sessionUrl) {
@@ -174,10 +287,10 @@
       session = null;
       const url = args.graph;
       note.textContent = "loading the decoder…";
-      loading = openSession(url).then((ready) => {
+      openSession(url).then((ready) => {
         if (url !== sessionUrl) return;  // another model was chosen meanwhile
         session = ready;
-        note.textContent = "decoded in the browser (onnxruntime-web)";
+        note.textContent = args.map ? "hover the map: decoded in the browser" : "decoded in the browser (onnxruntime-web)";
         schedule();
       }, (error) => unavailable(error.message || error));
     }

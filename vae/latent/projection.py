@@ -147,6 +147,14 @@ class LatentMap:
         distances, index = self._map_index.kneighbors(points)
         return _idw(distances, self.mu_[index]).astype(np.float32)
 
+    def pca_parameters(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """(mean (D,), components (n_components, D)) of a PCA map, whose inverse is
+        mean + point @ components; None for UMAP and t-SNE (inverted by `placement_k` nearest
+        map points, distance-weighted)."""
+        if self.params.method != "pca":
+            return None
+        return self._pca.mean_.astype(np.float64), self._pca.components_.astype(np.float64)
+
     def distance_to_data(self, points: np.ndarray) -> np.ndarray:
         """Map distance from each position to the nearest fitted point, in units of the
         typical spacing between neighbouring points (≈1 inside the data, ≫1 far outside)."""
