@@ -156,6 +156,29 @@ def _corrupt(folder: Path, how: str) -> None:
         proto.graph.initializer.append(nan)
         proto.graph.node.append(helper.make_node("Mul", ["before_nan", "nan_value"], [out]))
         onnx.save(proto, decoder)
+    elif how == "subgraph operator":  # an If branch holding a custom-domain node
+        proto = onnx.load(decoder)
+        branch = helper.make_graph(
+            [helper.make_node("Evil", [], ["y"], domain="com.example.native")], "branch", [],
+            [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, None)],
+        )  # fmt: skip
+        cond = helper.make_tensor("always", onnx.TensorProto.BOOL, [], [True])
+        proto.graph.initializer.append(cond)
+        proto.graph.node.append(helper.make_node("If", ["always"], ["unused"], then_branch=branch, else_branch=branch))
+        onnx.save(proto, decoder)
+    elif how == "fixed batch":
+        proto = onnx.load(decoder)
+        proto.graph.input[0].type.tensor_type.shape.dim[0].dim_value = 2
+        onnx.save(proto, decoder)
+    elif how == "dataset path":
+        manifest["dataset"] = "/etc"
+    elif how == "typed field":
+        manifest["latent_dim"] = "four"
+    elif how == "huge image":
+        manifest["image_shape"] = [3, 30000, 30000]
+    elif how == "bad sample":
+        with np.load(folder / "data.npz") as arrays:
+            np.savez(folder / "data.npz", images=arrays["images"][:, :, :4], labels=arrays["labels"])
     elif how == "linked graph":
         decoder.unlink()
         decoder.symlink_to("/etc/hostname")
@@ -171,6 +194,12 @@ BAD = {
     "another version": "format version 99",
     "nan outputs": "NaN",
     "linked graph": "outside the bundle",
+    "subgraph operator": "outside standard ONNX",
+    "fixed batch": "dynamic batch dimension",
+    "dataset path": "dataset must be one of",
+    "typed field": "lacks a valid field",
+    "huge image": "at most 4 channels",
+    "bad sample": "disagrees with the manifest",
 }
 
 

@@ -89,6 +89,7 @@ def export_bundle(
         training = [n or type(module).__name__ for n, m in module.named_modules() if m.training]
         if training:
             raise BundleError(f"the {name} is in training mode ({training[0]}): call {name}.eval() first")
+    arrays = _sample_arrays(sample_images, sample_labels, sample_factors, image_shape)
     latent_dim = _probe(encoder, decoder, image_shape, low, high, num_classes)
     encoder_graph = _export(
         _Labelled(encoder, conditional), _image_batch(image_shape, low, high, 2), "image", ["mu", "logvar"], num_classes
@@ -114,7 +115,7 @@ def export_bundle(
 
     write_bytes_atomically(folder / ENCODER, encoder_graph)
     write_bytes_atomically(folder / DECODER, decoder_graph)
-    sample = _write_sample(folder, sample_images, sample_labels, sample_factors, image_shape)
+    sample = _write_sample(folder, arrays)
     names = [str(n) for n in (label_names or [])] or [str(k) for k in range(num_classes)]
     manifest = {
         "format": FORMAT,
@@ -222,26 +223,40 @@ def _check(name: str, graph: bytes, module: nn.Module, first: torch.Tensor, num_
             )
 
 
-def _write_sample(folder: Path, images, labels, factors, image_shape) -> dict | None:
-    (folder / SAMPLE).unlink(missing_ok=True)
+def _sample_arrays(images, labels, factors, image_shape) -> dict | None:
+    """The sample as the arrays data.npz holds, checked before anything is written."""
     if images is None:
         return None
     images = torch.as_tensor(images)
     if images.dtype != torch.uint8:
         images = (images.float().clamp(0, 1) * 255).round().to(torch.uint8)
-    if tuple(images.shape[1:]) != image_shape:
+    if images.dim() != 4 or tuple(images.shape[1:]) != image_shape:
         raise BundleError(f"sample images have shape {tuple(images.shape[1:])}; the model's is {image_shape}")
     limit = min(MAX_SAMPLE_IMAGES, MAX_SAMPLE_BYTES // max(int(np.prod(image_shape)), 1))
-    images = images[:limit]
-    arrays = {"images": images.numpy()}
-    if labels is not None:
-        arrays["labels"] = torch.as_tensor(labels)[: len(images)].long().numpy()
-    if factors is not None:
-        arrays["factors"] = torch.as_tensor(factors)[: len(images)].float().numpy()
+    arrays = {"images": images[:limit].numpy()}
+    count = len(arrays["images"])
+    for key, values, dtype in (("labels", labels, torch.long), ("factors", factors, torch.float32)):
+        if values is not None:
+            values = torch.as_tensor(values)[:count].to(dtype)
+            if len(values) != count or (key == "factors" and values.dim() != 2):
+                raise BundleError(f"sample {key} must give one row per sample image")
+            arrays[key] = values.numpy()
+    return arrays
+
+
+def _write_sample(folder: Path, arrays: dict | None) -> dict | None:
+    (folder / SAMPLE).unlink(missing_ok=True)
+    if arrays is None:
+        return None
     from vae.files import write_atomically
 
     write_atomically(folder / SAMPLE, lambda handle: np.savez_compressed(handle, **arrays))
-    return {"file": SAMPLE, "num_examples": len(images), "labels": labels is not None, "factors": factors is not None}
+    return {
+        "file": SAMPLE,
+        "num_examples": len(arrays["images"]),
+        "labels": "labels" in arrays,
+        "factors": "factors" in arrays,
+    }
 
 
 def bundle_from_checkpoint(checkpoint: str | Path, out: str | Path, sample: int = 2000) -> Path:

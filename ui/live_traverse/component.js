@@ -197,6 +197,7 @@
         (value) => report({ temperature: value }));
     } else if (args.map) {
       sliders.style.display = "none";
+      z = args.map.mu[0].slice();  // a new map (or model): start from its first code
     } else {
       for (const d of args.order) {
         const input = sliderRow(args.labels[d], { min: args.low[d], max: args.high[d], step: args.step[d], value: z[d] },
@@ -278,7 +279,6 @@
       reading.style.minHeight = "3.9em";  // room for the reading: hovering never changes the frame's height
       watchMap();
       if (!render.polling) render.polling = setInterval(watchMap, 500);
-      if (!z.length) z = args.map.mu[0].slice();
     }
     send("streamlit:setFrameHeight", { height: document.body.scrollHeight + 8 });
     if (failed) return;

@@ -246,8 +246,8 @@ def _sample_dataset(info: dict) -> Dataset:
             images = torch.from_numpy(arrays["images"]).float() / 255.0
             labels = torch.from_numpy(arrays["labels"]).long() if "labels" in arrays else None
             factors = torch.from_numpy(arrays["factors"]).float() if "factors" in arrays else None
-    except (OSError, KeyError, ValueError) as err:
-        raise DatasetError(f"the bundle's data sample cannot be read ({err})") from None
+    except Exception as err:  # checked when the bundle was opened; a file changed since then
+        raise DatasetError(f"the bundle's data sample cannot be read ({type(err).__name__})") from None
     if images.dim() != 4 or len(images) != info["num_examples"]:
         raise DatasetError("the bundle's data sample does not match its manifest")
     names = list(info.get("label_names") or [])

@@ -39,26 +39,39 @@ def install_bundle_zip(data: bytes, models_dir: str | os.PathLike, name: str, re
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = {Path(info.filename).name: info for info in archive.infolist() if not info.is_dir()}
-    except (zipfile.BadZipFile, OSError, ValueError):
+    except Exception:  # zipfile raises several types for a file that is not a zip
         raise BundleError("this file is not a zip archive") from None
     found = {n: info for n, info in members.items() if n in BUNDLE_FILES}
     if MANIFEST not in found:
         raise BundleError(f"the zip holds no {MANIFEST}: zip the bundle folder written by export_bundle")
     if sum(info.file_size for info in found.values()) > MAX_UNPACKED:
         raise BundleError(f"the bundle unpacks to more than {MAX_UNPACKED // 2**20} MB")
-    staging = Path(tempfile.mkdtemp(prefix=".upload-", dir=models_dir))
+    staging = aside = None
     try:
+        staging = Path(tempfile.mkdtemp(prefix=f".upload-{name}-", dir=models_dir))
         for file_name, info in found.items():
             with archive.open(info) as source, open(staging / file_name, "wb") as out:
                 shutil.copyfileobj(source, out)
-        load_bundle(staging)  # every check, before anything is replaced
-        if target.is_symlink() or target.is_file():
-            target.unlink()
-        elif target.exists():
-            shutil.rmtree(target)
+        try:
+            load_bundle(staging)  # every check, before anything is replaced
+        except BundleError as err:
+            raise BundleError(str(err).replace(staging.name, name)) from None
+        if target.exists() or target.is_symlink():  # the old one moves aside until the new one is in place
+            aside = models_dir / f".replaced-{name}-{os.getpid()}"
+            os.replace(target, aside)
         os.replace(staging, target)
-    except (OSError, zipfile.BadZipFile, EOFError) as err:
-        raise BundleError(f"the zip could not be unpacked ({err})") from None
+    except BundleError:
+        raise
+    except Exception as err:  # encrypted or damaged members, unknown compression, a full disk…
+        if aside is not None and not target.exists():
+            os.replace(aside, target)
+        raise BundleError(f"the zip could not be installed ({type(err).__name__}: {str(err)[:120]})") from None
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        if aside is not None and target.exists():
+            if aside.is_dir() and not aside.is_symlink():
+                shutil.rmtree(aside, ignore_errors=True)
+            else:
+                aside.unlink(missing_ok=True)
     return target
