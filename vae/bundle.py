@@ -33,13 +33,13 @@ import torch
 from torch import nn
 
 from vae.errors import BundleError, VAEError
+from vae.models.module_checks import check_graph, image_batch, labels_for, probe_modules
 
 FORMAT = "vae-latent-explorer-bundle"
 FORMAT_VERSION = 1
 MANIFEST, ENCODER, DECODER, SAMPLE = "manifest.json", "encoder.onnx", "decoder.onnx", "data.npz"
 MAX_SAMPLE_IMAGES = 10_000  # and at most MAX_SAMPLE_BYTES of uint8 pixels
 MAX_SAMPLE_BYTES = 64 * 2**20
-CHECK_TOLERANCE = 1e-4  # largest difference between a graph and its module, in pixel / latent units
 LIKELIHOODS = ("bernoulli", "gaussian")
 
 
@@ -90,19 +90,19 @@ def export_bundle(
         if training:
             raise BundleError(f"the {name} is in training mode ({training[0]}): call {name}.eval() first")
     arrays = _sample_arrays(sample_images, sample_labels, sample_factors, image_shape)
-    latent_dim = _probe(encoder, decoder, image_shape, low, high, num_classes)
+    latent_dim = probe_modules(encoder, decoder, image_shape, low, high, num_classes)
     encoder_graph = _export(
-        _Labelled(encoder, conditional), _image_batch(image_shape, low, high, 2), "image", ["mu", "logvar"], num_classes
+        _Labelled(encoder, conditional), image_batch(image_shape, low, high, 2), "image", ["mu", "logvar"], num_classes
     )
     decoder_graph = _export(_Labelled(decoder, conditional), torch.zeros(2, latent_dim), "z", ["image"], num_classes)
-    _check(
+    check_graph(
         "encoder",
         encoder_graph,
         _Labelled(encoder, conditional),
-        _image_batch(image_shape, low, high, 5, 1),
+        image_batch(image_shape, low, high, 5, 1),
         num_classes,
     )
-    _check(
+    check_graph(
         "decoder",
         decoder_graph,
         _Labelled(decoder, conditional),
@@ -145,82 +145,12 @@ def _onnx():
     return onnx
 
 
-def _image_batch(image_shape, low: float, high: float, n: int, seed: int = 0) -> torch.Tensor:
-    return low + (high - low) * torch.rand(n, *image_shape, generator=torch.Generator().manual_seed(seed))
-
-
-def _labels(n: int, num_classes: int) -> torch.Tensor:
-    return torch.arange(n) % max(num_classes, 1)
-
-
-def _call(module: nn.Module, first: torch.Tensor, num_classes: int):
-    with torch.no_grad():
-        return module(first, _labels(len(first), num_classes)) if num_classes else module(first)
-
-
-def _probe(encoder, decoder, image_shape, low, high, num_classes) -> int:
-    """Check the modules' signatures and that they are deterministic; the latent size."""
-    x = _image_batch(image_shape, low, high, 3)
-    try:
-        encoded = _call(encoder, x, num_classes)
-    except Exception as err:
-        raise BundleError(f"the encoder failed on images of shape {tuple(x.shape)}: {err}") from None
-    if not (isinstance(encoded, (tuple, list)) and len(encoded) == 2 and encoded[0].shape == encoded[1].shape):
-        raise BundleError("the encoder must return (mu, logvar), two tensors of shape (N, latent size)")
-    mu = encoded[0]
-    if mu.dim() != 2 or mu.shape[0] != len(x):
-        raise BundleError(f"the encoder's mu has shape {tuple(mu.shape)}; expected (N, latent size)")
-    if not torch.equal(_call(encoder, x, num_classes)[0], mu):
-        raise BundleError(
-            "the encoder gives different outputs for the same images: it samples inside; return (mu, logvar)"
-        )
-    z = torch.randn(3, mu.shape[1], generator=torch.Generator().manual_seed(0))
-    try:
-        image = _call(decoder, z, num_classes)
-    except Exception as err:
-        raise BundleError(f"the decoder failed on codes of shape {tuple(z.shape)}: {err}") from None
-    if not isinstance(image, torch.Tensor) or tuple(image.shape) != (3, *image_shape):
-        shape = tuple(image.shape) if isinstance(image, torch.Tensor) else type(image).__name__
-        raise BundleError(f"the decoder returns {shape} for 3 codes; expected (3, {', '.join(map(str, image_shape))})")
-    if not torch.equal(_call(decoder, z, num_classes), image):
-        raise BundleError("the decoder gives different outputs for the same codes: it must be deterministic")
-    return int(mu.shape[1])
-
-
 def _export(module: nn.Module, first: torch.Tensor, first_name: str, outputs: list[str], num_classes: int) -> bytes:
     from vae.models.onnx_graphs import export_module
 
-    args = (first, _labels(len(first), num_classes)) if num_classes else (first,)
+    args = (first, labels_for(len(first), num_classes)) if num_classes else (first,)
     names = [first_name, "label"] if num_classes else [first_name]
     return export_module(module, args, names, outputs)
-
-
-def _run_graph(graph: bytes, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
-    try:
-        import onnxruntime
-    except ImportError:  # the exporter's own environment may lack it: ONNX's reference runtime
-        from onnx.reference import ReferenceEvaluator
-
-        return ReferenceEvaluator(_onnx().load_from_string(graph)).run(None, feeds)
-    return onnxruntime.InferenceSession(graph, providers=["CPUExecutionProvider"]).run(None, feeds)
-
-
-def _check(name: str, graph: bytes, module: nn.Module, first: torch.Tensor, num_classes: int) -> None:
-    """The graph computes what the module does, on inputs it was not exported with."""
-    expected = _call(module, first, num_classes)
-    expected = [expected] if isinstance(expected, torch.Tensor) else list(expected)
-    feeds = {("image" if name == "encoder" else "z"): first.numpy()}
-    if num_classes:
-        feeds["label"] = _labels(len(first), num_classes).numpy()
-    got = _run_graph(graph, feeds)
-    output_names = ["mu", "logvar"] if name == "encoder" else ["image"]
-    for output, want, have in zip(output_names, expected, got):
-        difference = float(np.abs(want.numpy() - have).max()) if want.shape == have.shape else float("inf")
-        if not difference <= CHECK_TOLERANCE:
-            raise BundleError(
-                f"the exported {name}'s output {output!r} differs from the module by {difference:.3g} "
-                "(a layer ONNX export does not reproduce?)"
-            )
 
 
 def _sample_arrays(images, labels, factors, image_shape) -> dict | None:
@@ -264,7 +194,7 @@ def bundle_from_checkpoint(checkpoint: str | Path, out: str | Path, sample: int 
     data is here."""
     from vae.data.datasets import BUILTIN, dataset_for_checkpoint
     from vae.models.checkpoints import load_checkpoint
-    from vae.models.onnx_graphs import _Decoder, _Encoder
+    from vae.models.onnx_graphs import DecodeModule, EncodeModule
 
     model, meta = load_checkpoint(checkpoint)
     images = labels = factors = None
@@ -284,8 +214,8 @@ def bundle_from_checkpoint(checkpoint: str | Path, out: str | Path, sample: int 
     gaussian = model.likelihood == "gaussian"
     return export_bundle(
         out,
-        encoder=_Encoder(model).eval(),
-        decoder=_Decoder(model).eval(),
+        encoder=EncodeModule(model).eval(),
+        decoder=DecodeModule(model).eval(),
         image_shape=model.image_shape,
         dataset=spec if spec in BUILTIN else None,
         likelihood=model.likelihood,

@@ -29,7 +29,7 @@ from vae.models.interface import LatentModel, is_conditional
 OPSET = 18
 
 
-class _Decoder(nn.Module):
+class DecodeModule(nn.Module):
     def __init__(self, model: LatentModel) -> None:
         super().__init__()
         self.model = model
@@ -38,7 +38,7 @@ class _Decoder(nn.Module):
         return self.model.decode(z, label)
 
 
-class _Encoder(nn.Module):
+class EncodeModule(nn.Module):
     def __init__(self, model: LatentModel) -> None:
         super().__init__()
         self.model = model
@@ -50,13 +50,13 @@ class _Encoder(nn.Module):
 def decoder_onnx(model: nn.Module) -> bytes:
     """The decoder as ONNX bytes: inputs `z` (and `label`), output `image`."""
     z = torch.zeros(2, model.latent_dim)
-    return _export(_Decoder(model), z, "z", ["image"], model)
+    return _export(DecodeModule(model), z, "z", ["image"], model)
 
 
 def encoder_onnx(model: nn.Module) -> bytes:
     """The encoder as ONNX bytes: inputs `image` (and `label`), outputs `mu`, `logvar`."""
     x = torch.full((2, *model.image_shape), 0.5)
-    return _export(_Encoder(model), x, "image", ["mu", "logvar"], model)
+    return _export(EncodeModule(model), x, "image", ["mu", "logvar"], model)
 
 
 def _export(module: nn.Module, first: torch.Tensor, first_name: str, outputs: list[str], model) -> bytes:
