@@ -13,12 +13,26 @@ from vae.training.loop import train
 from vae.training.precision import LAYOUTS, PRECISIONS
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m vae.train", description="Train a VAE and write a checkpoint.")
+def build_parser(sweep: bool = False) -> argparse.ArgumentParser:
+    """`vae.train`'s options; with `sweep`, `vae.sweep`'s: a name, a folder and the swept values
+    instead of --out and --resume."""
+    if sweep:
+        p = argparse.ArgumentParser(
+            prog="python -m vae.sweep",
+            description="Train one model per β (or per free-bits value), one after another, as NAME-VALUE.pt.",
+        )
+        p.add_argument("--name", required=True, help="the sweep's name: models are written as NAME-VALUE.pt")
+        p.add_argument("--out-dir", default="models", help="folder for the models (default: models)")
+        swept = p.add_mutually_exclusive_group(required=True)
+        swept.add_argument("--betas", type=float, nargs="+", help="one model per β, e.g. 0.5 1 2 4 8")
+        swept.add_argument("--free-bits-values", type=float, nargs="+", help="one model per free-bits value")
+    else:
+        p = argparse.ArgumentParser(prog="python -m vae.train", description="Train a VAE and write a checkpoint.")
     p.add_argument(
         "--dataset", default="digits", help="digits | sprites | mnist | fashion-mnist | a folder (default: digits)"
     )
-    p.add_argument("--out", required=True, help="checkpoint file to write, e.g. models/mine.pt")
+    if not sweep:
+        p.add_argument("--out", required=True, help="checkpoint file to write, e.g. models/mine.pt")
     p.add_argument(
         "--data-dir", help="folder with IDX files for mnist / fashion-mnist (default: $VAE_DATA_DIR or data/)"
     )
@@ -66,7 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="memory layout of conv weights and data (auto: channels-last with bf16 on the CPU)",
     )
     p.add_argument("--iwae-k", type=int, default=100, help="importance samples for the final NLL (0: skip)")
-    p.add_argument("--resume", action="store_true", help="continue training the checkpoint at --out")
+    if not sweep:
+        p.add_argument("--resume", action="store_true", help="continue training the checkpoint at --out")
     p.add_argument("--slim", action="store_true", help="leave the optimizer state out of the final file")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     return p
@@ -80,8 +95,8 @@ def _saved_state(path: str) -> str:
     return f"{path} holds epoch {epochs}; continue with --resume"
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def configs_from_args(args: argparse.Namespace) -> tuple[TrainConfig, dict]:
+    """(training options, model options) from parsed `vae.train` arguments."""
     cfg = TrainConfig(
         dataset=args.dataset,
         data_dir=args.data_dir,
@@ -113,8 +128,28 @@ def main(argv: list[str] | None = None) -> int:
     }
     if args.conv_channels:
         model_config["conv_channels"] = tuple(args.conv_channels)
+    return cfg, model_config
+
+
+def options_error(args: argparse.Namespace) -> str | None:
     if args.epochs < 1 or args.batch_size < 1 or args.lr <= 0 or args.beta < 0 or args.tc_beta < 0:
-        print("error: --epochs and --batch-size must be positive, --lr > 0, --beta and --tc-beta >= 0", file=sys.stderr)
+        return "error: --epochs and --batch-size must be positive, --lr > 0, --beta and --tc-beta >= 0"
+    return None
+
+
+def summary(out, meta: dict) -> str:
+    m = meta["metrics"]
+    return (
+        f"saved {out}: held-out ELBO {m['elbo']:.2f} nats, NLL (IWAE k={m['iwae_k']}) {m['iwae_nll']:.2f} nats "
+        f"({m['bits_per_dim']:.3f} bits/dim), active units {m['active_units']}/{len(m['activity'])}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    cfg, model_config = configs_from_args(args)
+    if error := options_error(args):
+        print(error, file=sys.stderr)
         return 2
     try:
         _, meta = train(cfg, args.out, model_config, resume=args.resume, progress=not args.quiet)
@@ -125,12 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\ninterrupted: " + _saved_state(args.out), file=sys.stderr)
         return 130
     if not args.quiet and is_main_process():  # only rank 0 measures the final metrics
-        m = meta["metrics"]
-        print(
-            f"saved {args.out}: held-out ELBO {m['elbo']:.2f} nats, NLL (IWAE k={m['iwae_k']}) {m['iwae_nll']:.2f} nats "
-            f"({m['bits_per_dim']:.3f} bits/dim), active units {m['active_units']}/{len(m['activity'])}",
-            file=sys.stderr,
-        )
+        print(summary(args.out, meta), file=sys.stderr)
     return 0
 
 

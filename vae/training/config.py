@@ -33,6 +33,7 @@ class TrainConfig:
     layout: str = "auto"  # auto | contiguous | channels-last: conv weights and data in memory
     iwae_k: int = 100  # importance samples for the final held-out NLL; 0 skips it
     slim: bool = False  # drop the optimizer state from the final file (smaller, resume restarts Adam)
+    sweep: str | None = None  # the sweep this run belongs to (its members are compared together)
 
     @classmethod
     def from_dict(cls, values: dict) -> TrainConfig:

@@ -21,6 +21,7 @@ from vae.pictures import make_grid, png_bytes, to_pil
 from vae.training.config import TrainConfig
 from vae.training.jobs import job_folder, write_json
 from vae.training.loop import train
+from vae.training.sweep import continue_sweep
 
 
 def _reconstruction_png(model, images: torch.Tensor, labels: torch.Tensor | None) -> bytes:
@@ -60,6 +61,13 @@ def run(models_dir: Path) -> int:
         os.replace(partial, Path(models_dir) / spec["name"])
     except (VAEError, ValueError, OSError, RuntimeError) as err:
         write_json(folder / "status.json", {"state": "failed", "message": str(err)})
+        return 1
+    try:
+        if continue_sweep(models_dir, spec["name"]) is not None:
+            return 0  # the next member's job owns the job files now
+    except VAEError as err:
+        message = f"saved {spec['name']}, but the sweep stopped before its next model: {err}"
+        write_json(folder / "status.json", {"state": "failed", "message": message})
         return 1
     write_json(folder / "status.json", {"state": "done", "message": f"saved {spec['name']}"})
     return 0

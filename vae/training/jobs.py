@@ -10,6 +10,8 @@ files, so a browser refresh (or a second browser) finds it again:
     .jobs/recon.png       held-out originals over their reconstructions, after each epoch
     .jobs/status.json     how it ended: done | failed | cancelled, with a message
     .jobs/log.txt         the process's own output, for the message when it dies
+    .jobs/sweep.json      when the job is one member of a sweep: every member's spec
+                          (vae.training.sweep; each finished member starts the next)
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from vae.files import write_bytes_atomically
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 JOBS = ".jobs"
+SWEEP_FILE = "sweep.json"
 
 
 def job_folder(models_dir: Path) -> Path:
@@ -160,13 +163,25 @@ def _last_lines(path: Path, count: int = 3) -> str:
     return " / ".join(lines[-count:])
 
 
-def start_job(models_dir: Path, name: str, train_config: dict, model_config: dict, overwrite: bool = False) -> JobState:
+def start_job(
+    models_dir: Path,
+    name: str,
+    train_config: dict,
+    model_config: dict,
+    overwrite: bool = False,
+    sweep_member: bool = False,
+    handoff: bool = False,
+) -> JobState:
     """Start training in a background process. Refuses (TrainingError) while another job of
-    this folder runs, and when the name is taken unless `overwrite`."""
+    this folder runs, and when the name is taken unless `overwrite`. A job that is not
+    `sweep_member` ends any earlier sweep; `handoff` is a finishing sweep member starting the
+    next one (the running job is the caller itself)."""
     models_dir = Path(models_dir)
     folder = job_folder(models_dir)
     with _locked(folder):
-        check_can_start(models_dir, name, overwrite)
+        check_can_start(models_dir, name, overwrite, running_is_caller=handoff)
+        if not sweep_member:
+            (folder / SWEEP_FILE).unlink(missing_ok=True)
         file_name = checkpoint_name(name)
         for stale in ("progress.jsonl", "recon.png", "status.json", "partial.pt", "log.txt"):
             (folder / stale).unlink(missing_ok=True)
@@ -191,11 +206,11 @@ def start_job(models_dir: Path, name: str, train_config: dict, model_config: dic
     return read_job(models_dir)
 
 
-def check_can_start(models_dir: Path, name: str, overwrite: bool = False) -> None:
+def check_can_start(models_dir: Path, name: str, overwrite: bool = False, running_is_caller: bool = False) -> None:
     """TrainingError when a job of this folder runs, or the name is taken (unless `overwrite`)."""
     file_name = checkpoint_name(name)
     current = read_job(models_dir)
-    if current is not None and current.running:
+    if current is not None and current.running and not running_is_caller:
         raise TrainingError(f"a training job is running already: {current.name}, epoch {len(current.history)}")
     if (Path(models_dir) / file_name).exists() and not overwrite:
         raise TrainingError(f"{file_name} exists: confirm to replace it, or choose another name")
