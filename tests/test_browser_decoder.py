@@ -12,7 +12,7 @@ from vae.latent.codes import decode_codes
 from vae.models.onnx_graphs import cached_graph
 
 pytestmark = pytest.mark.skipif(not browser_available(), reason="needs playwright and Debian's chromium")
-SHIPPED = sorted(p.name for p in (REPO / "models").glob("*.pt"))
+SHIPPED = ["digits.pt", "mnist.pt", "sprites.pt"]  # the β sweep (digits-beta-*.pt) is digits.pt's architecture
 
 
 class OddLayersVAE(nn.Module):

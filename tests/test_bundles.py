@@ -284,5 +284,5 @@ def test_the_read_only_switch_hides_training_and_uploads(bundles, monkeypatch):
             patch.setenv(switch, "1")
             home = open_page("app.py", bundles["folder"], patch)
             assert any(switch in i.value and "turned off" in i.value for i in home.info)
-            train = open_page("pages/8_Train.py", bundles["folder"], patch)
+            train = open_page("pages/9_Train.py", bundles["folder"], patch)
             assert any(switch in i.value for i in train.info)

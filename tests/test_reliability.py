@@ -75,7 +75,7 @@ def test_train_page_refuses_folders_outside_the_data_folder(typed, tmp_path, mon
 
     monkeypatch.setenv("VAE_MODELS_DIR", str(tmp_path / "models"))
     monkeypatch.setenv("VAE_DATA_DIR", str(tmp_path / "data"))
-    at = AppTest.from_file(str(REPO / "pages" / "8_Train.py"), default_timeout=60).run()
+    at = AppTest.from_file(str(REPO / "pages" / "9_Train.py"), default_timeout=60).run()
     at.selectbox(key="train_dataset").set_value("folder")
     at.text_input(key="train_folder").set_value(typed)
     next(b for b in at.button if b.label == "Start training").click().run()

@@ -42,7 +42,7 @@ def mtime(path: Path) -> float:
     return path.stat().st_mtime
 
 
-@st.cache_resource(max_entries=8, show_spinner="Loading the model…")
+@st.cache_resource(max_entries=16, show_spinner="Loading the model…")
 def _load_model(path: str, modified: float) -> tuple[LatentModel, dict]:
     return load_model(path)
 
@@ -52,7 +52,7 @@ def model(path: Path) -> tuple[LatentModel, dict]:
     return _load_model(str(path), mtime(path))
 
 
-@st.cache_resource(max_entries=4, show_spinner="Loading the data…")
+@st.cache_resource(max_entries=8, show_spinner="Loading the data…")
 def _load_data(path: str, modified: float) -> tuple[Dataset, torch.Tensor, torch.Tensor]:
     return dataset_for_checkpoint(_load_model(path, modified)[1])
 
@@ -66,7 +66,7 @@ def _labels_for(vae: LatentModel, dataset: Dataset, index: torch.Tensor) -> torc
     return dataset.labels[index] if is_conditional(vae) else None
 
 
-@st.cache_resource(max_entries=8, show_spinner="Encoding the held-out images…")
+@st.cache_resource(max_entries=16, show_spinner="Encoding the held-out images…")
 @torch.no_grad()
 def _codes(path: str, modified: float, n_points: int) -> Codes:
     vae, _ = _load_model(path, modified)

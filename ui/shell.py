@@ -18,6 +18,7 @@ DEFAULT_MODEL = "digits.pt"
 MODEL_KEY = "model_name"  # file name of the chosen checkpoint inside models_dir()
 CHOSEN_KEY = "chosen_latent"  # {"model", "z", "source"}: the code picked on Map / Encode
 MAP_PARAMS_KEY = "map_params"  # the projection last shown on the Map, reused by Encode
+COMPARE_KEY = "compare_models"  # the models chosen on Compare (set by a finished sweep too)
 _PICKER_WIDGET = "_model_picker"
 
 

@@ -8,7 +8,9 @@ from pathlib import Path
 import streamlit as st
 
 from ui.charts import training_curves
-from vae.training.jobs import cancel_job, read_job
+from ui.shell import COMPARE_KEY
+from vae.training.jobs import JobState, cancel_job, read_job
+from vae.training.sweep import SweepProgress, read_sweep
 
 
 @st.fragment(run_every=1.0)
@@ -19,6 +21,9 @@ def job_panel(folder: Path) -> None:
         st.info("No training job yet: fill in the form below.")
         return
     done = len(job.history)
+    sweep = read_sweep(folder, job)
+    if sweep is not None:
+        sweep_panel(sweep, job)
     if job.running:
         st.progress(done / max(job.epochs, 1), text=f"Training **{job.name}**: epoch {done} of {job.epochs}")
         if st.button("Cancel the job", key="train_cancel"):
@@ -43,3 +48,21 @@ def job_panel(folder: Path) -> None:
             recon.image(job.recon_png, caption="held-out images (top), reconstructions (bottom)", output_format="PNG")
     elif job.running:
         st.caption(f"Preparing the data and the first epoch… ({time.time() - job.started:.0f} s)")
+
+
+def sweep_panel(sweep: SweepProgress, job: JobState) -> None:
+    """Where a sweep stands: which member trains, progress over all of them, and once the last
+    one is done a way to compare them."""
+    total, at = len(sweep.members), sweep.current
+    value = f"{sweep.label} = {sweep.values[at]:g}"
+    if job.running:
+        fraction = (at + len(job.history) / max(job.epochs, 1)) / total
+        st.progress(fraction, text=f"Sweep **{sweep.name}**: model {at + 1} of {total} ({value})")
+    elif job.state == "done" and at == total - 1:
+        st.success(f"Sweep **{sweep.name}** is done: {total} models, one per {sweep.label}.")
+        if st.button("Compare them", key="train_compare_sweep", type="primary"):
+            st.session_state[COMPARE_KEY] = list(sweep.members)
+            st.switch_page("pages/8_Compare.py")
+    elif at:
+        kept = ", ".join(sweep.members[:at])
+        st.warning(f"Sweep **{sweep.name}** stopped at model {at + 1} of {total} ({value}); {kept} finished and kept.")

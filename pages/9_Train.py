@@ -12,6 +12,7 @@ from ui.train_job import job_panel
 from vae.data.image_folder import extract_image_zip
 from vae.errors import VAEError
 from vae.training.jobs import check_can_start, checkpoint_name, start_job
+from vae.training.sweep import parse_values, start_sweep
 
 BUILT_IN = {
     "digits": "digits (scikit-learn's 8×8, offline)",
@@ -21,6 +22,12 @@ BUILT_IN = {
     "folder": "a folder inside the data folder",
     "zip": "upload a zip of an image folder",
 }
+
+SWEEPS = {"one": "one model", "beta": "a sweep: one model per β", "free_bits": "a sweep: one per free-bits value"}
+SWEEP_HELP = (
+    "A sweep trains NAME-VALUE.pt for each value, one after another, with everything else the same; "
+    "the Compare page then shows them side by side."
+)
 
 setup_page("Train", "🏋️")
 st.title("Train a new model")
@@ -72,6 +79,13 @@ with st.form("train_form"):
         key="train_layout",
         help="auto: channels-last for conv models trained in bf16 on the CPU. The checkpoint is the same either way.",
     )
+    sweep_columns = st.columns([1, 2])
+    sweep_over = sweep_columns[0].selectbox(
+        "Models to train", list(SWEEPS), format_func=SWEEPS.get, key="train_sweep", help=SWEEP_HELP
+    )
+    sweep_values = sweep_columns[1].text_input(
+        "Values for a sweep (replace the β or free bits above)", "0.5, 1, 2, 4, 8", key="train_sweep_values"
+    )
     replace = st.checkbox("Replace a model of the same name", key="train_replace")
     submitted = st.form_submit_button("Start training")
 
@@ -114,7 +128,11 @@ if submitted:
             "likelihood": likelihood,
             "conditional": bool(conditional),
         }
-        start_job(folder, file_name, train_config, model_config, overwrite=replace)
+        if sweep_over == "one":
+            start_job(folder, file_name, train_config, model_config, overwrite=replace)
+        else:
+            values = parse_values(sweep_values)
+            start_sweep(folder, name, sweep_over, values, train_config, model_config, overwrite=replace)
     except VAEError as err:
         st.error(str(err))
     else:

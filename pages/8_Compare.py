@@ -1,0 +1,79 @@
+"""Compare: models trained on the same data side by side — the rate–distortion plane, one
+column per model, and their maps aligned with linked selection."""
+
+import streamlit as st
+
+from ui.compare_cache import candidates, compared_images
+from ui.compare_view import columns, maps, plane
+from ui.panels import data_or_stop, open_model_page
+from ui.pickers import DEFAULT_MAP_POINTS
+from ui.shell import COMPARE_KEY, list_checkpoints
+from vae.analysis.compare import default_selection
+from vae.errors import DatasetError
+from vae.latent.projection import METHOD_LABELS
+
+MAX_MODELS = 6
+
+current, _, _ = open_model_page("Compare", "⚖️")
+st.title("Compare models")
+found = candidates(current, list_checkpoints())
+names = [p.name for p in found.comparable]
+# The user's last choice among the models offered; the default when there is none (a first
+# visit, or the current model is now one trained on other data).
+chosen = [n for n in st.session_state.get(COMPARE_KEY) or [] if n in names]
+if not chosen:
+    chosen = default_selection(current.name, names, found.sweeps, MAX_MODELS)
+st.session_state["_compare_picker"] = chosen
+
+
+def _remember() -> None:
+    st.session_state[COMPARE_KEY] = st.session_state["_compare_picker"]
+
+
+st.multiselect(
+    f"Models trained on the same data as {current.name}",
+    names,
+    key="_compare_picker",
+    on_change=_remember,
+    max_selections=MAX_MODELS,
+    help="Pick two or more. A sweep from the Train page (or `python -m vae.sweep`) makes a set to compare.",
+)
+if found.excluded:
+    st.caption(
+        "Not comparable with "
+        + current.name
+        + ": "
+        + "; ".join(f":gray[{name} ({reason})]" for name, reason in found.excluded.items())
+    )
+paths = [p for p in found.comparable if p.name in st.session_state["_compare_picker"]]
+if len(paths) < 2:
+    st.info("Pick at least two models to compare.")
+    st.stop()
+
+data, _, _ = data_or_stop(paths[0])
+try:
+    images = compared_images(paths)
+except DatasetError as err:
+    st.error(str(err))
+    st.stop()
+if len(images) < 10:
+    st.error(f"These models share only {len(images)} held-out images: compare models trained with the same split.")
+    st.stop()
+
+with st.spinner(f"Measuring {len(paths)} models on {len(images)} held-out images (once per model)…"):
+    st.subheader("Rate and distortion")
+    plane(paths, images, current)
+    st.subheader("Side by side")
+    columns(paths, images, data)
+
+st.subheader("Maps, aligned")
+map_columns = st.columns([1, 3])
+method = map_columns[0].selectbox(
+    "Projection", ["pca", "umap", "tsne"], format_func=METHOD_LABELS.get, key="compare_method"
+)
+map_columns[1].caption(
+    "Each model's map of the same held-out images, turned, scaled and shifted (orthogonal Procrustes) onto the "
+    "first model's so the same image sits in about the same place. Drag a box (or lasso) in one map: the "
+    "same images are ringed in the others."
+)
+maps(paths, data, method, min(DEFAULT_MAP_POINTS, len(data_or_stop(paths[0])[2])))

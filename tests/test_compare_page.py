@@ -1,0 +1,42 @@
+"""The Compare page through Streamlit's AppTest: which models it offers, what it shows of each."""
+
+import shutil
+
+from conftest import REPO, assert_no_errors, open_page
+from ui.shell import COMPARE_KEY, MODEL_KEY
+
+SWEEP = ["digits-beta-0.5.pt", "digits-beta-1.pt", "digits-beta-2.pt", "digits-beta-4.pt", "digits-beta-8.pt"]
+
+
+def test_compare_opens_on_the_shipped_beta_sweep_and_greys_out_other_data(monkeypatch):
+    at = open_page("pages/8_Compare.py", REPO / "models", monkeypatch, state={MODEL_KEY: "digits.pt"})
+    assert_no_errors(at)
+    assert at.multiselect[0].value == SWEEP
+    assert set(at.multiselect[0].options) == {"digits.pt", *SWEEP}  # mnist and sprites are not offered
+    excluded = at.caption[0].value
+    assert "mnist.pt (trained on mnist, not digits)" in excluded and "sprites.pt" in excluded
+    metrics = {m.label: [] for m in at.metric}
+    for m in at.metric:
+        metrics[m.label].append(m.value)
+    assert len(metrics["held-out ELBO (nats)"]) == 5
+    active = [int(v.split()[0]) for v in metrics["active units"]]
+    assert active[0] > active[2] and active[3] == active[4] == 0  # larger β, fewer active units: collapse at 4 and 8
+    assert len(at.get("plotly_chart")) == 1 + 5 + 5  # the plane, a KL chart per model, a map per model
+
+
+def test_compare_keeps_the_chosen_models_and_needs_two(monkeypatch):
+    chosen = {MODEL_KEY: "digits-beta-1.pt", COMPARE_KEY: ["digits-beta-0.5.pt", "digits.pt"]}
+    at = open_page("pages/8_Compare.py", REPO / "models", monkeypatch, state=chosen)
+    assert_no_errors(at)
+    assert at.multiselect[0].value == ["digits-beta-0.5.pt", "digits.pt"]
+    at.multiselect[0].set_value(["digits.pt"]).run()
+    assert "Pick at least two models to compare." in [i.value for i in at.info]
+
+
+def test_a_model_alone_with_its_data_is_told_how_to_get_company(tmp_path, monkeypatch, tiny_checkpoint):
+    shutil.copy(tiny_checkpoint, tmp_path / "tiny.pt")
+    shutil.copy(REPO / "models" / "sprites.pt", tmp_path / "sprites.pt")
+    at = open_page("pages/8_Compare.py", tmp_path, monkeypatch, state={MODEL_KEY: "sprites.pt"})
+    assert_no_errors(at)
+    assert "Pick at least two models to compare." in [i.value for i in at.info]
+    assert "tiny.pt (trained on" in at.caption[0].value

@@ -1,0 +1,69 @@
+"""The Compare page's caches: which models can be compared with the current one, the held-out
+images they share, and each model's comparison on them. Keys include each checkpoint's path and
+modification time, like ui.cache."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+import torch
+
+from ui import cache
+from vae.analysis.compare import ModelComparison, compare_model, incompatibility, shared_heldout
+from vae.data.datasets import map_subset
+from vae.errors import VAEError
+from vae.models.interface import is_conditional
+
+COMPARE_IMAGES, COMPARE_IWAE_K = 1000, 50  # the same budget as a bundle's measured card
+
+
+@dataclass(frozen=True)
+class Candidates:
+    comparable: list[Path]  # the current model first, then the others oldest first
+    excluded: dict[str, str]  # model name -> why it cannot be compared
+    sweeps: dict[str, str | None]  # model name -> the sweep it was trained in
+
+
+def candidates(current: Path, paths: list[Path]) -> Candidates:
+    """Sort the models folder into those trained on the current model's data and the rest."""
+    _, reference = cache.model(current)
+    comparable, excluded, sweeps = [current], {}, {}
+    for path in sorted(paths, key=lambda p: (cache.mtime(p), p.name)):
+        try:
+            _, meta = cache.model(path)
+        except VAEError as err:
+            excluded[path.name] = f"cannot be opened: {err}"
+            continue
+        sweeps[path.name] = (meta.get("training") or {}).get("sweep")
+        if path == current:
+            continue
+        reason = incompatibility(reference, meta)
+        if reason is None:
+            comparable.append(path)
+        else:
+            excluded[path.name] = reason
+    return Candidates(comparable, excluded, sweeps)
+
+
+def compared_images(paths: list[Path]) -> np.ndarray:
+    """Dataset indices of up to COMPARE_IMAGES images that every model held out (a fixed
+    random subset, the same for the same models); raises DatasetError without the data."""
+    shared = shared_heldout([cache.data(path)[2].numpy() for path in paths])
+    return map_subset(torch.as_tensor(shared), COMPARE_IMAGES).numpy()
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _comparison(path: str, modified: float, images: tuple[int, ...]) -> ModelComparison:
+    vae, _ = cache.model(Path(path))
+    dataset, _, _ = cache.data(Path(path))
+    index = torch.tensor(images, dtype=torch.long)
+    labels = dataset.labels[index] if is_conditional(vae) and dataset.labels is not None else None
+    return compare_model(vae, dataset.images[index], labels, iwae_k=COMPARE_IWAE_K)
+
+
+def comparison(path: Path, images: np.ndarray) -> ModelComparison:
+    """What the Compare page shows of one model, measured on the given held-out images."""
+    return _comparison(str(path), cache.mtime(path), tuple(int(i) for i in images))
