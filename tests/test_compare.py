@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from vae.analysis.compare import (
-    default_selection,
     compare_model,
+    default_selection,
     equal_elbo_levels,
     incompatibility,
     rate_distortion,
