@@ -58,7 +58,18 @@ def test_evaluate_never_imports_the_training_loop():
 def test_the_library_is_organised_in_sub_packages():
     top_level = {p.stem for p in (REPO / "vae").glob("*.py")} - {"__init__"}
     # Shared helpers and the documented command lines; everything else lives in a sub-package.
-    assert top_level <= {"errors", "files", "pictures", "devices", "train", "evaluate", "project", "download", "bundle"}
+    assert top_level <= {
+        "errors",
+        "files",
+        "pictures",
+        "devices",
+        "train",
+        "evaluate",
+        "project",
+        "download",
+        "bundle",
+        "sweep",
+    }
 
 
 def test_pages_and_analyses_use_only_the_model_interface():

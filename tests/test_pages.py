@@ -549,6 +549,20 @@ def test_train_page_runs_one_job_at_a_time_cancels_and_finishes(tmp_path, monkey
     assert any("fresh.pt exists" in e.value for e in at.error)
 
 
+def test_train_page_refuses_a_sweep_of_one_value_or_a_taken_member_name(tmp_path, monkeypatch, tiny_checkpoint):
+    FakeJobs(monkeypatch)
+    at = _app("pages/9_Train.py", tmp_path, monkeypatch)
+    at.selectbox(key="train_sweep").set_value("beta")
+    at.text_input(key="train_sweep_values").set_value("2, 2")
+    _submit_training(at, "b")
+    assert any("at least two different values" in e.value for e in at.error)
+    shutil.copy(tiny_checkpoint, tmp_path / "b-4.pt")
+    at.text_input(key="train_sweep_values").set_value("1, 4")
+    _submit_training(at, "b")
+    assert any("b-4.pt exists" in e.value for e in at.error)
+    assert not (tmp_path / ".jobs" / "job.json").exists()  # nothing started
+
+
 def test_train_page_can_be_turned_off(tmp_path, monkeypatch):
     monkeypatch.setenv("VAE_DISABLE_TRAINING", "1")
     at = _app("pages/9_Train.py", tmp_path, monkeypatch)

@@ -21,7 +21,7 @@ from vae import load_checkpoint
 README = REPO / "README.md"
 # `make app` / `make test` are what CI itself runs (.ci/run); the rest must be known here.
 RUN_ELSEWHERE = {"make"}
-MODULES = {"vae.train", "vae.evaluate", "vae.project", "vae.download", "vae.bundle", "bench.mig_seeds"}
+MODULES = {"vae.train", "vae.sweep", "vae.evaluate", "vae.project", "vae.download", "vae.bundle", "bench.mig_seeds"}
 # How each size is shrunk: flag -> the smaller value.
 SMALLER = {
     "--epochs": "1",
@@ -73,11 +73,11 @@ def shrink(command: str, workdir: Path) -> list[str]:
             word = "2" if flag == "--epochs" and resuming else SMALLER[flag]
         elif flag == "--rdzv_endpoint":
             word = f"127.0.0.1:{_free_port()}"
-        elif word.startswith(("models/", "/tmp/")):
+        elif word.startswith(("models/", "/tmp/")) or flag == "--out-dir":
             word = str(workdir / word.lstrip("/"))
         out.append(word)
     module = _module(out)
-    if module == "vae.train" and "--iwae-k" not in out:
+    if module in ("vae.train", "vae.sweep") and "--iwae-k" not in out:
         out += ["--iwae-k", "5"]
     if module == "vae.evaluate" and "--k" not in out:
         out += ["--k", "5"]
@@ -177,6 +177,17 @@ def test_shipped_model_commands(tmp_path, request):
         result = _run(argv, tmp_path)
         assert result.returncode == 0, f"{command}\n{result.stderr[-3000:]}"
         assert load_checkpoint(argv[argv.index("--out") + 1])[1]["epochs_done"] == 1
+
+
+def test_sweep_command(tmp_path):
+    block = _block("-m vae.sweep")
+    (tmp_path / "models").mkdir()
+    for command in block:
+        result = _run(shrink(command, tmp_path), tmp_path)
+        assert result.returncode == 0, f"{command}\n{result.stderr[-3000:]}"
+    written = sorted(p.name for p in (tmp_path / "models").glob("*.pt"))
+    assert written == [f"digits-beta-{b}.pt" for b in ("0.5", "1", "2", "4", "8")]
+    assert load_checkpoint(tmp_path / "models" / "digits-beta-4.pt")[1]["training"]["sweep"] == "digits-beta"
 
 
 def test_bundle_commands(tmp_path):

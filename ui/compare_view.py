@@ -10,13 +10,10 @@ import numpy as np
 import streamlit as st
 
 from ui import cache, links
-from ui.charts import kl_bars
-from ui.compare_cache import COMPARE_IWAE_K, comparison
-from ui.compare_figures import linked_map, rate_distortion_plane
+from ui.compare_cache import COMPARE_IWAE_K, comparison, kl_figure, map_figure, plane_figure
 from ui.panels import customdata, load_map
 from ui.shell import MODEL_KEY
 from vae.analysis.compare import TRAVERSAL_VALUES, training_knobs
-from vae.analysis.metrics import ACTIVITY_THRESHOLD
 from vae.data.datasets import Dataset
 from vae.latent.align import align_to
 from vae.latent.projection import METHOD_LABELS, ProjectionParams
@@ -46,7 +43,7 @@ def plane(paths: list[Path], images: np.ndarray, current: Path) -> None:
             dict(name=path.name, rate=rd.rate, distortion=rd.distortion, elbo=rd.elbo, nll=found.iwae_nll, knobs=knobs)
         )
     st.plotly_chart(
-        rate_distortion_plane(points, current.name),
+        plane_figure(points, current.name),
         key=PLANE_KEY,
         on_select=_make_current,
         selection_mode="points",
@@ -79,9 +76,9 @@ def columns(paths: list[Path], images: np.ndarray, data: Dataset) -> None:
             st.metric("active units", f"{len(found.active)} of {latent_dim}")
             st.image(grid_picture(found.reconstructions, ncols=4, target=40), caption="reconstructions")
             st.image(grid_picture(found.prior_samples, ncols=4, target=40), caption="prior samples (seed 0)")
-            bars = kl_bars(found.kl_per_dim, ACTIVITY_THRESHOLD)
-            bars.update_layout(height=180)
-            st.plotly_chart(bars, key=f"compare_kl_{path.name}", config={"displayModeBar": False})
+            st.plotly_chart(
+                kl_figure(found.kl_per_dim), key=f"compare_kl_{path.name}", config={"displayModeBar": False}
+            )
             st.image(
                 grid_picture(found.traversals, ncols=len(TRAVERSAL_VALUES), target=32),
                 caption=f"rows {', '.join(f'z{d}' for d in found.traversed_dims)} (most KL first): "
@@ -119,13 +116,13 @@ def maps(paths: list[Path], data: Dataset, method: str, n_points: int) -> None:
                 reference = (embedding, codes.index)
             else:
                 embedding = align_to(reference[0], reference[1], embedding, codes.index)
-            highlight = set(linked["images"]) if linked and linked["source"] != path.name else None
+            highlight = tuple(linked["images"]) if linked and linked["source"] != path.name else None
             key = f"compare_map_{path.name}_{method}"
             with column:
                 st.markdown(f"**{path.name}**")
                 st.plotly_chart(
-                    linked_map(
-                        embedding, codes.index, codes.labels, data.label_names, METHOD_LABELS[method], highlight
+                    map_figure(
+                        embedding, codes.index, codes.labels, tuple(data.label_names), METHOD_LABELS[method], highlight
                     ),
                     key=key,
                     on_select=partial(_remember_selection, key, path.name),
