@@ -20,7 +20,7 @@ found = candidates(current, list_checkpoints())
 names = [p.name for p in found.comparable]
 # The user's last choice among the models offered; the default when there is none (a first
 # visit, or the current model is now one trained on other data).
-chosen = [n for n in st.session_state.get(COMPARE_KEY) or [] if n in names]
+chosen = [n for n in st.session_state.get(COMPARE_KEY) or [] if n in names][:MAX_MODELS]
 if not chosen:
     chosen = default_selection(current.name, names, found.sweeps, MAX_MODELS)
 st.session_state["_compare_picker"] = chosen

@@ -16,7 +16,14 @@ TINY_MODEL = {"arch": "mlp", "latent_dim": 2, "hidden_dims": [32]}
 
 def test_values_are_read_leniently_and_checked():
     assert parse_values("0.5, 1 2;4 2") == [0.5, 1.0, 2.0, 4.0]
-    for bad, message in [("1", "two"), ("1 x", "not a number"), ("-1 2", "at least 0"), ("nan 1", "finite")]:
+    bad_values = [
+        ("1", "two"),
+        ("1 x", "not a number"),
+        ("-1 2", "at least 0"),
+        ("nan 1", "finite"),
+        ("1 1.0000001", "differ"),
+    ]
+    for bad, message in bad_values:
         with pytest.raises(TrainingError, match=message):
             parse_values(bad)
     assert [m.name for m in sweep_members("b.pt", [0.5, 1.0, 8.0])] == ["b-0.5.pt", "b-1.pt", "b-8.pt"]
@@ -68,7 +75,9 @@ def test_cancelling_a_sweep_member_ends_the_sweep_and_a_single_job_forgets_it(tm
     time.sleep(1)
     job = read_job(tmp_path)
     assert job.name == "c-0.pt" and job.state == "cancelled"
-    assert not (tmp_path / "c-1.pt").exists()
+    assert not (tmp_path / "c-1.pt").exists() and read_sweep(tmp_path, job) is None
+    with pytest.raises(TrainingError, match="cancelled"):  # a member finishing now would start no next one
+        start_job(tmp_path, "c-1", slow, TINY_MODEL, handoff=True)
     start_job(tmp_path, "single", TINY_TRAIN, TINY_MODEL)
     assert read_sweep(tmp_path, read_job(tmp_path)) is None
     _wait_until(lambda: not read_job(tmp_path).running)

@@ -20,7 +20,7 @@ from vae.latent.projection import METHOD_LABELS, ProjectionParams
 from vae.pictures import grid_picture
 
 PLANE_KEY = "compare_plane"
-LINKED_KEY = "compare_linked"  # {"source": model name, "images": [dataset indices]}: the last box selection
+LINKED_KEY = "compare_linked"  # {"source": model name, "images": [dataset indices], "method"}: the last box selection
 MADE_CURRENT_KEY = "compare_made_current"
 
 
@@ -68,7 +68,11 @@ def columns(paths: list[Path], images: np.ndarray, data: Dataset) -> None:
         rd, latent_dim = found.rate_distortion, len(found.kl_per_dim)
         with column:
             st.markdown(f"**{path.name}**")
-            known = [f"{label} {v:g}" for label, v in [("β", knobs["beta"]), ("free bits", knobs["free_bits"])] if v]
+            known = [
+                f"{label} {v:g}"
+                for label, v in [("β", knobs["beta"]), ("free bits", knobs["free_bits"])]
+                if v is not None
+            ]
             st.caption(" · ".join(known) or "trained elsewhere")
             st.metric("held-out ELBO (nats)", f"{rd.elbo:.2f}")
             st.metric(f"IWAE NLL, k={COMPARE_IWAE_K} (nats)", f"{found.iwae_nll:.2f}")
@@ -86,11 +90,11 @@ def columns(paths: list[Path], images: np.ndarray, data: Dataset) -> None:
             )
 
 
-def _remember_selection(key: str, name: str) -> None:
+def _remember_selection(key: str, name: str, method: str) -> None:
     event = st.session_state[key]
     selected = {int(customdata(p)[1]) for p in event.selection.points if len(customdata(p)) > 1}
     if selected:
-        st.session_state[LINKED_KEY] = {"source": name, "images": sorted(selected)}
+        st.session_state[LINKED_KEY] = {"source": name, "images": sorted(selected), "method": method}
     elif st.session_state.get(LINKED_KEY, {}).get("source") == name:
         st.session_state.pop(LINKED_KEY)  # a cleared selection clears the highlight
 
@@ -99,8 +103,8 @@ def maps(paths: list[Path], data: Dataset, method: str, n_points: int) -> None:
     params = ProjectionParams(method)
     reference = None
     linked = st.session_state.get(LINKED_KEY) or {}
-    if linked and linked.get("source") not in {p.name for p in paths}:
-        linked = {}
+    if linked and (linked.get("source") not in {p.name for p in paths} or linked.get("method") != method):
+        linked = {}  # made on a map no longer shown (another model set or projection)
     if linked:
         st.caption(
             f"{len(linked['images'])} images selected in **{linked['source']}**: ringed in the other maps. "
@@ -125,7 +129,7 @@ def maps(paths: list[Path], data: Dataset, method: str, n_points: int) -> None:
                         embedding, codes.index, codes.labels, tuple(data.label_names), METHOD_LABELS[method], highlight
                     ),
                     key=key,
-                    on_select=partial(_remember_selection, key, path.name),
+                    on_select=partial(_remember_selection, key, path.name, method),
                     selection_mode=("box", "lasso"),
                     config={"displaylogo": False},
                 )

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from vae.errors import VAEError
 from vae.training.cli import build_parser, configs_from_args, options_error, summary
+from vae.training.distributed import is_main_process
 from vae.training.jobs import checkpoint_name
 from vae.training.loop import train
 from vae.training.sweep import parse_values, sweep_members
@@ -31,13 +32,17 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"[{number}/{len(members)}] {member.name}: {parameter} = {member.value:g}", file=sys.stderr)
             member_cfg = replace(cfg, **{parameter: member.value}, sweep=name)
             _, meta = train(member_cfg, out_dir / member.name, model_config, progress=not args.quiet)
-            if not args.quiet:
+            if not args.quiet and is_main_process():  # only rank 0 measures the final metrics
                 print(summary(out_dir / member.name, meta), file=sys.stderr)
     except (VAEError, ValueError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("\ninterrupted: the models finished so far are saved", file=sys.stderr)
+        print(
+            "\ninterrupted: the models finished so far are saved; the one in training holds its last finished "
+            "epoch (continue it with python -m vae.train --out THAT_FILE --epochs N --resume)",
+            file=sys.stderr,
+        )
         return 130
     return 0
 

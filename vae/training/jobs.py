@@ -169,18 +169,23 @@ def start_job(
     train_config: dict,
     model_config: dict,
     overwrite: bool = False,
-    sweep_member: bool = False,
+    sweep_record: dict | None = None,
     handoff: bool = False,
 ) -> JobState:
     """Start training in a background process. Refuses (TrainingError) while another job of
-    this folder runs, and when the name is taken unless `overwrite`. A job that is not
-    `sweep_member` ends any earlier sweep; `handoff` is a finishing sweep member starting the
-    next one (the running job is the caller itself)."""
+    this folder runs, and when the name is taken unless `overwrite`. `sweep_record` starts a
+    sweep with this job as its first member; `handoff` is a finishing sweep member starting
+    the next one (the running job is the caller itself), refused once the sweep was cancelled;
+    any other job ends an earlier sweep."""
     models_dir = Path(models_dir)
     folder = job_folder(models_dir)
     with _locked(folder):
         check_can_start(models_dir, name, overwrite, running_is_caller=handoff)
-        if not sweep_member:
+        if handoff and not (folder / SWEEP_FILE).is_file():
+            raise TrainingError("the sweep was cancelled")
+        if sweep_record is not None:
+            write_json(folder / SWEEP_FILE, sweep_record)
+        elif not handoff:
             (folder / SWEEP_FILE).unlink(missing_ok=True)
         file_name = checkpoint_name(name)
         for stale in ("progress.jsonl", "recon.png", "status.json", "partial.pt", "log.txt"):
@@ -216,21 +221,31 @@ def check_can_start(models_dir: Path, name: str, overwrite: bool = False, runnin
         raise TrainingError(f"{file_name} exists: confirm to replace it, or choose another name")
 
 
+def _stop(pid: int, token: str) -> None:
+    _signal_group(pid, signal.SIGTERM)
+    for _ in range(50):  # up to 5 s for it to go
+        if not _alive(pid, token):
+            return
+        time.sleep(0.1)
+    _signal_group(pid, signal.SIGKILL)
+
+
 def cancel_job(models_dir: Path) -> bool:
     """Stop the running job (its partial checkpoint is dropped); whether there was one."""
     folder = job_folder(models_dir)
     job = read_job(models_dir)
     if job is None or not job.running:
         return False
-    recorded = json.loads((folder / "job.json").read_text())
-    pid, token = recorded["pid"], recorded.get("token", "")
-    _signal_group(pid, signal.SIGTERM)
-    for _ in range(50):  # up to 5 s for it to go
-        if not _alive(pid, token):
+    with _locked(folder):  # a sweep member finishing now then starts no next one
+        (folder / SWEEP_FILE).unlink(missing_ok=True)
+    stopped = set()
+    while True:  # again if a sweep's next member started just before the line above
+        recorded = json.loads((folder / "job.json").read_text())
+        pid, token = recorded["pid"], recorded.get("token", "")
+        if pid in stopped:
             break
-        time.sleep(0.1)
-    else:
-        _signal_group(pid, signal.SIGKILL)
+        stopped.add(pid)
+        _stop(pid, token)
     if read_job(models_dir).state == "done":  # it finished just before the signal: keep that result
         return False
     write_json(folder / "status.json", {"state": "cancelled", "message": "cancelled from the Train page"})

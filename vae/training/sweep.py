@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vae.errors import TrainingError
-from vae.training.jobs import SWEEP_FILE, JobState, check_can_start, checkpoint_name, job_folder, start_job, write_json
+from vae.training.jobs import SWEEP_FILE, JobState, check_can_start, checkpoint_name, job_folder, start_job
 
 # The swept training option and how it is written in a model name and in words.
 PARAMETERS = {"beta": "β", "free_bits": "free bits"}
@@ -26,6 +26,7 @@ def parse_values(text: str | list) -> list[float]:
     """'0.5, 1 2;4' or a list -> [0.5, 1.0, 2.0, 4.0]: distinct, finite, non-negative, in the order given."""
     parts = text if isinstance(text, list) else text.replace(",", " ").replace(";", " ").split()
     values: list[float] = []
+    names: set[str] = set()
     for part in parts:
         try:
             value = float(part)
@@ -33,8 +34,13 @@ def parse_values(text: str | list) -> list[float]:
             raise TrainingError(f"{part!r} is not a number: give values like 0.5, 1, 2, 4") from None
         if not math.isfinite(value) or value < 0:
             raise TrainingError(f"sweep values must be finite and at least 0, got {part}")
+        if f"{value:g}" in names and value not in values:
+            raise TrainingError(
+                f"{part} and another value both name a model …-{value:g}.pt: give values that differ more"
+            )
         if value not in values:
             values.append(value)
+            names.add(f"{value:g}")
     if len(values) < 2:
         raise TrainingError("a sweep needs at least two different values")
     if len(values) > MAX_MEMBERS:
@@ -92,11 +98,9 @@ def start_sweep(
         for m in members
     ]
     sweep = {"name": name, "parameter": parameter, "values": [m.value for m in members], "members": specs}
-    folder = job_folder(models_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    write_json(folder / SWEEP_FILE, {**sweep, "overwrite": overwrite})
     first = specs[0]
-    return start_job(models_dir, first["name"], first["train"], first["model"], overwrite, sweep_member=True)
+    record = {**sweep, "overwrite": overwrite}
+    return start_job(models_dir, first["name"], first["train"], first["model"], overwrite, sweep_record=record)
 
 
 def _sweep_record(models_dir: Path) -> dict | None:
@@ -127,13 +131,5 @@ def continue_sweep(models_dir: Path, finished: str) -> str | None:
     if finished not in names or names.index(finished) == len(names) - 1:
         return None
     spec = record["members"][names.index(finished) + 1]
-    start_job(
-        models_dir,
-        spec["name"],
-        spec["train"],
-        spec["model"],
-        record.get("overwrite", False),
-        sweep_member=True,
-        handoff=True,
-    )
+    start_job(models_dir, spec["name"], spec["train"], spec["model"], record.get("overwrite", False), handoff=True)
     return spec["name"]
