@@ -22,7 +22,8 @@ st.title("VAE Latent Explorer")
 st.caption(
     "See and play with what a variational autoencoder learned: the **Map** of its encodings, "
     "**Encode** your own image, **Traverse** one dimension at a time, **Interpolate** between two codes, "
-    "do **Arithmetic** on codes, **Generate** from the prior, **Analyze** the space and **Train** new models. "
+    "do **Arithmetic** on codes, **Generate** from the prior, **Analyze** the space, **Compare** models side by side "
+    "and **Train** new ones (one model or a β sweep). "
     "Pick a model in the sidebar; the choice "
     "holds on every page."
 )
