@@ -96,6 +96,11 @@ def test_a_sweep_started_on_the_train_page_opens_together_in_compare(tmp_path):
         page.get_by_role("button", name="Compare them").click()
         page.get_by_text("Maps, aligned").wait_for(timeout=120_000)
         wait_for_app(page, 120_000)
+        page.wait_for_function(  # the page may run once more as the Train page's polling stops
+            "() => (document.querySelector('[data-testid=\"stMultiSelect\"]') || {}).innerText?.includes('sw-4.pt')",
+            timeout=120_000,
+        )
+        wait_for_app(page, 120_000)
         picker = page.locator('[data-testid="stMultiSelect"]').inner_text()
         assert picker.split("\n")[-2:] == ["sw-1.pt", "sw-4.pt"] and picker.count(".pt") == 3  # digits.pt: the label
         main = page.locator('[data-testid="stMain"]').inner_text()
