@@ -22,7 +22,7 @@ from vae.evaluate import main as evaluate_main
 from vae.models.interface import LatentModel
 from vae.models.loading import load_model
 
-PAGES = ["app.py", *sorted(str(p.relative_to(REPO)) for p in (REPO / "pages").glob("[0-7]_*.py"))]
+PAGES = ["app.py", *sorted(str(p.relative_to(REPO)) for p in (REPO / "pages").glob("[0-8]_*.py"))]
 
 
 @pytest.fixture(scope="module")

@@ -40,3 +40,17 @@ def test_a_model_alone_with_its_data_is_told_how_to_get_company(tmp_path, monkey
     assert_no_errors(at)
     assert "Pick at least two models to compare." in [i.value for i in at.info]
     assert "tiny.pt (trained on" in at.caption[0].value
+
+
+def test_a_bundle_compares_with_the_checkpoint_it_was_exported_from(tmp_path, monkeypatch):
+    from vae.bundle import bundle_from_checkpoint
+
+    shutil.copy(REPO / "models" / "digits.pt", tmp_path / "digits.pt")
+    bundle_from_checkpoint(tmp_path / "digits.pt", tmp_path / "digits-bundle", sample=0)  # names the dataset
+    state = {MODEL_KEY: "digits.pt", COMPARE_KEY: ["digits.pt", "digits-bundle"]}
+    at = open_page("pages/8_Compare.py", tmp_path, monkeypatch, state=state)
+    assert_no_errors(at)
+    assert at.multiselect[0].value == ["digits.pt", "digits-bundle"]
+    elbos = [float(m.value) for m in at.metric if m.label == "held-out ELBO (nats)"]
+    assert len(elbos) == 2 and abs(elbos[0] - elbos[1]) < 0.01 * abs(elbos[0])  # same images, same draws
+    assert "trained elsewhere" in [c.value for c in at.caption]
