@@ -146,5 +146,5 @@ def run(quick: bool = False, models_dir: Path = REPO / "models") -> list[Compari
                     higher_is_better=False,
                 )
             )
-    results.append(compare_visit(3 if quick else 15))
+    results.append(compare_visit(1 if quick else 15))
     return results

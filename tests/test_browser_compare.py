@@ -88,7 +88,7 @@ def test_a_sweep_started_on_the_train_page_opens_together_in_compare(tmp_path):
         page.get_by_role("option", name="a sweep: one model per β").click()
         page.get_by_label("Values for a sweep (replace the β or free bits above)").fill("1, 4")
         page.get_by_label("Model name (saved as NAME.pt in the models folder)").fill("sw")
-        page.get_by_label("Epochs", exact=True).fill("2")
+        page.get_by_label("Epochs", exact=True).fill("1")
         page.get_by_role("button", name="Start training").click()
         page.get_by_text("Sweep sw: model").first.wait_for(timeout=60_000)
         page.get_by_text("Sweep sw is done: 2 models").wait_for(timeout=180_000)
