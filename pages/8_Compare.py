@@ -50,7 +50,7 @@ if len(paths) < 2:
     st.info("Pick at least two models to compare.")
     st.stop()
 
-data, _, _ = data_or_stop(paths[0])
+data, _, first_held_out = data_or_stop(paths[0])
 try:
     images = compared_images(paths)
 except DatasetError as err:
@@ -76,4 +76,4 @@ map_columns[1].caption(
     "first model's so the same image sits in about the same place. Drag a box (or lasso) in one map: the "
     "same images are ringed in the others."
 )
-maps(paths, data, method, min(DEFAULT_MAP_POINTS, len(data_or_stop(paths[0])[2])))
+maps(paths, data, method, min(DEFAULT_MAP_POINTS, len(first_held_out)))

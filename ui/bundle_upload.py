@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.shell import MODEL_KEY, models_dir, read_only
+from ui.shell import make_current, models_dir, read_only
 from vae.errors import BundleError
 from vae.models.bundle_zip import install_bundle_zip
 
@@ -30,6 +30,6 @@ def bundle_upload_panel() -> None:
             except BundleError as err:
                 st.error(str(err))
                 return
-            st.session_state[MODEL_KEY] = folder.name
+            make_current(folder.name)
             st.success(f"Added **{folder.name}**: it is now the current model.")
             st.rerun()

@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from ui import cache, links
+from ui import cache
 from ui.compare_cache import COMPARE_IWAE_K, comparison, kl_figure, map_figure, plane_figure
 from ui.panels import customdata, load_map
-from ui.shell import MODEL_KEY
+from ui.shell import make_current
 from vae.analysis.compare import TRAVERSAL_VALUES, training_knobs
 from vae.data.datasets import Dataset
 from vae.latent.align import align_to
@@ -28,9 +28,8 @@ def _make_current() -> None:
     points = st.session_state[PLANE_KEY].selection.points
     names = [customdata(p)[0] for p in points if customdata(p)]
     if names:
-        st.session_state[MODEL_KEY] = names[0]
+        make_current(names[0])
         st.session_state[MADE_CURRENT_KEY] = names[0]
-        links.set_param(links.MODEL, names[0])
 
 
 def plane(paths: list[Path], images: np.ndarray, current: Path) -> None:

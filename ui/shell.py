@@ -61,9 +61,14 @@ def setup_page(title: str, icon: str = "🧭") -> None:
     st.set_page_config(page_title=f"{title} · VAE Latent Explorer", page_icon=icon, layout="wide")
 
 
+def make_current(name: str) -> None:
+    """Make the model `name` (in models_dir()) the current one on every page, and in the URL."""
+    st.session_state[MODEL_KEY] = name
+    links.set_param(links.MODEL, name)
+
+
 def _remember_choice() -> None:
-    st.session_state[MODEL_KEY] = st.session_state[_PICKER_WIDGET]
-    links.set_param(links.MODEL, st.session_state[MODEL_KEY])
+    make_current(st.session_state[_PICKER_WIDGET])
 
 
 def pick_model() -> Path:

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import links
 from ui.charts import training_curves
-from ui.shell import COMPARE_KEY, MODEL_KEY
+from ui.shell import COMPARE_KEY, MODEL_KEY, make_current
 from vae.training.jobs import JobState, cancel_job, read_job
 from vae.training.sweep import SweepProgress, read_sweep
 
@@ -64,8 +63,7 @@ def sweep_panel(sweep: SweepProgress, job: JobState) -> None:
         if st.button("Compare them", key="train_compare_sweep", type="primary"):
             st.session_state[COMPARE_KEY] = list(sweep.members)
             if st.session_state.get(MODEL_KEY) not in sweep.members:  # Compare offers the current model's data
-                st.session_state[MODEL_KEY] = sweep.members[0]
-                links.set_param(links.MODEL, sweep.members[0])
+                make_current(sweep.members[0])
             st.switch_page("pages/8_Compare.py")
     elif at:
         kept = ", ".join(sweep.members[:at])

@@ -14,7 +14,6 @@ import torch
 
 from vae.analysis.metrics import active_units, elbo_per_example, encode_dataset, iwae_log_likelihood
 from vae.latent.codes import decode_codes, prior_samples, reconstruct, traverse
-from vae.models.gaussian import gaussian_kl
 from vae.models.interface import LatentModel, is_conditional
 
 
@@ -73,7 +72,10 @@ def rate_distortion(
 ) -> RateDistortion:
     """Rate and distortion of a model on images x, with `samples` draws of z per image."""
     generator = torch.Generator(device=model.device).manual_seed(seed)
-    parts = elbo_per_example(model, x, y, generator=generator, samples=samples)
+    return _from_parts(elbo_per_example(model, x, y, generator=generator, samples=samples))
+
+
+def _from_parts(parts: dict[str, torch.Tensor]) -> RateDistortion:
     return RateDistortion(float(parts["kl"].mean()), float(-parts["recon_ll"].mean()), float(parts["elbo"].mean()))
 
 
@@ -108,11 +110,12 @@ def compare_model(
 ) -> ModelComparison:
     """Everything the Compare page shows of one model, measured on images x (labels y, given
     to a conditional model). The same x, y and seed give every model the same inputs."""
-    rd = rate_distortion(model, x, y, seed)
     generator = torch.Generator(device=model.device).manual_seed(seed)
+    parts = elbo_per_example(model, x, y, generator=generator)
+    rd = _from_parts(parts)
     nll = float(-iwae_log_likelihood(model, x, y, k=iwae_k, generator=generator).mean()) if iwae_k else -rd.elbo
-    mu, logvar = encode_dataset(model, x, y)
-    kl_per_dim = gaussian_kl(mu, logvar).mean(0).numpy()
+    kl_per_dim = parts["kl_per_dim"].mean(0).numpy()
+    mu, _ = encode_dataset(model, x, y)
     conditional = is_conditional(model)
     labels = torch.arange(samples) % model.num_classes if conditional else None
     prior = decode_codes(model, prior_samples(samples, model.latent_dim, seed=seed), labels)
