@@ -27,7 +27,7 @@ from streamlit.testing.v1 import AppTest
 
 from bench.report import Comparison
 from bench.timing import alternating_medians_ms
-from ui.pickers import DEFAULT_MAP_POINTS
+from ui.shell.pickers import DEFAULT_MAP_POINTS
 from vae import load_checkpoint
 from vae.latent.projection import ProjectionParams
 

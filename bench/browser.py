@@ -169,10 +169,11 @@ def _navigation_paints(page, visits: int) -> list[float]:
 def map_first_paint(visits: int, folder: Path) -> list[Comparison]:
     import plotly.express as px
 
-    from ui.map_figures import latent_scatter
+    from ui.map.figures import latent_scatter
     from vae import load_checkpoint
-    from vae.analysis.metrics import encode_dataset
-    from vae.data.datasets import dataset_for_checkpoint, map_subset
+    from vae.data.datasets import map_subset
+    from vae.data.source import dataset_for_checkpoint
+    from vae.latent.encoding import encode_dataset
     from vae.latent.projection import LatentMap, ProjectionParams
 
     models_dir = folder / "models"

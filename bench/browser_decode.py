@@ -100,8 +100,9 @@ def _server_map(models_dir: Path, name: str, n_points: int):
     """The Map page's default map of a model (UMAP of the first n held-out codes), as the
     server computes it."""
     from vae import load_checkpoint
-    from vae.analysis.metrics import encode_dataset
-    from vae.data.datasets import dataset_for_checkpoint, map_subset
+    from vae.data.datasets import map_subset
+    from vae.data.source import dataset_for_checkpoint
+    from vae.latent.encoding import encode_dataset
     from vae.latent.projection import ProjectionParams, cache_path, fit_or_load
     from vae.models.interface import is_conditional
 

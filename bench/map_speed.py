@@ -26,9 +26,9 @@ sys.path[:0] = [str(REPO), str(REPO / "tests"), str(REPO / "bench")]
 from timing import median_ms  # noqa: E402
 
 from vae import load_checkpoint  # noqa: E402
-from vae.analysis.metrics import encode_dataset  # noqa: E402
-from vae.data.datasets import dataset_for_checkpoint  # noqa: E402
+from vae.data.source import dataset_for_checkpoint  # noqa: E402
 from vae.latent.codes import decode_codes  # noqa: E402
+from vae.latent.encoding import encode_dataset  # noqa: E402
 from vae.latent.projection import METHOD_LABELS, ProjectionParams, fit_or_load  # noqa: E402
 
 

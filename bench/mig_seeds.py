@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from vae.analysis.disentanglement import mig
-from vae.analysis.metrics import encode_dataset
-from vae.data.datasets import dataset_for_checkpoint
+from vae.data.source import dataset_for_checkpoint
+from vae.latent.encoding import encode_dataset
 from vae.models.checkpoints import load_checkpoint
 from vae.training.cli import main as train_main
 

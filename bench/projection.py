@@ -85,8 +85,8 @@ def latent_means(n: int, models_dir: Path = REPO / "models") -> np.ndarray:
     import torch
 
     from vae import load_checkpoint
-    from vae.analysis.metrics import encode_dataset
     from vae.data.sprites import make_sprites
+    from vae.latent.encoding import encode_dataset
 
     model, meta = load_checkpoint(models_dir / "sprites.pt")
     size = meta["image_shape"][-1]

@@ -1,42 +1,29 @@
 """Encode: upload images, see what the model makes of them and where they land."""
 
 import streamlit as st
-import torch
 
-from ui import cache
-from ui.encode_result import EncodeView, data_context, show_encoded
-from ui.panels import maps_projection, open_model_page, read_upload
-from ui.shell import MAP_PARAMS_KEY
-from vae.analysis.metrics import encode_images
+from ui.explore.encode import data_context, encode_uploads, show_encoded, upload_caption
+from ui.shell import cache
+from ui.shell.page import MAP_PARAMS_KEY
+from ui.shell.panels import maps_projection, open_model_page, read_upload
 from vae.errors import DatasetError
 from vae.models.interface import is_conditional
 
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp"]
 
-path, vae, meta = open_model_page("Encode", "📤")
+path, vae, info = open_model_page("Encode", "📤")
 
 st.title("Encode an image")
-c, h, w = vae.image_shape
-style = meta.get("upload_style", {})
-st.caption(
-    f"The model sees {h}×{w} {'colour' if c == 3 else 'grey'} images"
-    + (
-        ", light ink on a dark background, centred like MNIST: photos of dark ink on paper are inverted and "
-        "centred for you."
-        if style.get("fit") == "mass_center"
-        else "."
-    )
-)
+st.caption(upload_caption(info))
 uploads = st.file_uploader(
     "Images (PNG, JPEG, GIF, BMP, WebP)", type=UPLOAD_TYPES, accept_multiple_files=True, key="encode_files"
 )
 label = None
 if is_conditional(vae):
-    names = meta.get("label_names") or [str(i) for i in range(vae.num_classes)]
     label = st.selectbox(
         "Class to condition on (this model is conditional)",
-        range(len(names)),
-        format_func=lambda i: names[i],
+        range(len(info.label_names)),
+        format_func=lambda i: info.label_names[i],
         key="encode_label",
     )
 if not uploads:
@@ -55,16 +42,14 @@ params = maps_projection()
 
 inputs, names_ok = [], []
 for upload in uploads:
-    x = read_upload(upload, meta)
+    x = read_upload(upload, info)
     if x is not None:
         inputs.append(x)
         names_ok.append(upload.name)
 if not inputs:
     st.stop()
 
-x = torch.cat(inputs)
-y = torch.full((len(x),), int(label)) if label is not None else None
-view = EncodeView(path, vae, x, y, label, encode_images(vae, x, y, elbo_samples=cache.ELBO_SAMPLES))
+view = encode_uploads(path, vae, inputs, label)
 if data is not None and n_points < 3:
     data = None
     st.warning("This model holds out fewer than 3 images: no map, neighbours or percentile.")

@@ -1,30 +1,16 @@
 """Traverse: one slider per latent dimension, the decoded image follows; a traversal grid and
 KL per dimension below."""
 
-import numpy as np
 import streamlit as st
 
-from ui import cache
-from ui.charts import kl_bars
-from ui.live import browser_decoding
-from ui.panels import open_model_page
-from ui.pickers import class_in_use, decode_class, held_out, pick_latent
-from ui.traverse_sliders import TraverseSliders
-from vae.latent.codes import (
-    INACTIVE_KL,
-    decode_codes,
-    known_kl_per_dimension,
-    order_by_kl,
-    slider_ranges,
-    traverse,
-)
-from vae.pictures import grid_picture
+from ui.explore.traverse import TraverseSliders, dimension_kl, ranges, show_grid, show_kl
+from ui.live.decoding import browser_decoding
+from ui.shell import cache
+from ui.shell.panels import open_model_page
+from ui.shell.pickers import class_in_use, decode_class, held_out, pick_latent
+from vae.latent.codes import order_by_kl
 
-GRID_VALUES = 9  # columns of the traversal grid
-MAX_GRID_ROWS = 16
-
-path, vae, meta = open_model_page("Traverse", "🎚️")
-latent_dim = vae.latent_dim
+path, vae, info = open_model_page("Traverse", "🎚️")
 
 st.title("Traverse the latent space")
 st.caption(
@@ -32,9 +18,7 @@ st.caption(
     "The image is decoded again on every slider change."
 )
 held = held_out(path)
-kl, kl_note = known_kl_per_dimension(meta, latent_dim, *((held.codes.mu, held.codes.sigma) if held else ()))
-if kl is None:
-    kl, kl_note = np.ones(latent_dim), "unknown: every dimension treated as active"
+kl, kl_note = dimension_kl(info, vae.latent_dim, held)
 active, inactive = order_by_kl(kl)
 
 start_column, options_column = st.columns([3, 2])
@@ -42,7 +26,7 @@ with start_column:
     start = pick_latent(
         path,
         vae,
-        meta,
+        info,
         "traverse_start",
         "Start from",
         ["kept", "data", "upload", "prior", "origin"],
@@ -60,7 +44,7 @@ with options_column:
         horizontal=True,
         key="traverse_range",
     )
-    y = decode_class(vae, meta, "traverse_class", follow=start)
+    y = decode_class(vae, info, "traverse_class", follow=start)
     graph = browser_decoding(
         cache.decoder_graph(path),
         "traverse_live",
@@ -70,25 +54,13 @@ with options_column:
 if start is None:
     st.stop()
 
-low, high = slider_ranges(held.codes.mu if held is not None else np.zeros((1, latent_dim)), mode)
+low, high = ranges(held, mode, vae.latent_dim)
 sliders = TraverseSliders(path, vae, start, held, kl, active, inactive, low, high, mode, y, graph)
 sliders.buttons()
 sliders.show()
 
 st.subheader("Traversal grid")
-current = sliders.current
-rows = (active or list(range(latent_dim)))[:MAX_GRID_ROWS]
-grid = np.concatenate([traverse(current, d, np.linspace(low[d], high[d], GRID_VALUES)) for d in rows])
-grid_y = None if y is None else y.repeat(len(grid))
-st.image(grid_picture(decode_codes(vae, grid, grid_y), ncols=GRID_VALUES, target=56), output_format="PNG")
-st.caption(
-    f"Rows, top to bottom: {', '.join(f'z{d}' for d in rows)}; columns: {GRID_VALUES} values from the low to the "
-    "high end of each slider, the other dimensions held at the values above (as of the last full redraw)."
-)
+show_grid(sliders)
 
 st.subheader("KL per dimension")
-st.plotly_chart(kl_bars(kl, INACTIVE_KL), key="traverse_kl")
-st.caption(
-    f"KL({kl_note}). A dimension with KL near 0 has a posterior equal to the prior: the decoder ignores it "
-    f"(posterior collapse). {len(active)} of {latent_dim} dimensions are active."
-)
+show_kl(kl, kl_note, active)

@@ -1,22 +1,20 @@
 """Generate: new images from the prior, z ~ N(0, T² I); one row per class for a conditional model."""
 
 import streamlit as st
-import torch
 
-from ui import cache
-from ui.live import browser_decoding, live_grid, released
-from ui.panels import open_model_page
-from ui.pickers import send_buttons
-from ui.shell import choose_latent, chosen_latent
-from vae.latent.codes import decode_codes, prior_samples
+from ui.explore.generate import sample_picker
+from ui.live.decoding import browser_decoding, live_grid, released
+from ui.shell import cache
+from ui.shell.panels import open_model_page
+from vae.latent.codes import decode_codes
+from vae.latent.grids import prior_grid
 from vae.models.interface import is_conditional
-from vae.pictures import grid_picture, picture
+from vae.pictures import grid_picture
 
 LIVE_KEY = "generate_live_grid"
 TEMPERATURE_KEY = "generate_live_temperature"  # the temperature the live slider was released at
 
-path, vae, meta = open_model_page("Generate", "🎲")
-names = meta.get("label_names") or [str(k) for k in range(vae.num_classes)]
+path, vae, info = open_model_page("Generate", "🎲")
 
 st.title("Generate from the prior")
 controls = st.columns(3)
@@ -35,12 +33,7 @@ with controls[1]:
     )
 count = rows * per_row
 # A conditional model shares the same z across a column, so each column shows one style in every class.
-unit = prior_samples(per_row if is_conditional(vae) else count, vae.latent_dim, 1.0, int(seed))
-if is_conditional(vae):
-    unit = unit[None].repeat(rows, 0).reshape(count, -1)
-    y = torch.arange(rows).repeat_interleave(per_row)
-else:
-    y = None
+unit, y = prior_grid(vae, rows, per_row, int(seed))
 if graph is not None:
     last = released(LIVE_KEY)
     if last and "temperature" in last:
@@ -69,20 +62,7 @@ if graph is None:
         output_format="PNG",
     )
 if is_conditional(vae):
-    st.caption("Rows: " + ", ".join(names[:rows]) + ". A column keeps one z: the same style drawn as each class.")
-
-pick_column, shown = st.columns([1, 2])
-with pick_column:
-    number = st.number_input("Sample number (row by row, from 0)", 0, count - 1, 0, key="generate_pick")
-    label = f", class {names[int(y[number])]}" if y is not None else ""
-    description = f"prior sample {number} (seed {seed}, T = {temperature:g}{label})"
-    sample_label = int(y[number]) if y is not None else None
-    if st.button("Keep this code for the other pages", key="generate_keep"):
-        choose_latent(path, z[number], description, sample_label)
-    send_buttons(path, z[number], description, "generate_send", sample_label)
-    chosen = chosen_latent(path)
-    if chosen:
-        st.caption(f"Kept: {chosen['source']}.")
-with shown:
-    st.image(picture(images[number], 160), caption=f"sample {number}", output_format="PNG")
-    st.caption("z = " + ", ".join(f"{v:.2f}" for v in z[number]))
+    st.caption(
+        "Rows: " + ", ".join(info.label_names[:rows]) + ". A column keeps one z: the same style drawn as each class."
+    )
+sample_picker(path, info, z, y, images, int(seed), temperature)

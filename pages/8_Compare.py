@@ -3,11 +3,11 @@ column per model, and their maps aligned with linked selection."""
 
 import streamlit as st
 
-from ui.compare_cache import candidates, compared_images
-from ui.compare_view import columns, maps, plane
-from ui.panels import data_or_stop, open_model_page
-from ui.pickers import DEFAULT_MAP_POINTS
-from ui.shell import COMPARE_KEY, list_checkpoints
+from ui.compare.measured import candidates, compared_images
+from ui.compare.view import columns, maps, plane
+from ui.shell.page import COMPARE_KEY, list_checkpoints
+from ui.shell.panels import data_or_stop, open_model_page
+from ui.shell.pickers import DEFAULT_MAP_POINTS
 from vae.analysis.compare import default_selection
 from vae.errors import DatasetError
 from vae.latent.projection import METHOD_LABELS

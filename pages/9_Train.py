@@ -5,29 +5,12 @@ import os
 from pathlib import Path
 
 import streamlit as st
-import torch
 
-from ui.shell import REPO, models_dir, read_only, setup_page
-from ui.train_job import job_panel
-from vae.data.image_folder import extract_image_zip
+from ui.shell.page import REPO, models_dir, read_only, setup_page
+from ui.train.form import BUILT_IN, SWEEP_HELP, SWEEPS, start_training
+from ui.train.job import job_panel
+from vae.devices import training_devices
 from vae.errors import VAEError
-from vae.training.jobs import check_can_start, checkpoint_name, start_job
-from vae.training.sweep import parse_values, start_sweep
-
-BUILT_IN = {
-    "digits": "digits (scikit-learn's 8×8, offline)",
-    "sprites": "sprites (generated shapes with known factors)",
-    "mnist": "mnist (IDX files in the data folder)",
-    "fashion-mnist": "fashion-mnist (IDX files in the data folder)",
-    "folder": "a folder inside the data folder",
-    "zip": "upload a zip of an image folder",
-}
-
-SWEEPS = {"one": "one model", "beta": "a sweep: one model per β", "free_bits": "a sweep: one per free-bits value"}
-SWEEP_HELP = (
-    "A sweep trains NAME-VALUE.pt for each value, one after another, with everything else the same; "
-    "the Compare page then shows them side by side."
-)
 
 setup_page("Train", "🏋️")
 st.title("Train a new model")
@@ -64,8 +47,7 @@ with st.form("train_form"):
     epochs = run_columns[0].number_input("Epochs", 1, 1000, 10, key="train_epochs")
     batch_size = run_columns[1].number_input("Batch size", 1, 4096, 128, key="train_batch")
     lr = run_columns[2].number_input("Learning rate", 1e-6, 1.0, 1e-3, format="%.5f", key="train_lr")
-    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-    device = run_columns[3].selectbox("Device", devices, key="train_device")
+    device = run_columns[3].selectbox("Device", training_devices(), key="train_device")
     precision = run_columns[4].selectbox(
         "Precision",
         ["auto", "fp32", "bf16"],
@@ -90,49 +72,29 @@ with st.form("train_form"):
     submitted = st.form_submit_button("Start training")
 
 if submitted:
+    form = dict(
+        name=name,
+        dataset=dataset,
+        subfolder=subfolder,
+        image_size=image_size,
+        n_sprites=n_sprites,
+        arch=arch,
+        latent_dim=latent_dim,
+        likelihood=likelihood,
+        conditional=conditional,
+        beta=beta,
+        tc_beta=tc_beta,
+        warmup=warmup,
+        free_bits=free_bits,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        device=device,
+        precision=precision,
+        layout=layout,
+    )
     try:
-        file_name = checkpoint_name(name)
-        if dataset == "folder":
-            chosen = (data_root / subfolder.strip()).resolve()
-            if not subfolder.strip() or not chosen.is_relative_to(data_root):
-                raise VAEError(f"give a folder inside {data_root} (no absolute paths or '..')")
-            spec = str(chosen)
-        elif dataset == "zip":
-            if upload is None:
-                raise VAEError("choose a zip file to upload")
-            check_can_start(folder, file_name, replace)  # before the upload replaces any data
-            spec = str(extract_image_zip(upload.getvalue(), folder / ".data" / file_name.removesuffix(".pt")))
-        else:
-            spec = dataset
-        train_config = {
-            "dataset": spec,
-            "data_dir": str(data_root) if dataset in ("mnist", "fashion-mnist") else None,
-            "image_size": int(image_size) if dataset in ("sprites", "folder", "zip") else None,
-            "n": int(n_sprites) if dataset == "sprites" else None,
-            "epochs": int(epochs),
-            "batch_size": int(batch_size),
-            "lr": float(lr),
-            "beta": float(beta),
-            "tc_beta": float(tc_beta),
-            "warmup_epochs": float(warmup),
-            "free_bits": float(free_bits),
-            "device": device,
-            "precision": precision,
-            "layout": layout,
-            "iwae_k": 100,
-            "slim": True,
-        }
-        model_config = {
-            "arch": arch,
-            "latent_dim": int(latent_dim),
-            "likelihood": likelihood,
-            "conditional": bool(conditional),
-        }
-        if sweep_over == "one":
-            start_job(folder, file_name, train_config, model_config, overwrite=replace)
-        else:
-            values = parse_values(sweep_values)
-            start_sweep(folder, name, sweep_over, values, train_config, model_config, overwrite=replace)
+        start_training(folder, data_root, form, upload, sweep_over, sweep_values, replace)
     except VAEError as err:
         st.error(str(err))
     else:

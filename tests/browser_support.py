@@ -197,7 +197,7 @@ def canvas_state(frame) -> tuple[str, int]:
     return canvas.evaluate("c => c.toDataURL()"), int(canvas.get_attribute("data-draws"))
 
 
-ORT_FOLDER = REPO / "ui" / "live_traverse" / "ort"
+ORT_FOLDER = REPO / "ui" / "live" / "component" / "ort"
 # JavaScript: decode each vector with an ONNX decoder graph in onnxruntime-web, as the live
 # component does (WASM, one thread); resolves with the flat pixels of each decode and the
 # milliseconds each run took.

@@ -16,7 +16,7 @@ from vae.analysis.clusters import agreement, cluster, linear_probe
 from vae.analysis.disentanglement import discretize, gaussian_total_correlation, mig
 from vae.analysis.export import latents_csv, latents_npz, projector_files, zip_bytes
 from vae.analysis.imputation import hidden_error, impute, make_mask, mean_image_fill
-from vae.data.datasets import dataset_for_checkpoint
+from vae.data.source import dataset_for_checkpoint
 
 
 def _factors(rng, n=3000):

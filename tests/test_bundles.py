@@ -13,14 +13,13 @@ from bundle_models import ExamplesVAE, _Decoder, _Encoder, conv_bundle, examples
 from onnx import helper
 
 from conftest import REPO, assert_no_errors, open_page
-from ui.shell import MODEL_KEY
+from ui.shell.page import MODEL_KEY
 from vae.analysis.metrics import evaluate_model
 from vae.bundle import bundle_from_checkpoint, export_bundle
-from vae.data.datasets import dataset_for_checkpoint
 from vae.errors import BundleError
 from vae.evaluate import main as evaluate_main
 from vae.models.interface import LatentModel
-from vae.models.loading import load_model
+from vae.opened import open_model
 
 PAGES = ["app.py", *sorted(str(p.relative_to(REPO)) for p in (REPO / "pages").glob("[0-8]_*.py"))]
 
@@ -36,9 +35,9 @@ def bundles(tmp_path_factory, tiny_checkpoint) -> dict:
 
 @pytest.mark.parametrize("name", ["examples", "conv"])
 def test_a_bundle_decodes_and_encodes_as_its_torch_modules(name, bundles):
-    model, meta = load_model(bundles["folder"] / name)
-    module = bundles[name]
-    assert isinstance(model, LatentModel) and meta["kind"] == "bundle"
+    opened = open_model(bundles["folder"] / name)
+    model, module = opened.model, bundles[name]
+    assert isinstance(model, LatentModel) and opened.info.kind == "bundle" and not opened.info.is_native
     low, high = model.low, model.high
     z = torch.randn(7, model.latent_dim, generator=torch.Generator().manual_seed(3))
     x = torch.rand(7, *model.image_shape, generator=torch.Generator().manual_seed(4))
@@ -63,15 +62,15 @@ def test_evaluate_reports_elbo_and_iwae_on_a_bundle(name, bundles, capsys):
 
 def test_a_checkpoint_as_a_bundle_keeps_its_elbo(tiny_checkpoint, tmp_path):
     folder = bundle_from_checkpoint(tiny_checkpoint, tmp_path / "tiny-bundle", sample=200)
-    native, native_meta = load_model(tiny_checkpoint)
-    bundle, meta = load_model(folder)
-    data, _, held = dataset_for_checkpoint(meta)
-    native_data, _, native_held = dataset_for_checkpoint(native_meta)
+    native, bundle = open_model(tiny_checkpoint), open_model(folder)
+    data, _, held = bundle.data()
+    native_data, _, native_held = native.data()
     assert torch.allclose(data.images, (native_data.images[native_held[:200]] * 255).round() / 255)
-    ours = evaluate_model(bundle, data.images[held], iwae_k=5)
-    reference = evaluate_model(native, data.images[held], iwae_k=5)
+    ours = evaluate_model(bundle.model, data.images[held], iwae_k=5)
+    reference = evaluate_model(native.model, data.images[held], iwae_k=5)
     assert abs(ours["elbo"] - reference["elbo"]) <= 0.005 * abs(reference["elbo"])
-    assert meta["label_names"] == native_meta["label_names"]
+    assert bundle.info.label_names == native.info.label_names
+    assert bundle.info.data.sample == folder / "data.npz" and bundle.info.split.held_out_count == 200
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -211,7 +210,7 @@ def test_a_bad_bundle_gets_a_message_and_other_models_keep_working(how, bundles,
     shutil.copy(bundles["folder"] / "tiny.pt", folder / "tiny.pt")
     _corrupt(folder / "bad", how)
     with pytest.raises(BundleError, match=BAD[how]):
-        load_model(folder / "bad")
+        open_model(folder / "bad")
     at = open_page("pages/3_Traverse.py", folder, monkeypatch, state={MODEL_KEY: "bad"})
     assert not at.exception and any(BAD[how] in e.value for e in at.error)
     at.session_state[MODEL_KEY] = "tiny.pt"
@@ -243,18 +242,19 @@ def _zip(folder: Path, prefix: str = "") -> bytes:
 
 
 def test_an_uploaded_zip_is_checked_then_installed_under_its_name_only(bundles, tmp_path):
-    from vae.models.bundle_zip import install_bundle_zip
+    from vae.bundle.zip_install import install_bundle_zip
 
     models = tmp_path / "models"
     models.mkdir()
     data = _zip(bundles["folder"] / "examples", prefix="../../escape/")  # names cannot choose the path
-    folder = install_bundle_zip(data, models, "mine")
-    assert folder == models / "mine" and load_model(folder)[0].latent_dim == 4
+    installed = install_bundle_zip(data, models, "mine")
+    folder = installed.folder
+    assert folder == models / "mine" and installed.latent_dim == 4 and open_model(folder).model.latent_dim == 4
     assert not (tmp_path / "escape").exists() and sorted(p.name for p in models.iterdir()) == ["mine"]
     with pytest.raises(BundleError, match="exists"):
         install_bundle_zip(data, models, "mine")
-    assert install_bundle_zip(_zip(bundles["folder"] / "conv"), models, "mine", replace=True) == folder
-    assert load_model(folder)[0].image_shape == (3, 16, 16)
+    assert install_bundle_zip(_zip(bundles["folder"] / "conv"), models, "mine", replace=True).folder == folder
+    assert open_model(folder).model.image_shape == (3, 16, 16)
 
 
 @pytest.mark.parametrize(
@@ -262,7 +262,7 @@ def test_an_uploaded_zip_is_checked_then_installed_under_its_name_only(bundles, 
     [(b"not a zip", "not a zip"), ("empty", "no manifest.json"), ("bad", "not an ONNX file")],
 )
 def test_a_bad_upload_leaves_the_models_folder_as_it_was(payload, message, bundles, tmp_path):
-    from vae.models.bundle_zip import install_bundle_zip
+    from vae.bundle.zip_install import install_bundle_zip
 
     models = tmp_path / "models"
     models.mkdir()

@@ -8,19 +8,20 @@ from vae.analysis.compare import (
     compare_model,
     default_selection,
     equal_elbo_levels,
-    incompatibility,
     rate_distortion,
     shared_heldout,
-    training_knobs,
 )
 from vae.analysis.metrics import elbo_per_example
 from vae.latent.align import align_to, procrustes
 from vae.models.architecture import VAEConfig
 from vae.models.native import VAE
+from vae.opened.comparability import incompatibility, training_knobs
+from vae.opened.info import info_from_checkpoint
 
 
 def _meta(spec="digits", shape=(1, 8, 8), **options):
-    return {"dataset": {"spec": spec, "options": options}, "image_shape": list(shape), "training": {"beta": 2.0}}
+    meta = {"dataset": {"spec": spec, "options": options}, "image_shape": list(shape), "training": {"beta": 2.0}}
+    return info_from_checkpoint("model.pt", meta, 0)
 
 
 def test_only_models_of_the_same_data_compare_and_the_reason_is_given():
@@ -29,8 +30,9 @@ def test_only_models_of_the_same_data_compare_and_the_reason_is_given():
     assert incompatibility(reference, _meta("sprites")) == "trained on sprites, not digits"
     assert "images of 1×16×16" in incompatibility(reference, _meta(shape=(1, 16, 16)))
     assert "other data options" in incompatibility(reference, _meta(n=500))
-    assert incompatibility(reference, {"dataset": None, "image_shape": [1, 8, 8]}) == "names no data"
-    assert training_knobs(_meta()) == {"beta": 2.0, "warmup": None, "free_bits": None}
+    no_data = info_from_checkpoint("none.pt", {"dataset": None, "image_shape": [1, 8, 8]}, 0)
+    assert incompatibility(reference, no_data) == "names no data"
+    assert training_knobs(_meta()) == {"beta": 2.0, "warmup": 0.0, "free_bits": 0.0}  # as vae.train's defaults
 
 
 def test_shared_heldout_keeps_what_every_model_held_out():

@@ -3,7 +3,7 @@
 import shutil
 
 from conftest import REPO, assert_no_errors, open_page
-from ui.shell import COMPARE_KEY, MODEL_KEY
+from ui.shell.page import COMPARE_KEY, MODEL_KEY
 
 SWEEP = ["digits-beta-0.5.pt", "digits-beta-1.pt", "digits-beta-2.pt", "digits-beta-4.pt", "digits-beta-8.pt"]
 

@@ -6,7 +6,8 @@ import torch
 from PIL import Image
 
 from conftest import write_idx
-from vae.data.datasets import dataset_for_checkpoint, load_dataset, split_indices
+from vae.data.datasets import load_dataset, split_indices
+from vae.data.source import dataset_for_checkpoint
 from vae.data.sprites import FACTOR_NAMES, make_sprites
 from vae.errors import DatasetError
 

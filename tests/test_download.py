@@ -1,7 +1,7 @@
 import pytest
 
 from vae.data.datasets import load_dataset
-from vae.data.download import RESOURCES, download, md5sum
+from vae.data.fetch import RESOURCES, download, md5sum
 from vae.errors import DatasetError
 
 TEST_FILES = ["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]

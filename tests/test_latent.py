@@ -22,6 +22,7 @@ from vae.latent.codes import (
     typical_spacing,
 )
 from vae.models.checkpoints import load_checkpoint
+from vae.opened.info import info_from_checkpoint
 
 _ENDPOINTS = np.random.default_rng(0)
 A, B = _ENDPOINTS.normal(size=6).astype(np.float32), 3 * _ENDPOINTS.normal(size=6).astype(np.float32)
@@ -152,14 +153,27 @@ def test_nearest_distances_and_typical_spacing(rng):
 
 def test_known_kl_per_dimension_measures_then_falls_back_to_the_checkpoint(rng):
     mu, sigma = rng.normal(size=(50, 3)), np.full((50, 3), 0.5)
-    measured, note = known_kl_per_dimension({}, 3, mu, sigma)
+    measured, note = known_kl_per_dimension(None, 3, mu, sigma)
     assert np.allclose(measured, kl_per_dimension(mu, sigma)) and "50 held-out" in note
-    final = {"metrics": {"kl_per_dim": [1.0, 2.0, 3.0]}, "history": [{"kl_per_dim": [9.0, 9.0, 9.0]}]}
-    assert known_kl_per_dimension(final, 3)[0].tolist() == [1.0, 2.0, 3.0]  # the final metrics first
-    last_epoch = {"metrics": None, "history": [{"kl_per_dim": [0.0, 1.0, 0.5]}]}
-    assert known_kl_per_dimension(last_epoch, 3)[0].tolist() == [0.0, 1.0, 0.5]  # then the last epoch
-    assert known_kl_per_dimension(last_epoch, 4) == (None, "unknown")  # another latent size: not this model's
-    assert known_kl_per_dimension({}, 3) == (None, "unknown")
+    assert known_kl_per_dimension([1.0, 2.0, 3.0], 3)[0].tolist() == [1.0, 2.0, 3.0]
+    assert known_kl_per_dimension([0.0, 1.0, 0.5], 4) == (None, "unknown")  # another latent size: not this model's
+    assert known_kl_per_dimension(None, 3) == (None, "unknown")
+
+
+def test_a_checkpoint_records_kl_in_its_final_metrics_else_its_last_epoch():
+    metrics = {
+        "n": 3,
+        "elbo": -1.0,
+        "iwae_nll": 1.0,
+        "bits_per_dim": 0.1,
+        "active_units": 3,
+        "kl_per_dim": [1.0, 2.0, 3.0],
+    }
+    base = {"dataset": None, "image_shape": [1, 8, 8], "history": [{"kl_per_dim": [9.0, 9.0, 9.0]}]}
+    assert info_from_checkpoint("a.pt", {**base, "metrics": metrics}, 0).recorded_kl_per_dim == (1.0, 2.0, 3.0)
+    last_epoch = {**base, "metrics": None, "history": [{"kl_per_dim": [0.0, 1.0, 0.5]}]}
+    assert info_from_checkpoint("a.pt", last_epoch, 0).recorded_kl_per_dim == (0.0, 1.0, 0.5)
+    assert info_from_checkpoint("a.pt", {**base, "history": []}, 0).recorded_kl_per_dim is None
 
 
 def test_decode_as_every_class_gives_one_image_per_class(tiny_conditional_checkpoint):

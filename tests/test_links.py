@@ -11,7 +11,7 @@ from streamlit.elements.plotly_chart import PlotlyChartSelectionSerde
 from streamlit.testing.v1 import AppTest
 
 from conftest import assert_no_errors, open_page
-from ui.shell import CHOSEN_KEY, MODEL_KEY
+from ui.shell.page import CHOSEN_KEY, MODEL_KEY
 from vae.latent.projection import ProjectionParams
 
 

@@ -14,8 +14,8 @@ from streamlit.runtime.caching.cache_utils import CachedFunc
 from streamlit.testing.v1 import AppTest
 
 from conftest import REPO, assert_no_errors, open_page
-from ui import cache
-from ui.shell import CHOSEN_KEY, MAP_PARAMS_KEY, MODEL_KEY
+from ui.shell import cache
+from ui.shell.page import CHOSEN_KEY, MAP_PARAMS_KEY, MODEL_KEY
 from vae.latent.projection import ProjectionParams
 from vae.pictures import grid_picture, png_bytes
 from vae.training.config import TrainConfig
@@ -492,7 +492,7 @@ class FakeJobs:
     against it, so the page's refusals are the runner's own."""
 
     def __init__(self, monkeypatch):
-        from ui import train_job
+        from ui.train import job as train_job
         from vae.training import jobs
 
         self.jobs, self.job, self.started = jobs, None, []

@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 
 from conftest import REPO
-from vae.models.loading import load_model
+from vae.opened import open_model
 
 TESTS = Path(__file__).resolve().parent
 SECTION = REPO.joinpath("README.md").read_text().split("## Explore your own VAE")[1].split("\n## ")[0]
@@ -46,8 +46,12 @@ def test_both_recipes_run_as_written_and_their_bundles_open(tmp_path):
             [sys.executable, "-c", recipe], cwd=folder, env=env, capture_output=True, text=True, timeout=600
         )
         assert result.returncode == 0, result.stderr[-3000:]
-    examples, meta = load_model(folder / "models" / "examples-mnist")
-    assert (examples.latent_dim, examples.image_shape, meta["dataset"]["spec"]) == (20, (1, 28, 28), "mnist")
-    conv, meta = load_model(folder / "models" / "my-conv-vae")
-    assert (conv.latent_dim, conv.image_shape, conv.likelihood) == (8, (3, 64, 64), "gaussian")
-    assert meta["dataset"]["num_examples"] == 6
+    examples = open_model(folder / "models" / "examples-mnist")
+    assert (examples.model.latent_dim, examples.model.image_shape, examples.info.data.spec) == (
+        20,
+        (1, 28, 28),
+        "mnist",
+    )
+    conv = open_model(folder / "models" / "my-conv-vae")
+    assert (conv.model.latent_dim, conv.model.image_shape, conv.model.likelihood) == (8, (3, 64, 64), "gaussian")
+    assert conv.info.data.num_examples == 6

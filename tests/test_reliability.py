@@ -11,7 +11,7 @@ import time
 import pytest
 
 from conftest import REPO
-from ui.shell import list_checkpoints
+from ui.shell.page import list_checkpoints
 from vae.errors import VAEError
 from vae.models.checkpoints import read_checkpoint
 

@@ -8,7 +8,7 @@ from vae.errors import TrainingError
 from vae.models.checkpoints import read_checkpoint
 from vae.sweep import main as sweep_cli
 from vae.training.jobs import cancel_job, read_job, start_job
-from vae.training.sweep import parse_values, read_sweep, start_sweep, sweep_members
+from vae.training.sweep_plan import parse_values, read_sweep, start_sweep, sweep_members
 
 TINY_TRAIN = {"dataset": "digits", "epochs": 1, "batch_size": 256, "iwae_k": 0, "slim": True, "device": "cpu"}
 TINY_MODEL = {"arch": "mlp", "latent_dim": 2, "hidden_dims": [32]}

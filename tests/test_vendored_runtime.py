@@ -5,7 +5,7 @@ import re
 
 from conftest import REPO
 
-ORT = REPO / "ui" / "live_traverse" / "ort"
+ORT = REPO / "ui" / "live" / "component" / "ort"
 VERSION = "1.30.0"
 # sha256 of the files in onnxruntime-web-1.30.0.tgz from the npm registry (package/dist/).
 EXPECTED = {
@@ -31,8 +31,8 @@ def test_the_vendoring_script_and_its_checksums_agree_with_the_pin():
 
 
 def test_the_component_loads_the_vendored_runtime_and_nothing_from_elsewhere():
-    page = (REPO / "ui" / "live_traverse" / "index.html").read_text()
+    page = (REPO / "ui" / "live" / "component" / "index.html").read_text()
     scripts = re.findall(r'<script src="([^"]+)"', page)
     assert scripts == ["ort/ort.wasm.min.js", "component.js"]
-    component = (REPO / "ui" / "live_traverse" / "component.js").read_text()
+    component = (REPO / "ui" / "live" / "component" / "component.js").read_text()
     assert not re.search(r"https?://|//cdn|unpkg|jsdelivr", page + component)

@@ -22,3 +22,8 @@ def pick_device(name: str = "auto") -> torch.device:
     if name not in KNOWN and not name.startswith("cuda:"):
         raise TrainingError(f"unknown device {name!r}: use auto, cpu, cuda or mps")
     return torch.device(name)
+
+
+def training_devices() -> list[str]:
+    """The devices a model can be trained on here, for a picker: the CPU, and CUDA when visible."""
+    return ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])

@@ -1,8 +1,8 @@
-"""`python -m vae.download mnist [--data-dir data] [--split all|train|test]`: see `vae.data.download`."""
+"""`python -m vae.download mnist [--data-dir data] [--split all|train|test]`: see `vae.data.fetch`."""
 
 import sys
 
-from vae.data.download import main
+from vae.data.fetch import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -5,20 +5,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 import numpy as np
 import torch
 
 from vae.analysis.clusters import agreement, cluster, linear_probe
 from vae.analysis.disentanglement import mig
-from vae.analysis.metrics import encode_dataset, evaluate_model
-from vae.data.datasets import dataset_for_checkpoint
+from vae.analysis.metrics import evaluate_model
 from vae.devices import pick_device
 from vae.errors import VAEError
-from vae.models.checkpoints import load_checkpoint
+from vae.latent.encoding import encode_dataset
 from vae.models.interface import is_conditional
-from vae.models.loading import load_model
+from vae.opened import open_model
 
 PROBE_TRAIN = 5000  # training images for the linear probe
 
@@ -51,11 +49,9 @@ def evaluate_checkpoint(
 ) -> dict:
     """Load the model (checkpoint or bundle) and its data, and compute the metrics on its
     held-out split (a bundle: its data sample, or the named dataset's held-out fifth)."""
-    if Path(path).is_dir():
-        model, meta = load_model(path)  # a bundle runs in onnxruntime on the CPU
-    else:
-        model, meta = load_checkpoint(path, device=pick_device(device))
-    data, train_idx, held_idx = dataset_for_checkpoint(meta, data_dir)
+    opened = open_model(path, pick_device(device))
+    model, info = opened.model, opened.info
+    data, train_idx, held_idx = opened.data(data_dir)
     labels = data.labels[held_idx] if (data.labels is not None and is_conditional(model)) else None
     metrics = evaluate_model(model, data.images[held_idx], labels, iwae_k=iwae_k, seed=seed)
     if hasattr(model, "cpu"):
@@ -63,8 +59,8 @@ def evaluate_checkpoint(
     structure = latent_space_metrics(model, data, train_idx, held_idx, seed)
     return {
         "checkpoint": str(path),
-        "dataset": meta["dataset"]["spec"],
-        "epochs": meta.get("epochs_done") if meta.get("kind") != "bundle" else None,
+        "dataset": info.data.spec,
+        "epochs": info.epochs_done if info.is_native else None,
         **metrics,
         **structure,
     }

@@ -12,12 +12,9 @@ import argparse
 import sys
 import time
 
-from vae.analysis.metrics import encode_dataset
-from vae.data.datasets import dataset_for_checkpoint, map_subset
 from vae.errors import VAEError
 from vae.latent.projection import METHODS, ProjectionParams, cache_path, fit_or_load
-from vae.models.checkpoints import load_checkpoint
-from vae.models.interface import is_conditional
+from vae.opened import open_model
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,15 +27,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data-dir")
     args = p.parse_args(argv)
     try:
-        model, meta = load_checkpoint(args.checkpoint)
-        data, _, held_idx = dataset_for_checkpoint(meta, args.data_dir)
+        opened = open_model(args.checkpoint)
+        held_idx = opened.data(args.data_dir).held_idx
     except VAEError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     n_points = min(args.points, len(held_idx))
-    index = map_subset(held_idx, n_points)
-    labels = data.labels[index] if is_conditional(model) else None
-    mu = encode_dataset(model, data.images[index], labels)[0].numpy()
+    mu = opened.held_out(n_points).mu  # the Map's points: the same codes in the same order
     for method in args.method:
         for dims in args.dims:
             params = ProjectionParams(method, dims, args.seed)

@@ -12,7 +12,7 @@ from vae.training.cli import build_parser, configs_from_args, options_error, sum
 from vae.training.distributed import is_main_process
 from vae.training.jobs import checkpoint_name
 from vae.training.loop import train
-from vae.training.sweep import parse_values, sweep_members
+from vae.training.sweep_plan import parse_values, sweep_members
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,12 +6,13 @@ import numpy as np
 import streamlit as st
 import torch
 
-from ui import cache
 from ui.analyze.view import AnalysisView
-from ui.charts import histogram_with_marker
+from ui.shell import cache
+from ui.shell.charts import histogram_with_marker
 from vae.analysis.anomaly import CORRUPTIONS, SCORE_NAMES, corrupt
 from vae.latent.codes import reconstruct
 from vae.models.interface import is_conditional
+from vae.opened.measures import default_threshold, flagged_fraction
 from vae.pictures import grid_picture
 
 
@@ -24,17 +25,17 @@ def show(view: AnalysisView) -> None:
     severity = settings.slider("Severity", 0.05, 0.9, 0.4, 0.05, key="analyze_severity")
     score_name = settings.radio("Score", list(SCORE_NAMES), format_func=SCORE_NAMES.get, key="analyze_score")
     found = cache.anomalies(path, n_points, corruption, float(severity))
-    clean = found["clean"][score_name]
+    clean = found.clean[score_name]
     low, high = float(np.min(clean)), float(np.max(clean))
     threshold = settings.slider(
         "Flag above",
         low,
         max(high, low + 1e-6),
-        float(np.percentile(clean, 95)),
+        default_threshold(clean),
         key=f"analyze_threshold_{score_name}",
     )
-    flagged = float(np.mean(clean > threshold))
-    caught = float(np.mean(found["corrupted"][score_name] > threshold))
+    flagged = flagged_fraction(clean, threshold)
+    caught = flagged_fraction(found.corrupted[score_name], threshold)
     settings.metric("Held-out images flagged", f"{100 * flagged:.1f} %")
     settings.metric("Corrupted images flagged", f"{100 * caught:.1f} %")
     with chart:
@@ -44,7 +45,7 @@ def show(view: AnalysisView) -> None:
         )
         st.markdown(
             "ROC-AUC, corrupted vs clean held-out images (1 = perfect, 0.5 = chance): "
-            + ", ".join(f"{SCORE_NAMES[name]} **{auc:.3f}**" for name, auc in found["auc"].items())
+            + ", ".join(f"{SCORE_NAMES[name]} **{auc:.3f}**" for name, auc in found.auc.items())
         )
         example = data.images[codes.index[:1]]
         st.image(

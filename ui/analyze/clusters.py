@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from ui import cache
 from ui.analyze.view import AnalysisView
-from ui.charts import confusion_heatmap
-from ui.map_figures import latent_scatter
-from ui.panels import maps_projection, ready_map
+from ui.map.figures import latent_scatter
+from ui.shell import cache
+from ui.shell.charts import confusion_heatmap
+from ui.shell.panels import maps_projection, ready_map
 from vae.analysis.clusters import CLUSTER_METHODS, agreement
 from vae.data.datasets import label_name
 from vae.latent.projection import METHOD_LABELS

@@ -5,14 +5,16 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.analyze.view import AnalysisView
-from ui.charts import kl_bars, kl_history
+from ui.shell.charts import kl_bars, kl_history
 from vae.latent.codes import INACTIVE_KL, known_kl_per_dimension, order_by_kl
 
 
 def show(view: AnalysisView) -> None:
-    meta, vae, data, codes = view.meta, view.vae, view.data, view.codes
-    history = meta.get("history") or []
-    kl, _ = known_kl_per_dimension(meta, vae.latent_dim, *((codes.mu, codes.sigma) if data is not None else ()))
+    info, vae, data, codes = view.info, view.vae, view.data, view.codes
+    history = info.history
+    kl, _ = known_kl_per_dimension(
+        info.recorded_kl_per_dim, vae.latent_dim, *((codes.mu, codes.sigma) if data is not None else ())
+    )
     if kl is None:
         st.info("This model records no KL per dimension, and its data is not here to measure it.")
         return
@@ -27,7 +29,7 @@ def show(view: AnalysisView) -> None:
         reading = (
             f"{len(inactive)} dimension(s) ({', '.join(f'z{d}' for d in inactive)}) have collapsed to the prior: the "
             f"model found {len(active)} dimensions enough"
-            + (f" at β = {meta['training'].get('beta', 1.0):g}. " if meta.get("training") else ". ")
+            + (f" at β = {info.training.beta:g}. " if info.training else ". ")
             + "That is common and harmless; a smaller latent size would lose nothing."
         )
     else:
@@ -38,5 +40,5 @@ def show(view: AnalysisView) -> None:
         st.markdown("**Held-out KL per dimension over training**")
         st.plotly_chart(kl_history(history), key="analyze_kl_history")
         st.caption("A row that fades to 0 is a dimension collapsing; one that lights up late was woken by warm-up.")
-    elif meta.get("kind") == "bundle":
+    elif not info.is_native:
         st.caption("KL per dimension over training: a bundle carries no training history (a checkpoint does).")

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import streamlit as st
-import torch
 
 from ui.analyze.view import AnalysisView
-from ui.charts import mutual_information_grid
-from ui.panels import customdata
+from ui.shell.charts import mutual_information_grid
+from ui.shell.panels import customdata
 from vae.analysis.disentanglement import gaussian_total_correlation, mig
 from vae.analysis.metrics import ACTIVITY_THRESHOLD, active_units
-from vae.latent.codes import decode_codes, traverse
-from vae.models.interface import is_conditional
+from vae.latent.grids import traversal_grid
 from vae.pictures import grid_picture
 
 
@@ -47,9 +45,9 @@ def show(view: AnalysisView) -> None:
         dim = picked[0] if picked else int(result.top_dims[0])
         st.markdown(f"**Traversal of z{dim}** (click a cell above to pick another dimension), from the mean code")
         values = np.linspace(codes.mu[:, dim].min(), codes.mu[:, dim].max(), 11)
-        path_z = traverse(codes.mu.mean(0), dim, values)
-        y = torch.zeros(len(values), dtype=torch.long) if is_conditional(vae) else None
-        st.image(grid_picture(decode_codes(vae, path_z, y), ncols=11, target=64), output_format="PNG")
+        st.image(
+            grid_picture(traversal_grid(vae, codes.mu.mean(0), [dim], values), ncols=11, target=64), output_format="PNG"
+        )
         st.caption(
             "MIG discretises each latent mean into 20 equal-width bins, measures its mutual information with each "
             "factor, and averages over factors the gap between the two most informative dimensions divided by the "

@@ -5,16 +5,16 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
-from ui import cache
 from ui.analyze.view import AnalysisView
-from ui.panels import read_upload
+from ui.shell import cache
+from ui.shell.panels import read_upload
 from vae.analysis.imputation import MASKS, hidden_error, impute, make_mask, mean_image_fill
 from vae.models.interface import is_conditional
 from vae.pictures import picture
 
 
 def show(view: AnalysisView) -> None:
-    path, vae, meta, data, codes = view.path, view.vae, view.meta, view.data, view.codes
+    path, vae, info, data, codes = view.path, view.vae, view.info, view.data, view.codes
     c, h, w = vae.image_shape
     source_column, mask_column = st.columns(2)
     with source_column:
@@ -30,7 +30,7 @@ def show(view: AnalysisView) -> None:
             )
             label = torch.zeros(1, dtype=torch.long) if is_conditional(vae) else None
             if upload is not None:
-                original = read_upload(upload, meta)
+                original = read_upload(upload, info)
     with mask_column:
         kind = st.selectbox("Hide", list(MASKS), format_func=MASKS.get, key="analyze_mask")
         fraction, rectangle = 0.5, (0.25, 0.25, 0.75, 0.75)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import cache
 from ui.analyze.view import AnalysisView
+from ui.shell import cache
 
 
 def show(view: AnalysisView) -> None:
@@ -15,10 +15,10 @@ def show(view: AnalysisView) -> None:
     else:
         accuracy = cache.probes(path, n_points)
         left, right = st.columns(2)
-        left.metric("Probe on μ (held-out accuracy)", f"{100 * accuracy['latent']:.1f} %")
-        right.metric("Same probe on raw pixels", f"{100 * accuracy['pixels']:.1f} %")
+        left.metric("Probe on μ (held-out accuracy)", f"{100 * accuracy.latent:.1f} %")
+        right.metric("Same probe on raw pixels", f"{100 * accuracy.pixels:.1f} %")
         st.caption(
-            f"Logistic regression on standardised features, trained on {accuracy['n_train']} training images and "
-            f"scored on {accuracy['n_test']} held-out images. A {vae.latent_dim}-d code that keeps most of the "
+            f"Logistic regression on standardised features, trained on {accuracy.n_train} training images and "
+            f"scored on {accuracy.n_test} held-out images. A {vae.latent_dim}-d code that keeps most of the "
             "pixels' accuracy has kept the label information in linear form."
         )

@@ -5,22 +5,50 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+import streamlit as st
 import torch
 
-from ui import cache
+from ui.shell import cache
 from vae.data.datasets import Dataset
+from vae.errors import DatasetError
 from vae.models.interface import LatentModel
+from vae.opened import HeldOutCodes, ModelInfo
 
 
 @dataclass(frozen=True)
 class AnalysisView:
     path: Path
     vae: LatentModel
-    meta: dict
+    info: ModelInfo
     data: Dataset | None  # None when the model's data is not available here
-    codes: cache.Codes | None  # the first n_points held-out encodings (the Map's numbering)
+    codes: HeldOutCodes | None  # the first n_points held-out encodings (the Map's numbering)
     n_points: int
     names: list[str]
     has_labels: bool  # labels with at least two classes among the analysed images
     train_idx: torch.Tensor | None
     held_idx: torch.Tensor | None
+
+
+def analysis_view(path: Path, vae: LatentModel, info: ModelInfo) -> AnalysisView:
+    """The model's data and the held-out codes to analyse (a sidebar slider sets how many), with
+    a warning when the data is missing or too small (then only the history is analysed)."""
+    try:
+        data, train_idx, held_idx = cache.data(path)
+    except DatasetError as err:
+        st.warning(f"The model's data is not available, so only the training history is analysed. {err}")
+        data, train_idx, held_idx = None, None, None
+    if data is not None and len(held_idx) < 3:
+        st.warning("This model holds out fewer than 3 images: too few to analyse.")
+        data = None
+    codes, n_points, names, has_labels = None, 0, [], False
+    if data is not None:
+        n_points = (
+            st.sidebar.slider("Held-out images analysed", 3, len(held_idx), min(2000, len(held_idx)), key="analyze_n")
+            if len(held_idx) > 3
+            else len(held_idx)
+        )
+        codes = cache.codes(path, n_points)
+        names = data.label_names
+        has_labels = codes.labels is not None and len(np.unique(codes.labels)) >= 2
+    return AnalysisView(path, vae, info, data, codes, n_points, names, has_labels, train_idx, held_idx)

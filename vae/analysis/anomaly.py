@@ -7,7 +7,8 @@ import numpy as np
 import torch
 from sklearn.metrics import roc_auc_score
 
-from vae.analysis.metrics import elbo_per_example, encode_dataset
+from vae.analysis.metrics import elbo_per_example
+from vae.latent.encoding import encode_dataset
 from vae.models.interface import LatentModel
 
 SCORE_NAMES = {

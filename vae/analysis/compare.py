@@ -12,35 +12,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from vae.analysis.metrics import active_units, elbo_per_example, encode_dataset, iwae_log_likelihood
-from vae.latent.codes import decode_codes, prior_samples, reconstruct, traverse
+from vae.analysis.metrics import active_units, elbo_per_example, iwae_log_likelihood
+from vae.latent.codes import decode_codes, prior_samples, reconstruct
+from vae.latent.encoding import encode_dataset
+from vae.latent.grids import traversal_grid
 from vae.models.interface import LatentModel, is_conditional
-
-
-def data_identity(meta: dict) -> tuple | None:
-    """What "trained on the same data" means: dataset spec, its options (not the folder it was
-    read from) and image shape; None for a model that names no data."""
-    dataset = meta.get("dataset")
-    if not dataset:
-        return None
-    options = {k: v for k, v in (dataset.get("options") or {}).items() if k != "data_dir"}
-    return str(dataset["spec"]), tuple(sorted(options.items())), tuple(meta["image_shape"])
-
-
-def incompatibility(reference: dict, meta: dict) -> str | None:
-    """Why a model (its meta) cannot be compared with the reference model, or None if it can."""
-    mine, theirs = data_identity(reference), data_identity(meta)
-    if theirs is None:
-        return "names no data"
-    if mine is None:
-        return "the reference model names no data"
-    if theirs[0] != mine[0]:
-        return f"trained on {theirs[0]}, not {mine[0]}"
-    if theirs[2] != mine[2]:
-        return f"images of {'×'.join(map(str, theirs[2]))}, not {'×'.join(map(str, mine[2]))}"
-    if theirs[1] != mine[1]:
-        return f"other data options ({dict(theirs[1]) or 'defaults'} vs {dict(mine[1]) or 'defaults'})"
-    return None
 
 
 def shared_heldout(held_out: list[np.ndarray | torch.Tensor]) -> np.ndarray:
@@ -49,14 +25,6 @@ def shared_heldout(held_out: list[np.ndarray | torch.Tensor]) -> np.ndarray:
     for other in held_out[1:]:
         shared = np.intersect1d(shared, np.asarray(other))
     return np.sort(shared).astype(np.int64)
-
-
-def training_knobs(meta: dict) -> dict[str, float | None]:
-    """β, KL warm-up (epochs) and free bits (nats per dimension) a model was trained with:
-    None each for a model trained elsewhere (a bundle)."""
-    training = meta.get("training") or {}
-    names = {"beta": "beta", "warmup": "warmup_epochs", "free_bits": "free_bits"}
-    return {k: (float(training[v]) if v in training else None) for k, v in names.items()}
 
 
 @dataclass(frozen=True)
@@ -121,8 +89,6 @@ def compare_model(
     prior = decode_codes(model, prior_samples(samples, model.latent_dim, seed=seed), labels)
     dims = [int(d) for d in np.argsort(-kl_per_dim, kind="stable")[: min(traversed, model.latent_dim)]]
     origin = np.zeros(model.latent_dim, dtype=np.float32)
-    path = np.concatenate([traverse(origin, d, TRAVERSAL_VALUES) for d in dims])
-    path_labels = torch.zeros(len(path), dtype=torch.long) if conditional else None
     return ModelComparison(
         rate_distortion=rd,
         iwae_nll=nll,
@@ -132,7 +98,7 @@ def compare_model(
         reconstructions=reconstruct(model, x[:shown], None if y is None else y[:shown]),
         prior_samples=prior,
         traversed_dims=dims,
-        traversals=decode_codes(model, path, path_labels),
+        traversals=traversal_grid(model, origin, dims, TRAVERSAL_VALUES),
     )
 
 

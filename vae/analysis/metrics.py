@@ -9,30 +9,12 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from vae.models.gaussian import gaussian_kl, reparameterize
+from vae.latent.encoding import batches, encode_dataset, labels_part
+from vae.models.gaussian import gaussian_kl, gaussian_log_density, reparameterize
 from vae.models.interface import LatentModel
 
 # Pixels decoded at once inside the IWAE loop: bounds memory whatever k and the image size.
 _IWAE_PIXELS = 2**23
-
-
-def _batches(n: int, batch_size: int):
-    for start in range(0, n, batch_size):
-        yield slice(start, min(start + batch_size, n))
-
-
-def _labels(y: torch.Tensor | None, part: slice, device: torch.device) -> torch.Tensor | None:
-    return None if y is None else y[part].to(device)
-
-
-@torch.no_grad()
-def encode_dataset(
-    model: LatentModel, x: torch.Tensor, y: torch.Tensor | None = None, batch_size: int = 1024
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """mu, logvar for every image: (N, D) each, on the CPU."""
-    device = model.device
-    parts = [model.encode(x[s].to(device), _labels(y, s, device)) for s in _batches(len(x), batch_size)]
-    return torch.cat([p[0] for p in parts]).cpu(), torch.cat([p[1] for p in parts]).cpu()
 
 
 @torch.no_grad()
@@ -48,8 +30,8 @@ def elbo_per_example(
     `elbo`, `recon_ll`, `kl` of shape (N,), `kl_per_dim` (N, D)."""
     device = model.device
     out: dict[str, list[torch.Tensor]] = {"elbo": [], "recon_ll": [], "kl": [], "kl_per_dim": []}
-    for s in _batches(len(x), batch_size):
-        xb, yb = x[s].to(device), _labels(y, s, device)
+    for s in batches(len(x), batch_size):
+        xb, yb = x[s].to(device), labels_part(y, s, device)
         mu, logvar = model.encode(xb, yb)
         recon_ll = (
             sum(model.log_px_given_z(xb, reparameterize(mu, logvar, generator), yb) for _ in range(samples)) / samples
@@ -89,10 +71,6 @@ def encode_images(
     return EncodedImages(mu, logvar, reconstructions, elbo)
 
 
-def _log_normal(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    return (-0.5 * (math.log(2 * math.pi) + logvar + (z - mu) ** 2 / logvar.exp())).sum(-1)
-
-
 @torch.no_grad()
 def iwae_log_likelihood(
     model: LatentModel,
@@ -107,15 +85,15 @@ def iwae_log_likelihood(
     device = model.device
     batch = max(1, _IWAE_PIXELS // (k * math.prod(model.image_shape)))
     results = []
-    for s in _batches(len(x), batch):
-        xb, yb = x[s].to(device), _labels(y, s, device)
+    for s in batches(len(x), batch):
+        xb, yb = x[s].to(device), labels_part(y, s, device)
         mu, logvar = model.encode(xb, yb)
         eps = torch.randn((k, *mu.shape), generator=generator, device=device)
         z = mu + torch.exp(0.5 * logvar) * eps  # (k, B, D)
         flat_y = None if yb is None else yb.repeat(k)
         log_px_z = model.log_px_given_z(xb.repeat(k, 1, 1, 1), z.reshape(-1, mu.shape[1]), flat_y).view(k, -1)
-        log_pz = _log_normal(z, torch.zeros_like(z), torch.zeros_like(z))
-        log_qz = _log_normal(z, mu, logvar)
+        log_pz = gaussian_log_density(z, torch.zeros_like(z), 0.0).sum(-1)
+        log_qz = gaussian_log_density(z, mu, 0.5 * logvar).sum(-1)
         log_w = log_px_z + log_pz - log_qz
         results.append((torch.logsumexp(log_w, 0) - math.log(k)).cpu())
     return torch.cat(results)

@@ -207,60 +207,10 @@ def split_indices(n: int, held_out_fraction: float = 0.2, seed: int = 0) -> tupl
     return order[n_held:].sort().values, order[:n_held].sort().values
 
 
-def dataset_for_checkpoint(
-    meta: dict, data_dir: str | os.PathLike | None = None
-) -> tuple[Dataset, torch.Tensor, torch.Tensor]:
-    """The data a checkpoint was trained on, and its (train, held-out) indices.
-
-    For IDX data the folder is `data_dir`, else `VAE_DATA_DIR`, else the one recorded at
-    training time. Raises DatasetError when the data is missing or no longer matches."""
-    info = meta["dataset"]
-    if info is None:
-        raise DatasetError("this model carries no data and names no dataset: the pages that need data are hidden")
-    if info.get("sample"):
-        data = _sample_dataset(info)
-        held_idx = torch.as_tensor(meta["split"]["held_out_indices"]).long()
-        return data, held_idx, held_idx  # a sample is all held out; it also stands in for training data
-    options = dict(info.get("options", {}))
-    recorded_dir = options.pop("data_dir", None)
-    chosen_dir = data_dir or os.environ.get("VAE_DATA_DIR") or recorded_dir
-    data = load_dataset(info["spec"], data_dir=chosen_dir, **options)
-    if info["num_examples"] is None:  # a bundle that names a dataset: its standard held-out fifth
-        train_idx, held_idx = split_indices(len(data), 0.2, 0)
-        return data, train_idx, held_idx
-    if len(data) != info["num_examples"]:
-        raise DatasetError(
-            f"the data for {info['spec']!r} has {len(data)} examples, the model was trained on "
-            f"{info['num_examples']}: point --data-dir / VAE_DATA_DIR at the same files"
-        )
-    held_idx = torch.as_tensor(meta["split"]["held_out_indices"]).long()
-    keep = torch.ones(len(data), dtype=torch.bool)
-    keep[held_idx] = False
-    return data, keep.nonzero().flatten(), held_idx
-
-
-def _sample_dataset(info: dict) -> Dataset:
-    """A bundle's data sample (data.npz: uint8 images, optional labels and factors)."""
-    try:
-        with np.load(info["sample"], allow_pickle=False) as arrays:
-            images = torch.from_numpy(arrays["images"]).float() / 255.0
-            labels = torch.from_numpy(arrays["labels"]).long() if "labels" in arrays else None
-            factors = torch.from_numpy(arrays["factors"]).float() if "factors" in arrays else None
-    except Exception as err:  # checked when the bundle was opened; a file changed since then
-        raise DatasetError(f"the bundle's data sample cannot be read ({type(err).__name__})") from None
-    if images.dim() != 4 or len(images) != info["num_examples"]:
-        raise DatasetError("the bundle's data sample does not match its manifest")
-    names = list(info.get("label_names") or [])
-    if labels is not None and len(labels) and int(labels.max()) >= len(names):
-        names = [str(k) for k in range(int(labels.max()) + 1)]
-    return Dataset(info["spec"], images, labels, names, factors, list(info.get("factor_names") or []), options={})
-
-
 __all__ = [
     "BUILTIN",
     "Dataset",
     "DatasetError",
-    "dataset_for_checkpoint",
     "IMAGE_EXTENSIONS",
     "default_data_dir",
     "load_dataset",

@@ -51,16 +51,23 @@ def open_image(source: Image.Image | bytes | str | os.PathLike | io.IOBase) -> I
 
 
 def preprocess_upload(image: Image.Image | bytes | str | os.PathLike, meta: dict) -> torch.Tensor:
+    """`preprocess_image` with the image shape and upload style of a checkpoint's `meta`."""
+    return preprocess_image(image, meta["image_shape"], meta.get("upload_style"))
+
+
+def preprocess_image(
+    image: Image.Image | bytes | str | os.PathLike, image_shape: tuple[int, int, int], style: dict | None
+) -> torch.Tensor:
     """Turn one user image into a (1, C, H, W) float tensor in [0, 1] like the training data.
 
-    `meta["image_shape"]` gives (C, H, W); `meta["upload_style"]` says how the data looks:
+    `image_shape` is the model's (C, H, W); `style` (a model's upload style) says how the data looks:
     `background` "dark" makes the background dark whatever the photo's polarity; `fit`
     "mass_center" follows the MNIST convention (crop to the ink, scale into an `ink_box`
     square, centre by mass on a `canvas` square, then resize), "box" crops to the content
     and fits it centred, "resize" stretches the whole image.
     """
-    channels, height, width = meta["image_shape"]
-    style = meta.get("upload_style") or {"background": "keep", "fit": "resize"}
+    channels, height, width = image_shape
+    style = style or {"background": "keep", "fit": "resize"}
     picture = open_image(image)
     try:
         picture = ImageOps.exif_transpose(picture)

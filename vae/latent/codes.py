@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import torch
 from sklearn.neighbors import NearestNeighbors
@@ -171,15 +173,13 @@ INACTIVE_KL = 0.01  # nats; below this a dimension carries (almost) no informati
 
 
 def known_kl_per_dimension(
-    meta: dict, latent_dim: int, mu: np.ndarray | None = None, sigma: np.ndarray | None = None
+    recorded: Sequence[float] | None, latent_dim: int, mu: np.ndarray | None = None, sigma: np.ndarray | None = None
 ) -> tuple[np.ndarray | None, str]:
     """KL per latent dimension and where it comes from: measured on held-out codes when they
-    are given; else the checkpoint's last record (its final metrics, else its last epoch);
-    else (None, "unknown")."""
+    are given; else what the checkpoint `recorded` (ModelInfo.recorded_kl_per_dim); else
+    (None, "unknown")."""
     if mu is not None and sigma is not None:
         return kl_per_dimension(mu, sigma), f"average over {len(mu)} held-out images"
-    history = meta.get("history") or []
-    recorded = (meta.get("metrics") or {}).get("kl_per_dim") or (history[-1].get("kl_per_dim") if history else None)
     if recorded and len(recorded) == latent_dim:
         return np.asarray(recorded, dtype=np.float64), "recorded in the checkpoint"
     return None, "unknown"

@@ -1,11 +1,19 @@
-"""The Gaussian parts of every VAE here: drawing z from q(z | x), its KL to the prior, and the
-total correlation of the aggregate posterior."""
+"""The Gaussian parts of every VAE here: its log-density, drawing z from q(z | x), its KL to
+the prior, and the total correlation of the aggregate posterior."""
 
 from __future__ import annotations
 
 import math
 
 import torch
+
+LOG_2PI = math.log(2 * math.pi)
+
+
+def gaussian_log_density(x: torch.Tensor, mean: torch.Tensor, log_sigma: torch.Tensor | float) -> torch.Tensor:
+    """log N(x; mean, σ²) elementwise, in nats; `log_sigma` is log σ (a tensor that broadcasts, or a number)."""
+    log_sigma = torch.as_tensor(log_sigma, dtype=x.dtype, device=x.device)
+    return -0.5 * ((x - mean) / log_sigma.exp()) ** 2 - log_sigma - 0.5 * LOG_2PI
 
 
 def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -26,7 +34,7 @@ def total_correlation(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor, d
     dataset sizes, which leaves its gradient (what the penalty uses) intact."""
     batch = z.shape[0]
     # log q(z_i,d | x_j) for every pair (i, j) and dimension d: (B, B, D)
-    log_q = -0.5 * (math.log(2 * math.pi) + logvar[None] + (z[:, None] - mu[None]) ** 2 / logvar.exp()[None])
+    log_q = gaussian_log_density(z[:, None], mu[None], 0.5 * logvar[None])
     log_norm = math.log(batch * dataset_size)
     log_qz = torch.logsumexp(log_q.sum(2), dim=1) - log_norm
     log_prod_qzd = (torch.logsumexp(log_q, dim=1) - log_norm).sum(1)

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from vae.models.architecture import VAEConfig, conv_sizes
-from vae.models.gaussian import gaussian_kl, reparameterize, total_correlation
+from vae.models.gaussian import gaussian_kl, gaussian_log_density, reparameterize, total_correlation
 
 
 class ElboTerms(NamedTuple):
@@ -212,8 +212,7 @@ class VAE(nn.Module):
             return -F.binary_cross_entropy_with_logits(x_logits, x, reduction="none").flatten(1).sum(1)
         mean = torch.sigmoid(x_logits)
         log_scale = self.log_scale.clamp(min=math.log(1e-3))
-        per_pixel = -0.5 * ((x - mean) / log_scale.exp()) ** 2 - log_scale - 0.5 * math.log(2 * math.pi)
-        return per_pixel.flatten(1).sum(1)
+        return gaussian_log_density(x, mean, log_scale).flatten(1).sum(1)
 
     def elbo_terms(
         self,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-from vae.data.datasets import dataset_for_checkpoint
+from vae.data.source import dataset_for_checkpoint
 from vae.errors import VAEError
 from vae.files import write_bytes_atomically
 from vae.latent.codes import reconstruct
@@ -21,7 +21,7 @@ from vae.pictures import make_grid, png_bytes, to_pil
 from vae.training.config import TrainConfig
 from vae.training.jobs import job_folder, write_json
 from vae.training.loop import train
-from vae.training.sweep import continue_sweep
+from vae.training.sweep_plan import continue_sweep
 
 
 def _reconstruction_png(model, images: torch.Tensor, labels: torch.Tensor | None) -> bytes:

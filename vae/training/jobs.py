@@ -11,7 +11,7 @@ files, so a browser refresh (or a second browser) finds it again:
     .jobs/status.json     how it ended: done | failed | cancelled, with a message
     .jobs/log.txt         the process's own output, for the message when it dies
     .jobs/sweep.json      when the job is one member of a sweep: every member's spec
-                          (vae.training.sweep; each finished member starts the next)
+                          (vae.training.sweep_plan; each finished member starts the next)
 """
 
 from __future__ import annotations

@@ -19,7 +19,8 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from vae.analysis.metrics import elbo_per_example, evaluate_model
-from vae.data.datasets import dataset_for_checkpoint, split_indices
+from vae.data.datasets import split_indices
+from vae.data.source import dataset_for_checkpoint
 from vae.devices import pick_device
 from vae.errors import TrainingError
 from vae.models.checkpoints import model_from_payload, read_checkpoint, save_checkpoint

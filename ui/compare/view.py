@@ -1,0 +1,135 @@
+"""The parts of the Compare page: the rate–distortion plane (click a model to make it current),
+one column per model, and the aligned maps with linked selection."""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from ui.compare.measured import COMPARE_IWAE_K, comparison, kl_figure, map_figure, plane_figure
+from ui.shell import cache
+from ui.shell.page import make_current
+from ui.shell.panels import customdata, load_map
+from vae.analysis.compare import TRAVERSAL_VALUES
+from vae.data.datasets import Dataset
+from vae.latent.align import align_to
+from vae.latent.projection import METHOD_LABELS, ProjectionParams
+from vae.opened.comparability import training_knobs
+from vae.pictures import grid_picture
+
+PLANE_KEY = "compare_plane"
+LINKED_KEY = "compare_linked"  # {"source": model name, "images": [dataset indices], "method"}: the last box selection
+MADE_CURRENT_KEY = "compare_made_current"
+
+
+def _make_current() -> None:
+    points = st.session_state[PLANE_KEY].selection.points
+    names = [customdata(p)[0] for p in points if customdata(p)]
+    if names:
+        make_current(names[0])
+        st.session_state[MADE_CURRENT_KEY] = names[0]
+
+
+def plane(paths: list[Path], images: np.ndarray, current: Path) -> None:
+    points = []
+    for path in paths:
+        found = comparison(path, images)
+        rd = found.rate_distortion
+        knobs = training_knobs(cache.opened(path).info)
+        points.append(
+            dict(name=path.name, rate=rd.rate, distortion=rd.distortion, elbo=rd.elbo, nll=found.iwae_nll, knobs=knobs)
+        )
+    st.plotly_chart(
+        plane_figure(points, current.name),
+        key=PLANE_KEY,
+        on_select=_make_current,
+        selection_mode="points",
+        config={"displaylogo": False},
+    )
+    if made := st.session_state.pop(MADE_CURRENT_KEY, None):
+        st.success(f"**{made}** is now the current model on every page.")
+    st.caption(
+        f"Rate R (mean KL, the nats the code carries) against distortion D (mean −log p(x|z)), on the same "
+        f"{len(images)} held-out images; −ELBO = D + R, so models on one dashed line have the same ELBO. "
+        "Up and left: more information in z, sharper reconstructions; down and right: the decoder ignores z "
+        "(posterior collapse at R ≈ 0). Click a model to make it the current one (★)."
+    )
+
+
+def columns(paths: list[Path], images: np.ndarray, data: Dataset) -> None:
+    shown = comparison(paths[0], images).reconstructions.shape[0]
+    st.image(grid_picture(data.images[images[:shown]], ncols=shown, target=48), caption="held-out images")
+    for column, path in zip(st.columns(len(paths)), paths, strict=True):
+        found = comparison(path, images)
+        knobs = training_knobs(cache.opened(path).info)
+        rd, latent_dim = found.rate_distortion, len(found.kl_per_dim)
+        with column:
+            st.markdown(f"**{path.name}**")
+            known = [
+                f"{label} {v:g}"
+                for label, v in [("β", knobs["beta"]), ("free bits", knobs["free_bits"])]
+                if v is not None
+            ]
+            st.caption(" · ".join(known) or "trained elsewhere")
+            st.metric("held-out ELBO (nats)", f"{rd.elbo:.2f}")
+            st.metric(f"IWAE NLL, k={COMPARE_IWAE_K} (nats)", f"{found.iwae_nll:.2f}")
+            st.caption(f"rate {rd.rate:.2f} · distortion {rd.distortion:.2f} nats")
+            st.metric("active units", f"{len(found.active)} of {latent_dim}")
+            st.image(grid_picture(found.reconstructions, ncols=4, target=40), caption="reconstructions")
+            st.image(grid_picture(found.prior_samples, ncols=4, target=40), caption="prior samples (seed 0)")
+            st.plotly_chart(
+                kl_figure(found.kl_per_dim), key=f"compare_kl_{path.name}", config={"displayModeBar": False}
+            )
+            st.image(
+                grid_picture(found.traversals, ncols=len(TRAVERSAL_VALUES), target=32),
+                caption=f"rows {', '.join(f'z{d}' for d in found.traversed_dims)} (most KL first): "
+                f"{TRAVERSAL_VALUES[0]:g} … {TRAVERSAL_VALUES[-1]:+g} around the origin",
+            )
+
+
+def _remember_selection(key: str, name: str, method: str) -> None:
+    event = st.session_state[key]
+    selected = {int(customdata(p)[1]) for p in event.selection.points if len(customdata(p)) > 1}
+    if selected:
+        st.session_state[LINKED_KEY] = {"source": name, "images": sorted(selected), "method": method}
+    elif st.session_state.get(LINKED_KEY, {}).get("source") == name:
+        st.session_state.pop(LINKED_KEY)  # a cleared selection clears the highlight
+
+
+def maps(paths: list[Path], data: Dataset, method: str, n_points: int) -> None:
+    params = ProjectionParams(method)
+    reference = None
+    linked = st.session_state.get(LINKED_KEY) or {}
+    if linked and (linked.get("source") not in {p.name for p in paths} or linked.get("method") != method):
+        linked = {}  # made on a map no longer shown (another model set or projection)
+    if linked:
+        st.caption(
+            f"{len(linked['images'])} images selected in **{linked['source']}**: ringed in the other maps. "
+            "Double-click the selecting map to clear."
+        )
+    per_row = min(len(paths), 3)
+    for start in range(0, len(paths), per_row):
+        row = paths[start : start + per_row]
+        for column, path in zip(st.columns(per_row), row, strict=False):
+            codes = cache.codes(path, n_points)
+            embedding = load_map(path, n_points, params).embedding_
+            if reference is None:
+                reference = (embedding, codes.index)
+            else:
+                embedding = align_to(reference[0], reference[1], embedding, codes.index)
+            highlight = tuple(linked["images"]) if linked and linked["source"] != path.name else None
+            key = f"compare_map_{path.name}_{method}"
+            with column:
+                st.markdown(f"**{path.name}**")
+                st.plotly_chart(
+                    map_figure(
+                        embedding, codes.index, codes.labels, tuple(data.label_names), METHOD_LABELS[method], highlight
+                    ),
+                    key=key,
+                    on_select=partial(_remember_selection, key, path.name, method),
+                    selection_mode=("box", "lasso"),
+                    config={"displaylogo": False},
+                )

@@ -1,0 +1,184 @@
+"""Traverse's sliders and decoded image: Streamlit sliders decoded on the server, or the live
+component decoding in the browser while dragging. The current code lives in session state, so
+the grid below and a switch between the two modes start from the same values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+import torch
+
+from ui.live.decoding import DecoderGraph, live_traverse, released
+from ui.shell import cache
+from ui.shell.charts import kl_bars
+from ui.shell.page import choose_latent
+from ui.shell.panels import distance_reading
+from ui.shell.pickers import HeldOut, LatentChoice
+from vae.latent.codes import (
+    INACTIVE_KL,
+    decode_codes,
+    known_kl_per_dimension,
+    nearest_distances,
+    prior_samples,
+    slider_ranges,
+)
+from vae.latent.grids import traversal_grid
+from vae.models.interface import LatentModel, is_conditional
+from vae.opened import ModelInfo
+from vae.pictures import grid_picture, picture
+
+STATE_KEY = "traverse_state"  # {"start": signature of the starting point, "z": current values}
+RELEASED_KEY = "traverse_live_released"  # nonce of the last release the live component reported
+
+
+@dataclass
+class TraverseSliders:
+    path: Path
+    vae: LatentModel
+    start: LatentChoice
+    held: HeldOut | None
+    kl: np.ndarray
+    active: list[int]
+    inactive: list[int]
+    low: np.ndarray
+    high: np.ndarray
+    mode: str  # the slider range: "prior" or "data"
+    y: torch.Tensor | None
+    graph: DecoderGraph | None  # the ONNX decoder for the browser; None: Streamlit sliders decoded on the server
+
+    def __post_init__(self) -> None:
+        signature = [self.path.name, self.path.stat().st_mtime, self.start.caption]
+        signature.append([round(float(v), 6) for v in self.start.z])
+        state = st.session_state.get(STATE_KEY)
+        if not state or state.get("start") != signature or len(state.get("z", [])) != self.vae.latent_dim:
+            st.session_state[STATE_KEY] = {"start": signature, "z": [float(v) for v in self.start.z]}
+            self.set(self.start.z)
+        for d in range(self.vae.latent_dim):
+            if self.graph is not None:  # the component holds the values; server sliders restart from them
+                st.session_state.pop(self.key(d), None)
+            elif self.key(d) not in st.session_state:  # a slider not shown yet in this range starts at the value
+                st.session_state[self.key(d)] = float(np.clip(self.current[d], self.low[d], self.high[d]))
+
+    @property
+    def current(self) -> np.ndarray:
+        return np.array(st.session_state[STATE_KEY]["z"], np.float32)
+
+    def key(self, d: int) -> str:
+        # the range is part of the key: a slider's bounds cannot change under a kept value
+        return f"traverse_{self.path.stem}_{self.mode}_z{d}"
+
+    def set(self, z: np.ndarray) -> None:
+        z = np.clip(np.asarray(z, np.float32), self.low, self.high)
+        st.session_state[STATE_KEY]["z"] = [float(v) for v in z]
+        for d in range(self.vae.latent_dim):
+            st.session_state[self.key(d)] = float(z[d])
+
+    def randomise(self) -> None:
+        seed = int(np.random.default_rng().integers(2**31))
+        self.set(prior_samples(1, self.vae.latent_dim, 1.0, seed)[0])
+
+    def buttons(self) -> None:
+        reset_column, random_column, _ = st.columns([1, 1, 4])
+        reset_column.button("Reset to start", key="traverse_reset", on_click=self.set, args=(self.start.z,))
+        random_column.button("Randomise (prior)", key="traverse_random", on_click=self.randomise)
+
+    def _slider(self, d: int) -> float:
+        low, high = float(self.low[d]), float(self.high[d])
+        step = float(max(round((high - low) / 120, 3), 0.001))
+        return st.slider(f"z{d} · KL {self.kl[d]:.2f}", low, high, step=step, format="%.2f", key=self.key(d))
+
+    def _reading_and_buttons(self, z: np.ndarray) -> None:
+        if self.held is not None:
+            spacing = cache.spacing(self.path, len(self.held.codes.mu))
+            distance = float(nearest_distances(self.held.codes.mu, z)[0]) / spacing
+            st.markdown(
+                f"{distance:.1f}× the typical spacing from the nearest held-out code: {distance_reading(distance)}."
+            )
+        keep, regrid = st.columns(2)
+        if keep.button("Keep this code", key="traverse_keep", help="For Interpolate and Arithmetic"):
+            choose_latent(self.path, z, f"traversal from {self.start.caption}", None if self.y is None else int(self.y))
+            st.success("Kept for the other pages.")
+        if regrid.button("Grid at these values", key="traverse_regrid", help="Redraw the grid below around this point"):
+            st.rerun()
+
+    def show(self) -> None:
+        """The sliders and the decoded image, in a fragment: a slider move reruns only this."""
+        st.fragment(self._live if self.graph is not None else self._server)()
+
+    def _live(self) -> None:
+        component_key = f"traverse_live_{self.path.stem}_{self.mode}"
+        # Take the last release before drawing: the component treats a new z from Python as a new start.
+        last = released(component_key)
+        if last and "z" in last and last["nonce"] != st.session_state.get(RELEASED_KEY):
+            st.session_state[RELEASED_KEY] = last["nonce"]
+            st.session_state[STATE_KEY]["z"] = [float(v) for v in np.clip(last["z"], self.low, self.high)]
+        live_traverse(
+            self.graph,
+            is_conditional(self.vae),
+            self.current,
+            self.active + self.inactive,
+            self.inactive,
+            [f"z{d} · KL {self.kl[d]:.2f}" for d in range(self.vae.latent_dim)],
+            self.low,
+            self.high,
+            0 if self.y is None else int(self.y),
+            key=component_key,
+        )
+        self._reading_and_buttons(self.current)
+
+    def _server(self) -> None:
+        sliders, shown = st.columns([3, 2])
+        with sliders:
+            values = {d: self._slider(d) for d in self.active}
+            if self.inactive:
+                label = f"{len(self.inactive)} inactive dimension(s), KL < {INACTIVE_KL} nats: they barely matter"
+                with st.expander(label):
+                    values.update({d: self._slider(d) for d in self.inactive})
+        z = np.array([values[d] for d in range(self.vae.latent_dim)], np.float32)
+        st.session_state[STATE_KEY]["z"] = [float(v) for v in z]
+        with shown:
+            image = picture(decode_codes(self.vae, z, self.y)[0], 256)
+            st.image(image, caption="decoded", width=256, output_format="PNG")
+            self._reading_and_buttons(z)
+
+
+GRID_VALUES = 9  # columns of the traversal grid
+MAX_GRID_ROWS = 16
+
+
+def dimension_kl(info: ModelInfo, latent_dim: int, held: HeldOut | None) -> tuple[np.ndarray, str]:
+    """KL per dimension (measured on the held-out codes, else as the checkpoint recorded it,
+    else 1 everywhere) and a note on where it comes from."""
+    measured = (held.codes.mu, held.codes.sigma) if held is not None else ()
+    kl, note = known_kl_per_dimension(info.recorded_kl_per_dim, latent_dim, *measured)
+    if kl is None:
+        return np.ones(latent_dim), "unknown: every dimension treated as active"
+    return kl, note
+
+
+def ranges(held: HeldOut | None, mode: str, latent_dim: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each slider's (low, high): ±3 of the prior, or the data's mean ± 3 sd."""
+    return slider_ranges(held.codes.mu if held is not None else np.zeros((1, latent_dim)), mode)
+
+
+def show_grid(sliders: TraverseSliders) -> None:
+    """One row per active dimension (the strongest first), from the low to the high end of its slider."""
+    dims = (sliders.active or list(range(sliders.vae.latent_dim)))[:MAX_GRID_ROWS]
+    values = [np.linspace(sliders.low[d], sliders.high[d], GRID_VALUES) for d in dims]
+    images = traversal_grid(sliders.vae, sliders.current, dims, values, sliders.y)
+    st.image(grid_picture(images, ncols=GRID_VALUES, target=56), output_format="PNG")
+    st.caption(
+        f"Rows, top to bottom: {', '.join(f'z{d}' for d in dims)}; columns: {GRID_VALUES} values from the low to the "
+        "high end of each slider, the other dimensions held at the values above (as of the last full redraw)."
+    )
+
+
+def show_kl(kl: np.ndarray, note: str, active: list[int]) -> None:
+    st.plotly_chart(kl_bars(kl, INACTIVE_KL), key="traverse_kl")
+    st.caption(
+        f"KL({note}). A dimension with KL near 0 has a posterior equal to the prior: the decoder ignores it "
+        f"(posterior collapse). {len(active)} of {len(kl)} dimensions are active."
+    )

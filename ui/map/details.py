@@ -1,0 +1,123 @@
+"""The Map's detail panel: one point, an empty location, or a box / lasso group."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+import torch
+
+from ui.live.decoding import live_map_hover, unavailable_reason
+from ui.shell import cache, links
+from ui.shell.page import choose_latent
+from ui.shell.panels import DISTANCE_READINGS, distance_reading, thumbnails
+from vae.data.datasets import Dataset, label_name
+from vae.latent.codes import decode_codes, nearest_neighbours
+from vae.latent.projection import METHOD_LABELS, LatentMap
+from vae.models.interface import LatentModel, is_conditional
+from vae.opened import HeldOutCodes
+from vae.pictures import grid_picture, picture
+
+
+@dataclass(frozen=True)
+class MapView:
+    """What the detail panels read: the model, its data, the encoded map points and the map."""
+
+    path: Path
+    vae: LatentModel
+    data: Dataset
+    codes: HeldOutCodes
+    latent_map: LatentMap
+    method: str
+
+
+def show_point(view: MapView, row: int) -> None:
+    """Original, reconstruction, label, mu ± σ and latent neighbours of one map point."""
+    path, vae, data, codes = view.path, view.vae, view.data, view.codes
+    image_index = int(codes.index[row])
+    x = data.images[image_index]
+    y = data.labels[image_index : image_index + 1] if is_conditional(vae) else None
+    reconstruction = decode_codes(vae, codes.mu[row], y)[0]
+    label = label_name(data.label_names, None if codes.labels is None else codes.labels[row])
+    st.markdown(f"**Image {image_index}** · label **{label}**")
+    left, right = st.columns(2)
+    left.image(picture(x, 128), caption="original", output_format="PNG")
+    right.image(picture(reconstruction, 128), caption="reconstruction", output_format="PNG")
+    st.dataframe(
+        {
+            "dim": [f"z{i}" for i in range(len(codes.mu[row]))],
+            "μ": codes.mu[row].round(3),
+            "σ": codes.sigma[row].round(3),
+        },
+        hide_index=True,
+        height=180,
+    )
+    neighbours, distances = nearest_neighbours(codes.mu, codes.mu[row], k=4, exclude=row)
+    st.markdown("Nearest neighbours in latent space")
+    thumbnails(
+        data.images[codes.index[neighbours]],
+        [
+            f"{label_name(data.label_names, None if codes.labels is None else codes.labels[r])} · d={d:.2f}"
+            for r, d in zip(neighbours, distances)
+        ],
+    )
+    known = int(codes.labels[row]) if codes.labels is not None else None
+    choose_latent(path, codes.mu[row], f"map point: image {image_index} (label {label})", known)
+    links.set_param("point", row)
+
+
+def show_location(view: MapView, point: np.ndarray) -> None:
+    """Decode what lies at an empty spot of the map."""
+    path, vae, latent_map, method = view.path, view.vae, view.latent_map, view.method
+    z = latent_map.inverse_transform(point[None])[0]
+    y = torch.zeros(1, dtype=torch.long) if is_conditional(vae) else None
+    image = decode_codes(vae, z, y)[0]
+    distance = float(latent_map.distance_to_data(point[None])[0])
+    st.markdown(f"**Location** ({point[0]:.2f}, {point[1]:.2f})")
+    st.image(picture(image, 160), caption="decoded" + (" (as class 0)" if y is not None else ""), output_format="PNG")
+    st.markdown(f"{distance:.1f}× the typical spacing from the nearest image: {distance_reading(distance)}.")
+    how = "exact PCA inverse" if method == "pca" else "distance-weighted nearest map points"
+    st.caption(f"Latent vector from the {how}.")
+    choose_latent(path, z, f"map location ({point[0]:.2f}, {point[1]:.2f}) with {METHOD_LABELS[method]}")
+    links.set_param("point", None)  # the kept code in the link holds the location
+
+
+def show_group(view: MapView, rows: list[int]) -> None:
+    """A box / lasso selection: its images and the decoded mean of their codes."""
+    path, vae, data, codes = view.path, view.vae, view.data, view.codes
+    st.markdown(f"**{len(rows)} selected images**")
+    st.image(grid_picture(data.images[codes.index[rows[:48]]], ncols=8, target=40), output_format="PNG")
+    mean_z = codes.mu[rows].mean(0)
+    y = data.labels[codes.index[rows[:1]]] if is_conditional(vae) else None
+    st.image(picture(decode_codes(vae, mean_z, y)[0], 128), caption="decoded mean of their codes", output_format="PNG")
+    choose_latent(path, mean_z, f"mean of {len(rows)} selected images")
+    links.set_param("point", None)
+
+
+def map_hover(view: MapView) -> None:
+    """Above the 2-D map: the code under the mouse, decoded in the browser while it moves."""
+    graph = cache.decoder_graph(view.path)
+    if graph is None or unavailable_reason():
+        return
+    about, panel = st.columns([3, 2])
+    about.markdown(
+        "**Hover the map**: the code under the mouse is decoded in your browser as it moves (right), with its "
+        "distance to the data; over a point, its reconstruction. "
+        + ("A conditional model draws it as class 0. " if is_conditional(view.vae) else "")
+        + "Click to pick a point or a spot for the other pages."
+    )
+    latent_map = view.latent_map
+    with panel:
+        live_map_hover(
+            graph,
+            is_conditional(view.vae),
+            latent_map.embedding_,
+            latent_map.mu_,
+            latent_map.spacing_,
+            latent_map.placement_k,
+            latent_map.pca_parameters(),
+            DISTANCE_READINGS,
+            key=f"map_hover_{view.path.name}_{latent_map.params.key()}_{len(latent_map.mu_)}",
+        )

@@ -1,0 +1,96 @@
+"""The Train page's choices and what a submitted form starts: one training job, or a sweep
+(one job per value, each finished member starting the next)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from vae.data.image_folder import extract_image_zip
+from vae.errors import VAEError
+from vae.training import (
+    jobs,  # by module: the page test swaps in a fake job runner
+    sweep_plan,
+)
+
+BUILT_IN = {
+    "digits": "digits (scikit-learn's 8×8, offline)",
+    "sprites": "sprites (generated shapes with known factors)",
+    "mnist": "mnist (IDX files in the data folder)",
+    "fashion-mnist": "fashion-mnist (IDX files in the data folder)",
+    "folder": "a folder inside the data folder",
+    "zip": "upload a zip of an image folder",
+}
+SWEEPS = {"one": "one model", "beta": "a sweep: one model per β", "free_bits": "a sweep: one per free-bits value"}
+SWEEP_HELP = (
+    "A sweep trains NAME-VALUE.pt for each value, one after another, with everything else the same; "
+    "the Compare page then shows them side by side."
+)
+
+
+def dataset_spec(
+    choice: str, subfolder: str, upload, data_root: Path, folder: Path, file_name: str, replace: bool
+) -> str:
+    """The SPEC the form's dataset choice stands for; an uploaded zip is unpacked under the models
+    folder (only once a job may start, so a refused job replaces no data). Raises VAEError."""
+    if choice == "folder":
+        chosen = (data_root / subfolder.strip()).resolve()
+        if not subfolder.strip() or not chosen.is_relative_to(data_root):
+            raise VAEError(f"give a folder inside {data_root} (no absolute paths or '..')")
+        return str(chosen)
+    if choice == "zip":
+        if upload is None:
+            raise VAEError("choose a zip file to upload")
+        jobs.check_can_start(folder, file_name, replace)  # before the upload replaces any data
+        return str(extract_image_zip(upload.getvalue(), folder / ".data" / file_name.removesuffix(".pt")))
+    return choice
+
+
+def start_training(
+    folder: Path,
+    data_root: Path,
+    form: dict,
+    upload,
+    sweep_over: str,
+    sweep_values: str,
+    replace: bool,
+) -> None:
+    """Start what the form asks for; `form` holds the widgets' values by option name. Raises VAEError."""
+    file_name = jobs.checkpoint_name(form["name"])
+    choice = form["dataset"]
+    spec = dataset_spec(choice, form["subfolder"], upload, data_root, folder, file_name, replace)
+    train_config = {
+        "dataset": spec,
+        "data_dir": str(data_root) if choice in ("mnist", "fashion-mnist") else None,
+        "image_size": int(form["image_size"]) if choice in ("sprites", "folder", "zip") else None,
+        "n": int(form["n_sprites"]) if choice == "sprites" else None,
+        "epochs": int(form["epochs"]),
+        "batch_size": int(form["batch_size"]),
+        "lr": float(form["lr"]),
+        "beta": float(form["beta"]),
+        "tc_beta": float(form["tc_beta"]),
+        "warmup_epochs": float(form["warmup"]),
+        "free_bits": float(form["free_bits"]),
+        "device": form["device"],
+        "precision": form["precision"],
+        "layout": form["layout"],
+        "iwae_k": 100,
+        "slim": True,
+    }
+    model_config = {
+        "arch": form["arch"],
+        "latent_dim": int(form["latent_dim"]),
+        "likelihood": form["likelihood"],
+        "conditional": bool(form["conditional"]),
+    }
+    if sweep_over == "one":
+        jobs.start_job(folder, file_name, train_config, model_config, overwrite=replace)
+    else:
+        sweep_plan.start_sweep(
+            folder,
+            form["name"],
+            sweep_over,
+            sweep_plan.parse_values(sweep_values),
+            train_config,
+            model_config,
+            overwrite=replace,
+        )

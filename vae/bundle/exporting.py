@@ -1,0 +1,216 @@
+"""Writing a bundle: `export_bundle` for any pair of PyTorch modules, `bundle_from_checkpoint`
+for a checkpoint trained here. See vae.bundle for the format."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from vae.bundle.format import (
+    DECODER,
+    ENCODER,
+    FORMAT,
+    FORMAT_VERSION,
+    LIKELIHOODS,
+    MANIFEST,
+    MAX_SAMPLE_BYTES,
+    MAX_SAMPLE_IMAGES,
+    SAMPLE,
+)
+from vae.bundle.module_checks import check_graph, image_batch, labels_for, probe_modules
+from vae.errors import BundleError, VAEError
+
+
+class _Labelled(nn.Module):
+    """Fixes a network's input names and makes the label explicit (None when unconditional)."""
+
+    def __init__(self, network: nn.Module, conditional: bool) -> None:
+        super().__init__()
+        self.network, self.conditional = network, conditional
+
+    def forward(self, first: torch.Tensor, label: torch.Tensor | None = None):
+        return self.network(first, label) if self.conditional else self.network(first)
+
+
+def export_bundle(
+    folder: str | Path,
+    *,
+    encoder: nn.Module,
+    decoder: nn.Module,
+    image_shape: tuple[int, int, int],
+    pixel_range: tuple[float, float] = (0.0, 1.0),
+    dataset: str | None = None,
+    likelihood: str = "bernoulli",
+    sigma: float | None = None,
+    num_classes: int = 0,
+    label_names: list[str] | None = None,
+    upload_style: dict | None = None,
+    sample_images: np.ndarray | torch.Tensor | None = None,
+    sample_labels: np.ndarray | torch.Tensor | None = None,
+    sample_factors: np.ndarray | torch.Tensor | None = None,
+    factor_names: list[str] | None = None,
+    description: str = "",
+) -> Path:
+    """Write a bundle folder (created if needed; its files replaced). Raises BundleError with
+    a one-line reason when a module is in training mode, random, of the wrong shape, or when
+    an exported graph does not compute what its module does. `sample_images` are (N, C, H, W)
+    in [0, 1] (floats) or 0-255 (uint8); `sigma` is the Gaussian likelihood's σ in
+    `pixel_range` units."""
+    image_shape = tuple(int(s) for s in image_shape)
+    low, high = (float(v) for v in pixel_range)
+    if len(image_shape) != 3 or min(image_shape) < 1 or not high > low:
+        raise BundleError("image_shape must be (C, H, W) and pixel_range (low, high) with high > low")
+    if likelihood not in LIKELIHOODS or (likelihood == "gaussian" and not (sigma or 0) > 0):
+        raise BundleError(f"likelihood must be one of {LIKELIHOODS}; a gaussian one needs sigma > 0")
+    conditional = num_classes > 0
+    for name, module in (("encoder", encoder), ("decoder", decoder)):
+        training = [n or type(module).__name__ for n, m in module.named_modules() if m.training]
+        if training:
+            raise BundleError(f"the {name} is in training mode ({training[0]}): call {name}.eval() first")
+    arrays = _sample_arrays(sample_images, sample_labels, sample_factors, image_shape)
+    latent_dim = probe_modules(encoder, decoder, image_shape, low, high, num_classes)
+    encoder_graph = _export(
+        _Labelled(encoder, conditional), image_batch(image_shape, low, high, 2), "image", ["mu", "logvar"], num_classes
+    )
+    decoder_graph = _export(_Labelled(decoder, conditional), torch.zeros(2, latent_dim), "z", ["image"], num_classes)
+    check_graph(
+        "encoder",
+        encoder_graph,
+        _Labelled(encoder, conditional),
+        image_batch(image_shape, low, high, 5, 1),
+        num_classes,
+    )
+    check_graph(
+        "decoder",
+        decoder_graph,
+        _Labelled(decoder, conditional),
+        torch.randn(5, latent_dim, generator=torch.Generator().manual_seed(1)),
+        num_classes,
+    )
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    from vae.files import write_bytes_atomically
+
+    write_bytes_atomically(folder / ENCODER, encoder_graph)
+    write_bytes_atomically(folder / DECODER, decoder_graph)
+    sample = _write_sample(folder, arrays)
+    names = [str(n) for n in (label_names or [])] or [str(k) for k in range(num_classes)]
+    manifest = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "description": description,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "image_shape": list(image_shape),
+        "pixel_range": [low, high],
+        "latent_dim": latent_dim,
+        "likelihood": likelihood,
+        "sigma": float(sigma) if likelihood == "gaussian" else None,
+        "num_classes": int(num_classes),
+        "label_names": names,
+        "dataset": dataset,
+        "upload_style": dict(upload_style or {}),
+        "sample": None if sample is None else {**sample, "factor_names": list(factor_names or [])},
+        "graphs": {"encoder": ENCODER, "decoder": DECODER},
+        "exported_with": {"torch": torch.__version__, "onnx": _onnx().__version__},
+    }
+    write_bytes_atomically(folder / MANIFEST, json.dumps(manifest, indent=2).encode())
+    return folder
+
+
+def _onnx():
+    import onnx
+
+    return onnx
+
+
+def _export(module: nn.Module, first: torch.Tensor, first_name: str, outputs: list[str], num_classes: int) -> bytes:
+    from vae.models.onnx_graphs import export_module
+
+    args = (first, labels_for(len(first), num_classes)) if num_classes else (first,)
+    names = [first_name, "label"] if num_classes else [first_name]
+    return export_module(module, args, names, outputs)
+
+
+def _sample_arrays(images, labels, factors, image_shape) -> dict | None:
+    """The sample as the arrays data.npz holds, checked before anything is written."""
+    if images is None:
+        return None
+    images = torch.as_tensor(images)
+    if images.dtype != torch.uint8:
+        images = (images.float().clamp(0, 1) * 255).round().to(torch.uint8)
+    if images.dim() != 4 or tuple(images.shape[1:]) != image_shape:
+        raise BundleError(f"sample images have shape {tuple(images.shape[1:])}; the model's is {image_shape}")
+    limit = min(MAX_SAMPLE_IMAGES, MAX_SAMPLE_BYTES // max(int(np.prod(image_shape)), 1))
+    arrays = {"images": images[:limit].numpy()}
+    count = len(arrays["images"])
+    for key, values, dtype in (("labels", labels, torch.long), ("factors", factors, torch.float32)):
+        if values is not None:
+            values = torch.as_tensor(values)[:count].to(dtype)
+            if len(values) != count or (key == "factors" and values.dim() != 2):
+                raise BundleError(f"sample {key} must give one row per sample image")
+            arrays[key] = values.numpy()
+    return arrays
+
+
+def _write_sample(folder: Path, arrays: dict | None) -> dict | None:
+    (folder / SAMPLE).unlink(missing_ok=True)
+    if arrays is None:
+        return None
+    from vae.files import write_atomically
+
+    write_atomically(folder / SAMPLE, lambda handle: np.savez_compressed(handle, **arrays))
+    return {
+        "file": SAMPLE,
+        "num_examples": len(arrays["images"]),
+        "labels": "labels" in arrays,
+        "factors": "factors" in arrays,
+    }
+
+
+def bundle_from_checkpoint(checkpoint: str | Path, out: str | Path, sample: int = 2000) -> Path:
+    """A native checkpoint as a bundle, with up to `sample` of its held-out images when its
+    data is here."""
+    from vae.data.datasets import BUILTIN
+    from vae.data.source import dataset_for_checkpoint
+    from vae.models.checkpoints import load_checkpoint
+    from vae.models.onnx_graphs import DecodeModule, EncodeModule
+
+    model, meta = load_checkpoint(checkpoint)
+    images = labels = factors = None
+    factor_names: list[str] = []
+    if sample > 0:
+        try:
+            data, _, held_idx = dataset_for_checkpoint(meta)
+        except VAEError as err:
+            print(f"note: no data sample ({err})", file=sys.stderr)
+        else:
+            index = held_idx[:sample]
+            images = data.images[index]
+            labels = data.labels[index] if data.labels is not None else None
+            factors = data.factors[index] if data.factors is not None else None
+            factor_names = list(data.factor_names)
+    spec = meta["dataset"]["spec"]
+    gaussian = model.likelihood == "gaussian"
+    return export_bundle(
+        out,
+        encoder=EncodeModule(model).eval(),
+        decoder=DecodeModule(model).eval(),
+        image_shape=model.image_shape,
+        dataset=spec if spec in BUILTIN else None,
+        likelihood=model.likelihood,
+        sigma=float(model.log_scale.clamp(min=float(np.log(1e-3))).exp()) if gaussian else None,
+        num_classes=model.num_classes,
+        label_names=meta.get("label_names") or None,
+        upload_style=meta.get("upload_style"),
+        sample_images=images,
+        sample_labels=labels,
+        sample_factors=factors,
+        factor_names=factor_names,
+        description=f"exported from {Path(checkpoint).name} ({model.architecture})",
+    )

@@ -1,0 +1,122 @@
+"""An opened model: one call turns a checkpoint file or a bundle folder into the model behind
+the one interface, its typed description, and lazy access to its data and the encodings of its
+held-out images. Everything a page shows about a model starts here."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import torch
+
+from vae.data.datasets import Dataset, map_subset
+from vae.data.source import load_source
+from vae.latent.encoding import encode_dataset
+from vae.models.interface import LatentModel, is_conditional
+from vae.opened.info import ModelInfo, info_from_checkpoint, info_from_manifest
+
+
+class ModelData(NamedTuple):
+    """The model's dataset and its split: `held_idx` the images it never trained on."""
+
+    dataset: Dataset
+    train_idx: torch.Tensor
+    held_idx: torch.Tensor
+
+    def labels_for(self, model: LatentModel, index: torch.Tensor) -> torch.Tensor | None:
+        """The labels a conditional model encodes and decodes with; None for other models."""
+        return self.dataset.labels[index] if is_conditional(model) else None
+
+
+@dataclass(frozen=True)
+class HeldOutCodes:
+    """Encodings of the map's points: row i is dataset image `index[i]`."""
+
+    index: np.ndarray  # (N,) dataset indices
+    mu: np.ndarray  # (N, D)
+    sigma: np.ndarray  # (N, D)
+    labels: np.ndarray | None  # (N,)
+    recon_error: np.ndarray  # (N,) -log p(x | z = mu), nats
+
+
+_KEPT_CODE_SETS = 4  # held-out encodings kept per model, by point count (the Map's slider moves it)
+
+
+class OpenedModel:
+    """A model as the app sees it. `model` is in eval mode and shared: inference only.
+    `data()` and `held_out(n)` are computed on first use and kept; both raise DatasetError
+    when the model's data is not available here."""
+
+    def __init__(self, path: Path, model: LatentModel, info: ModelInfo) -> None:
+        self.path, self.model, self.info = Path(path), model, info
+        self._lock = threading.Lock()
+        self._data: ModelData | None = None
+        self._codes: OrderedDict[int, HeldOutCodes] = OrderedDict()
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def data(self, data_dir: str | os.PathLike | None = None) -> ModelData:
+        with self._lock:
+            if self._data is None:
+                self._data = ModelData(*load_source(self.info.data, self.info.split, data_dir))
+            return self._data
+
+    def held_out(self, n_points: int) -> HeldOutCodes:
+        """Encodings (μ, σ, reconstruction error at z = μ) of the first `n_points` of the fixed
+        random order of the held-out images (`map_subset`)."""
+        data = self.data()
+        with self._lock:
+            if n_points in self._codes:
+                self._codes.move_to_end(n_points)
+                return self._codes[n_points]
+        codes = encode_held_out(self.model, data, n_points)
+        with self._lock:
+            self._codes[n_points] = codes
+            while len(self._codes) > _KEPT_CODE_SETS:
+                self._codes.popitem(last=False)
+        return codes
+
+
+@torch.no_grad()
+def encode_held_out(model: LatentModel, data: ModelData, n_points: int) -> HeldOutCodes:
+    index = map_subset(data.held_idx, n_points)
+    x, y = data.dataset.images[index], data.labels_for(model, index)
+    mu, logvar = encode_dataset(model, x, y)
+    recon_error = -model.log_px_given_z(x, mu, y)
+    labels = data.dataset.labels[index].numpy() if data.dataset.labels is not None else None
+    return HeldOutCodes(index.numpy(), mu.numpy(), (0.5 * logvar).exp().numpy(), labels, recon_error.numpy())
+
+
+def open_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> OpenedModel:
+    """A checkpoint (`.pt`, the native VAE, on `device`) or a bundle folder (ONNX graphs and a
+    manifest, run by onnxruntime on the CPU), opened with every check. Raises CheckpointError
+    (BundleError for a bundle) with a one-line reason."""
+    path = Path(path)
+    if path.is_dir():
+        from vae.bundle.onnx_model import load_bundle
+
+        return opened_bundle(load_bundle(path))
+    from vae.models.checkpoints import load_checkpoint
+
+    model, meta = load_checkpoint(path, device)
+    return OpenedModel(path, model, info_from_checkpoint(path.name, meta, model.num_classes))
+
+
+def opened_bundle(model) -> OpenedModel:
+    """A bundle already opened and checked (vae.bundle.load_bundle, or a zip just installed)."""
+    return OpenedModel(model.folder, model, info_from_manifest(model.folder, model.manifest))
+
+
+def model_changed_at(path: str | os.PathLike) -> float:
+    """When the model last changed: a checkpoint's file, or the newest file of a bundle."""
+    path = Path(path)
+    if path.is_dir():
+        return max([path.stat().st_mtime] + [f.stat().st_mtime for f in path.iterdir() if f.is_file()])
+    return path.stat().st_mtime
