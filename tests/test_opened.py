@@ -1,0 +1,144 @@
+"""An opened model: the typed description read from a checkpoint or a bundle, lazy data and
+held-out codes, the shared grids and formulas, and a bundle installed from a zip opened once."""
+
+import io
+import shutil
+import zipfile
+
+import numpy as np
+import pytest
+import torch
+from bundle_models import examples_bundle
+
+from vae import load_checkpoint
+from vae.bundle import BundleModel, install_bundle_zip
+from vae.data.datasets import map_subset
+from vae.latent.encoding import encode_dataset
+from vae.latent.grids import prior_grid, traversal_grid
+from vae.models.gaussian import gaussian_log_density
+from vae.opened import open_model, opened_bundle
+from vae.opened.measures import default_threshold, flagged_fraction
+
+
+def test_a_checkpoint_opens_with_its_description_in_typed_fields(tiny_checkpoint):
+    opened = open_model(tiny_checkpoint)
+    _, meta = load_checkpoint(tiny_checkpoint)
+    info = opened.info
+    assert (info.kind, info.is_native, info.name) == ("checkpoint", True, "tiny.pt")
+    assert info.image_shape == (1, 8, 8) and info.data.spec == "digits" and info.data.num_examples == 1797
+    assert info.split.held_out_indices.tolist() == meta["split"]["held_out_indices"].tolist()
+    assert info.label_names == tuple(str(d) for d in range(10))
+    assert info.epochs_done == 2 and len(info.history) == 2 and info.training.beta == 1.0
+    assert info.metrics.elbo == pytest.approx(meta["metrics"]["elbo"])
+    assert info.upload_style == meta["upload_style"] and info.provenance.origin == "trained here"
+    with pytest.raises(AttributeError):
+        info.kind = "bundle"  # frozen
+
+
+def test_held_out_codes_are_the_maps_points_encoded_once(tiny_checkpoint):
+    opened = open_model(tiny_checkpoint)
+    data = opened.data()
+    assert opened.data() is data  # loaded once
+    codes = opened.held_out(50)
+    index = map_subset(data.held_idx, 50)
+    mu, logvar = encode_dataset(opened.model, data.dataset.images[index])
+    assert codes.index.tolist() == index.tolist() and np.allclose(codes.mu, mu.numpy())
+    assert np.allclose(codes.sigma, (0.5 * logvar).exp().numpy())
+    assert codes.labels.tolist() == data.dataset.labels[index].tolist()
+    expected_error = -opened.model.log_px_given_z(data.dataset.images[index], mu)
+    assert np.allclose(codes.recon_error, expected_error.detach().numpy(), atol=1e-5)
+    assert opened.held_out(50) is codes
+
+
+def test_a_conditional_model_gets_a_name_for_every_class(tiny_conditional_checkpoint):
+    info = open_model(tiny_conditional_checkpoint).info
+    assert info.num_classes == 10 and len(info.label_names) == 10
+    assert info.class_name(3) == "3" and info.class_name(None) == "no label" and info.class_name(12) == "12"
+
+
+@pytest.fixture(scope="module")
+def examples(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("bundles") / "ex"
+    examples_bundle(folder)
+    return folder
+
+
+def test_a_bundle_opens_with_its_manifest_as_provenance(examples):
+    opened = open_model(examples)
+    info = opened.info
+    assert (info.kind, info.is_native, info.training, info.history, info.metrics) == ("bundle", False, None, (), None)
+    assert info.provenance.origin == "exported" and "torch" in info.provenance.exported_with
+    assert info.data.sample == examples / "data.npz"
+    assert info.split.held_out_count == info.data.num_examples  # a sample is all held out
+    assert len(opened.data().held_idx) == info.data.num_examples
+
+
+def _zip(folder):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for file in sorted(folder.iterdir()):
+            archive.write(file, file.name)
+    return buffer.getvalue()
+
+
+def test_a_bundle_added_on_home_is_checked_and_opened_once(examples, tmp_path, monkeypatch):
+    """Home installs the zip (every check, onnxruntime sessions built) and hands the opened
+    model to the app's cache, which then serves it without opening the folder again."""
+    from ui.shell import cache
+
+    models = tmp_path / "models"
+    models.mkdir()
+    built = []
+    original = BundleModel.__init__
+
+    def counting(self, *args, **kwargs):
+        built.append(args[0])
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(BundleModel, "__init__", counting)
+    installed = install_bundle_zip(_zip(examples), models, "mine")
+    cache.adopt(opened_bundle(installed))
+    served = cache.opened(models / "mine")
+    assert served.model is installed and served.info.name == "mine" and len(built) == 1
+    assert served.data().dataset.images.shape[1:] == (1, 8, 8)
+    shutil.rmtree(models)
+
+
+def test_the_gaussian_log_density_is_the_normal_distributions():
+    x, mean, log_sigma = torch.randn(5, 3), torch.randn(5, 3), torch.randn(5, 3) * 0.3
+    expected = torch.distributions.Normal(mean, log_sigma.exp()).log_prob(x)
+    assert torch.allclose(gaussian_log_density(x, mean, log_sigma), expected, atol=1e-6)
+    assert torch.allclose(gaussian_log_density(x, mean, 0.0), torch.distributions.Normal(mean, 1.0).log_prob(x))
+
+
+class _Identity:
+    """A 'model' whose decoder writes the code into the image: decoded grids show their codes."""
+
+    latent_dim, image_shape, num_classes, device = 3, (1, 1, 3), 0, torch.device("cpu")
+
+    def decode(self, z, y=None):
+        return torch.as_tensor(z).reshape(-1, 1, 1, 3)
+
+
+def test_a_traversal_grid_sets_one_dimension_per_row():
+    z = np.array([0.1, 0.2, 0.3], np.float32)
+    images = traversal_grid(_Identity(), z, [2, 0], np.array([-1.0, 1.0], np.float32)).reshape(-1, 3)
+    expected = [[0.1, 0.2, -1.0], [0.1, 0.2, 1.0], [-1.0, 0.2, 0.3], [1.0, 0.2, 0.3]]
+    assert np.allclose(images.numpy(), expected)
+
+
+def test_a_prior_grid_of_a_conditional_model_keeps_one_z_per_column():
+    class Conditional(_Identity):
+        num_classes = 4
+
+    z, y = prior_grid(Conditional(), rows=99, per_row=5, seed=1, temperature=0.5)
+    assert z.shape == (20, 3) and y.tolist() == [k for k in range(4) for _ in range(5)]
+    assert np.allclose(z[:5], z[15:]) and not np.allclose(z[0], z[1])
+    plain, none = prior_grid(_Identity(), rows=2, per_row=5, seed=1, temperature=2.0)
+    assert none is None and plain.shape == (10, 3) and np.allclose(plain[:5] / 2.0, z[:5] / 0.5)
+
+
+def test_the_anomaly_threshold_starts_at_the_95th_percentile_and_flags_what_is_above():
+    scores = np.arange(100, dtype=float)
+    assert default_threshold(scores) == pytest.approx(94.05)
+    assert flagged_fraction(scores, 94.05) == pytest.approx(0.05) and flagged_fraction(scores, 200) == 0.0
