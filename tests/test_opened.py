@@ -142,3 +142,14 @@ def test_the_anomaly_threshold_starts_at_the_95th_percentile_and_flags_what_is_a
     scores = np.arange(100, dtype=float)
     assert default_threshold(scores) == pytest.approx(94.05)
     assert flagged_fraction(scores, 94.05) == pytest.approx(0.05) and flagged_fraction(scores, 200) == 0.0
+
+
+def test_each_cached_measure_has_a_cache_of_its_own(tiny_checkpoint):
+    """Streamlit keys a cache by the function's name and source: two measures with the same
+    arguments must not answer for each other."""
+    from ui.shell import cache
+
+    assert tuple(cache.all_mu(tiny_checkpoint).shape) == (1797, 4)
+    assert tuple(cache.mean_image(tiny_checkpoint).shape) == (1, 1, 8, 8)
+    assert cache.clusters(tiny_checkpoint, 30, 3, "kmeans").shape == (30,)
+    assert isinstance(cache.spacing(tiny_checkpoint, 30), float)

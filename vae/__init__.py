@@ -5,9 +5,11 @@ from vae.data.preprocess import preprocess_upload
 from vae.errors import CheckpointError, DatasetError, TrainingError, UploadError, VAEError
 from vae.models.checkpoints import load_checkpoint, save_checkpoint
 from vae.models.native import VAE, VAEConfig
+from vae.opened import OpenedModel, open_model
 
 __all__ = [
     "VAE",
+    "OpenedModel",
     "CheckpointError",
     "Dataset",
     "DatasetError",
@@ -17,6 +19,7 @@ __all__ = [
     "VAEError",
     "load_checkpoint",
     "load_dataset",
+    "open_model",
     "preprocess_upload",
     "save_checkpoint",
 ]
