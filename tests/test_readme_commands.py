@@ -1,6 +1,6 @@
-"""Every command in the README's shell blocks runs as written, only shrunk in size (epochs,
-images, processes), so a command that drifts from the code fails here. The commands are read
-from README.md itself, in order, block by block."""
+"""Every command in the shell blocks of the README and of the docs/*.md pages runs as written,
+only shrunk in size (epochs, images, processes), so a command that drifts from the code fails
+here. The commands are read from the files themselves, in order, block by block."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ import torch
 from conftest import REPO, SHARED_MNIST
 from vae import load_checkpoint
 
-README = REPO / "README.md"
+# The README first, then every page of docs/: the commands a reader may copy.
+DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 # `make app` / `make test` are what CI itself runs (.ci/run); the rest must be known here.
 RUN_ELSEWHERE = {"make"}
 MODULES = {"vae.train", "vae.sweep", "vae.evaluate", "vae.project", "vae.download", "vae.bundle", "bench.mig_seeds"}
@@ -56,7 +57,7 @@ def _free_port() -> int:
 
 
 def shrink(command: str, workdir: Path) -> list[str]:
-    """The README command as an argv for this interpreter, smaller: fewer epochs, images,
+    """The documented command as an argv for this interpreter, smaller: fewer epochs, images,
     processes and importance samples; files under models/ and /tmp go to `workdir`."""
     words = shlex.split(command)
     program, words = words[0], words[1:]
@@ -93,26 +94,60 @@ def _run(argv: list[str], workdir: Path, cwd: Path = REPO) -> subprocess.Complet
     return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
 
 
-TEXT = README.read_text()
-BLOCKS = shell_blocks(TEXT)
-# The Shipped models table gives each model's training command in a cell.
-TABLE_COMMANDS = re.findall(r"^\| `[\w.]+\.pt` \| `(python -m vae\.train [^`]+)`", TEXT, re.M)
+TEXTS = {path.relative_to(REPO).as_posix(): path.read_text() for path in DOCS}
+# (file, commands) for each shell block of each file
+BLOCKS = [(name, block) for name, text in TEXTS.items() for block in shell_blocks(text)]
+# The Shipped models table (docs/models.md) gives each model's training command in a cell.
+TABLE_COMMANDS = [
+    command
+    for text in TEXTS.values()
+    for command in re.findall(r"^\| `[\w.]+\.pt` \| `(python -m vae\.train [^`]+)`", text, re.M)
+]
+# What picks each block for the test that runs it: every block but `make`'s holds one of these.
+RUNS = (
+    "models/mine.pt",
+    "--resume",
+    "torchrun --standalone --nproc_per_node 2",
+    "-m vae.download",
+    "-m bench.mig_seeds",
+    "-m vae.sweep",
+    "-m vae.bundle",
+)
 
 
 def _block(has: str) -> list[str]:
-    """The README block whose commands include `has` (exactly one must)."""
-    found = [b for b in BLOCKS if any(has in c for c in b)]
-    assert len(found) == 1, f"expected one README block with {has!r}, found {len(found)}"
-    return found[0]
+    """The shell block, in the README or a docs page, whose commands include `has` (exactly one must)."""
+    found = [(name, b) for name, b in BLOCKS if any(has in c for c in b)]
+    assert len(found) == 1, f"expected one shell block with {has!r}, found {[name for name, _ in found]}"
+    return found[0][1]
 
 
-def test_every_readme_command_is_one_this_module_runs():
-    for block in BLOCKS:
+def test_every_documented_command_is_one_this_module_runs():
+    assert "README.md" in TEXTS and len(TEXTS) > 1, "the docs pages were not found"
+    for name, block in BLOCKS:
         for command in block:
             words = shlex.split(command)
             if words[0] in RUN_ELSEWHERE:
                 continue
-            assert _module(words) in MODULES, f"README command not covered by this test: {command}"
+            assert _module(words) in MODULES, f"{name}: command not covered by this test: {command}"
+
+
+def test_every_shell_block_is_run_by_a_test_here():
+    for name, block in BLOCKS:
+        if all(shlex.split(c)[0] in RUN_ELSEWHERE for c in block):
+            continue
+        picked = [has for has in RUNS if any(has in c for c in block)]
+        assert len(picked) == 1, f"{name}: no test here runs this block (or more than one would): {block}"
+
+
+def test_first_training_command(tmp_path):
+    block = _block("models/mine.pt")
+    (tmp_path / "models").mkdir()
+    for command in block:
+        result = _run(shrink(command, tmp_path), tmp_path)
+        assert result.returncode == 0, f"{command}\n{result.stderr[-3000:]}"
+        assert "Traceback" not in result.stderr
+    assert load_checkpoint(tmp_path / "models" / "mine.pt")[1]["epochs_done"] == 1
 
 
 def _needs_mnist(block: list[str], request) -> None:
@@ -131,7 +166,6 @@ def test_train_resume_evaluate_project(tmp_path, request):
         assert "Traceback" not in result.stderr
     model, meta = load_checkpoint(tmp_path / "models" / "m.pt")
     assert meta["epochs_done"] == 2  # trained, then resumed to the (shrunk) new total
-    assert (tmp_path / "models" / "mine.pt").is_file()
     maps = list((tmp_path / "models" / ".cache").rglob("*"))
     assert sum(p.is_file() for p in maps) >= 4  # UMAP and t-SNE, 2-D and 3-D
 

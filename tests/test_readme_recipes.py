@@ -1,8 +1,11 @@
-"""The README's "Explore your own VAE" recipes run as written, against stand-ins for the
-user's own model files (pytorch/examples' main.py, a conv VAE module) and weights."""
+"""The export recipes of docs/bundles.md ("Explore your own VAE") run as written, against
+stand-ins for the user's own model files (pytorch/examples' main.py, a conv VAE module) and
+weights; the README's short `export_bundle` sketch names only arguments that exist."""
 
 from __future__ import annotations
 
+import ast
+import inspect
 import os
 import re
 import subprocess
@@ -12,11 +15,12 @@ from pathlib import Path
 import torch
 
 from conftest import REPO
+from vae.bundle import export_bundle
 from vae.opened import open_model
 
 TESTS = Path(__file__).resolve().parent
-SECTION = REPO.joinpath("README.md").read_text().split("## Explore your own VAE")[1].split("\n## ")[0]
-RECIPES = re.findall(r"```python\n(.*?)```", SECTION, re.S)
+RECIPES = re.findall(r"```python\n(.*?)```", REPO.joinpath("docs", "bundles.md").read_text(), re.S)
+README_SECTION = REPO.joinpath("README.md").read_text().split("## Explore your own VAE")[1].split("\n## ")[0]
 STAND_INS = {
     "main.py": "from bundle_models import ExamplesVAE\n\n\ndef VAE():\n    return ExamplesVAE(784, 400, 20)\n",
     "my_vae.py": "from bundle_models import ConvVAE as _Conv\n\n\ndef ConvVAE():\n    return _Conv(latent=8, side=64)\n",
@@ -38,7 +42,7 @@ def _user_folder(tmp_path: Path) -> Path:
 
 
 def test_both_recipes_run_as_written_and_their_bundles_open(tmp_path):
-    assert len(RECIPES) == 2, "the README lost a recipe"
+    assert len(RECIPES) == 2, "docs/bundles.md lost a recipe"
     folder = _user_folder(tmp_path)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(folder), str(TESTS), str(REPO)])}
     for recipe in RECIPES:
@@ -55,3 +59,19 @@ def test_both_recipes_run_as_written_and_their_bundles_open(tmp_path):
     conv = open_model(folder / "models" / "my-conv-vae")
     assert (conv.model.latent_dim, conv.model.image_shape, conv.model.likelihood) == (8, (3, 64, 64), "gaussian")
     assert conv.info.data.num_examples == 6
+
+
+def test_the_readme_sketch_calls_export_bundle_with_its_own_arguments():
+    """The README's sketch has placeholders (`encoder`, `decoder`), so it cannot run; its call
+    must still fit the signature."""
+    (sketch,) = re.findall(r"```python\n(.*?)```", README_SECTION, re.S)
+    calls = [
+        node
+        for node in ast.walk(ast.parse(sketch))
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "export_bundle"
+    ]
+    assert len(calls) == 1
+    bound = inspect.signature(export_bundle).bind(
+        *[None] * len(calls[0].args), **{k.arg: None for k in calls[0].keywords}
+    )
+    assert {"folder", "encoder", "decoder", "image_shape"} <= set(bound.arguments)
