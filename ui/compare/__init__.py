@@ -1,1 +1,1 @@
-"""compare"""
+"""The Compare page: what it measures (cached), its figures and its view."""

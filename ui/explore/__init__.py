@@ -1,1 +1,1 @@
-"""explore"""
+"""The parts of the exploring pages: Traverse, Interpolate, Arithmetic, Encode and Generate."""

@@ -1,1 +1,1 @@
-"""home"""
+"""Home: the model overview and adding a bundle."""

@@ -1,1 +1,1 @@
-"""map"""
+"""The Map page: controls, figures, the point / group / location details, the chart fragment."""

@@ -9,7 +9,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import torch
@@ -19,6 +19,9 @@ from vae.data.source import load_source
 from vae.latent.encoding import encode_dataset
 from vae.models.interface import LatentModel, is_conditional
 from vae.opened.info import ModelInfo, info_from_checkpoint, info_from_manifest
+
+if TYPE_CHECKING:
+    from vae.bundle.onnx_model import BundleModel
 
 
 class ModelData(NamedTuple):
@@ -109,7 +112,7 @@ def open_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> O
     return OpenedModel(path, model, info_from_checkpoint(path.name, meta, model.num_classes))
 
 
-def opened_bundle(model) -> OpenedModel:
+def opened_bundle(model: BundleModel) -> OpenedModel:
     """A bundle already opened and checked (vae.bundle.load_bundle, or a zip just installed)."""
     return OpenedModel(model.folder, model, info_from_manifest(model.folder, model.manifest))
 
