@@ -1,23 +1,45 @@
 """Every page through Streamlit's AppTest, on a tiny checkpoint and on the shipped models."""
 
 import dataclasses
+import io
 import json
 import shutil
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import streamlit as st
 import torch
+from PIL import Image
 from streamlit.elements.plotly_chart import PlotlyChartSelectionSerde
 from streamlit.runtime.caching.cache_utils import CachedFunc
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 from conftest import REPO, assert_no_errors, open_page
 from ui.shell import cache
 from ui.shell.page import CHOSEN_KEY, MAP_PARAMS_KEY, MODEL_KEY
+from vae.analysis.anomaly import LatentGaussian, anomaly_scores
+from vae.analysis.clusters import agreement, cluster
+from vae.analysis.imputation import impute, make_mask
+from vae.data.datasets import Dataset, label_name, map_subset
+from vae.data.source import dataset_for_checkpoint
+from vae.latent.codes import (
+    apply_attribute,
+    arithmetic,
+    classifier_vector,
+    decode_codes,
+    lerp,
+    mean_difference_vector,
+    prior_samples,
+    slerp,
+)
+from vae.latent.encoding import encode_dataset
 from vae.latent.projection import ProjectionParams
-from vae.pictures import grid_picture, png_bytes
+from vae.models.checkpoints import load_checkpoint
+from vae.models.interface import LatentModel
+from vae.pictures import grid_picture, picture, png_bytes
 from vae.training.config import TrainConfig
 from vae.training.loop import train
 
@@ -69,6 +91,72 @@ _no_errors = assert_no_errors
 
 def _markdown(at: AppTest) -> str:
     return "\n".join(m.value for m in at.markdown)
+
+
+SHOWN: dict[str, bytes] = {}  # the bytes of every image a page showed, by media file id
+
+
+@pytest.fixture(autouse=True)
+def record_shown_images(monkeypatch):
+    """Keep the bytes AppTest's media storage receives: its storage goes with each run, and a
+    page's image is a URL naming only a file id."""
+    load = MemoryMediaFileStorage.load_and_get_id
+
+    def load_and_keep(self, path_or_data, mimetype, kind, filename=None):
+        file_id = load(self, path_or_data, mimetype, kind, filename)
+        SHOWN[file_id] = self.get_file(file_id).content
+        return file_id
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", load_and_keep)
+    yield
+    SHOWN.clear()
+
+
+@dataclasses.dataclass(frozen=True)
+class Held:
+    """A model's held-out codes as the pages number them, computed here with the library."""
+
+    vae: LatentModel
+    data: Dataset
+    index: np.ndarray  # (N,) dataset indices of the rows
+    mu: np.ndarray  # (N, D)
+    labels: np.ndarray
+
+    def label(self, row: int) -> str:
+        return label_name(self.data.label_names, self.labels[row])
+
+    def first_row_not_like(self, row: int) -> int:
+        return int(np.flatnonzero(self.labels != self.labels[row])[0])
+
+    def first_row_of(self, label: int) -> int:
+        return int(np.flatnonzero(self.labels == label)[0])
+
+    def decoded(self, z, target: int, y=None) -> np.ndarray:
+        """Pixels of `picture` of z decoded, as a page draws one image."""
+        return np.asarray(picture(decode_codes(self.vae, z, y)[0], target))
+
+
+def _held(path: Path, n_points: int = 2000) -> Held:
+    """An unconditional model's held-out codes, encoded as the app encodes them: the same
+    images in one batch, so the same bits. 2000: the pages' default number of points."""
+    vae, meta = load_checkpoint(path)
+    data, _, held_idx = dataset_for_checkpoint(meta)
+    index = map_subset(held_idx, min(n_points, len(held_idx)))
+    mu, _ = encode_dataset(vae, data.images[index])
+    return Held(vae, data, index.numpy(), mu.numpy(), data.labels[index].numpy())
+
+
+def _shown(at: AppTest, caption_start: str) -> np.ndarray:
+    """Pixels of the image whose caption starts with `caption_start`, as the page sent them."""
+    file_id = Path(_image(at, caption_start)).stem
+    return np.asarray(Image.open(io.BytesIO(SHOWN[file_id])))
+
+
+def _assert_shows(at: AppTest, caption_start: str, expected: np.ndarray) -> None:
+    shown = _shown(at, caption_start)
+    assert shown.shape == expected.shape, (shown.shape, expected.shape)
+    differing = int(np.count_nonzero(shown != expected))
+    assert differing == 0, f"{differing} of {shown.size} pixel values differ from the expected image"
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -214,11 +302,13 @@ def test_empty_models_folder(monkeypatch, tmp_path):
 def test_typing_a_number_after_a_click_shows_the_typed_point(models_dir, monkeypatch):
     at = _app("pages/1_Map.py", models_dir, monkeypatch, "tiny.pt", **{MAP_PARAMS_KEY: PCA_PARAMS})
     at = _select(at, {"points": [_point(3, 999)], "point_indices": [3], "box": [], "lasso": []})
-    first = at.session_state[CHOSEN_KEY]["source"]
+    held = _held(models_dir / "tiny.pt", PCA_PARAMS["n_points"])
+    assert at.session_state[CHOSEN_KEY]["source"] == f"map point: image {held.index[3]} (label {held.label(3)})"
     at.number_input(key="map_pick_tiny.pt").set_value(8).run()
     _no_errors(at)
-    assert at.session_state[CHOSEN_KEY]["source"] != first
-    assert at.session_state[CHOSEN_KEY]["source"].startswith("map point: image")
+    chosen = at.session_state[CHOSEN_KEY]
+    assert chosen["source"] == f"map point: image {held.index[8]} (label {held.label(8)})"
+    assert chosen["z"] == pytest.approx(held.mu[8].tolist(), abs=1e-6)
 
 
 def _generated(at: AppTest):
@@ -231,13 +321,14 @@ def test_generate_follows_seed_and_temperature_and_keeps_a_sample(models_dir, mo
     at.toggle(key="generate_live").set_value(False).run()  # the server's slider and grid
     at.button(key="generate_keep").click().run()
     first = _generated(at)
+    assert first == pytest.approx(prior_samples(32, 4, 1.0, 0)[0].tolist())  # 4 rows of 8: sample 0 of seed 0
     at.slider(key="generate_temperature").set_value(0.5).run()
     at.button(key="generate_keep").click().run()
     cooler = _generated(at)
     assert cooler == pytest.approx([0.5 * v for v in first], rel=1e-5)  # same seed, half the spread
     at.number_input(key="generate_seed").set_value(3).run()
     at.button(key="generate_keep").click().run()
-    assert _generated(at) != cooler
+    assert _generated(at) == pytest.approx((0.5 * prior_samples(32, 4, 1.0, 3)[0]).tolist(), rel=1e-5)
     assert at.session_state[CHOSEN_KEY]["source"].startswith("prior sample 0 (seed 3")
 
 
@@ -266,15 +357,26 @@ def _slider_values(at: AppTest, prefix: str) -> dict[str, float]:
     return {s.key: s.value for s in at.slider if s.key.startswith(prefix)}
 
 
+def _by_dimension(sliders: dict[str, float]) -> list[float]:
+    """Traverse's slider values (keys ending in _z<d>) in dimension order."""
+    return [v for _, v in sorted(sliders.items(), key=lambda item: int(item[0].rsplit("_z", 1)[1]))]
+
+
 def test_traverse_slider_changes_the_decoded_image_and_only_its_dimension(models_dir, monkeypatch):
     at = _app("pages/3_Traverse.py", models_dir, monkeypatch, "tiny.pt", traverse_live=False)
     _no_errors(at)
-    before, z_before = _image(at, "decoded"), list(at.session_state["traverse_state"]["z"])
+    held = _held(models_dir / "tiny.pt")
+    start = np.clip(held.mu[0], -3, 3)  # held-out point 0, within the prior's ±3
+    z_before = list(at.session_state["traverse_state"]["z"])
+    assert z_before == pytest.approx(start.tolist(), abs=1e-6)
+    _assert_shows(at, "decoded", held.decoded(start, 256))
     first = at.slider[0]  # the most informative dimension
     dim = int(first.key.rsplit("_z", 1)[1])
     first.set_value(first.max).run()
     _no_errors(at)
-    assert _image(at, "decoded") != before
+    moved = start.copy()
+    moved[dim] = first.max
+    _assert_shows(at, "decoded", held.decoded(moved, 256))
     z_after = at.session_state["traverse_state"]["z"]
     assert z_after[dim] == pytest.approx(first.max)
     assert [v for d, v in enumerate(z_after) if d != dim] == [v for d, v in enumerate(z_before) if d != dim]
@@ -282,10 +384,15 @@ def test_traverse_slider_changes_the_decoded_image_and_only_its_dimension(models
 
 def test_traverse_reset_randomise_and_range(models_dir, monkeypatch):
     at = _app("pages/3_Traverse.py", models_dir, monkeypatch, "tiny.pt", traverse_live=False)
+    held = _held(models_dir / "tiny.pt")
     start = _slider_values(at, "traverse_tiny_prior")
+    assert _by_dimension(start) == pytest.approx(np.clip(held.mu[0], -3, 3).tolist(), abs=1e-6)
     at.button(key="traverse_random").click().run()
     randomised = _slider_values(at, "traverse_tiny_prior")
+    # a random draw (its seed is not shown): not the start, within the range, and what the page holds and shows
     assert randomised != start and all(-3 <= v <= 3 for v in randomised.values())
+    assert at.session_state["traverse_state"]["z"] == pytest.approx(_by_dimension(randomised))
+    _assert_shows(at, "decoded", held.decoded(np.array(_by_dimension(randomised), np.float32), 256))
     at.button(key="traverse_reset").click().run()
     assert _slider_values(at, "traverse_tiny_prior") == start
     at.radio(key="traverse_range").set_value("data").run()
@@ -303,18 +410,24 @@ def test_traverse_starts_from_the_origin_and_a_prior_sample(models_dir, monkeypa
     assert set(_slider_values(at, "traverse_tiny_prior").values()) == {0.0}
     at.radio(key="traverse_start_source").set_value("prior").run()
     _no_errors(at)
-    assert set(_slider_values(at, "traverse_tiny_prior").values()) != {0.0}
+    expected = np.clip(prior_samples(1, 4, 1.0, 0)[0], -3, 3)  # seed 0 by default
+    assert _by_dimension(_slider_values(at, "traverse_tiny_prior")) == pytest.approx(expected.tolist(), abs=1e-6)
 
 
 def test_interpolation_follows_its_inputs(models_dir, monkeypatch):
     at = _app("pages/4_Interpolate.py", models_dir, monkeypatch, "tiny.pt", interpolate_live=False)
     _no_errors(at)
-    linear = _image(at, "linear path, 10 steps")
+    held = _held(models_dir / "tiny.pt")
+    a, b = held.mu[0], held.mu[held.first_row_not_like(0)]  # B: the first point labelled unlike A
+
+    def strip(path: np.ndarray) -> np.ndarray:
+        return np.asarray(grid_picture(decode_codes(held.vae, path), ncols=len(path), target=80))
+
+    _assert_shows(at, "linear path, 10 steps", strip(lerp(a, b, 10)))
     at.radio(key="interpolate_method").set_value("spherical").run()
-    spherical = _image(at, "spherical path, 10 steps")
-    assert spherical != linear
+    _assert_shows(at, "spherical path, 10 steps", strip(slerp(a, b, 10)))
     at.number_input(key="interpolate_b_row").set_value(5).run()
-    assert _image(at, "spherical path, 10 steps") != spherical
+    _assert_shows(at, "spherical path, 10 steps", strip(slerp(a, held.mu[5], 10)))
     at.slider(key="interpolate_steps").set_value(4).run()
     _no_errors(at)
     at.slider(key="interpolate_step").set_value(3).run()
@@ -337,33 +450,41 @@ def test_live_releases_set_temperature_weights_and_strength(models_dir, monkeypa
 
     at = _app("pages/5_Arithmetic.py", models_dir, monkeypatch, "tiny.pt")
     _no_errors(at)
+    held = _held(models_dir / "tiny.pt")  # a, b, c: held-out points 0, 1, 2
     at.button(key="arithmetic_keep_sum").click().run()
-    default = at.session_state[CHOSEN_KEY]["z"]
+    assert at.session_state[CHOSEN_KEY]["z"] == pytest.approx(arithmetic(*held.mu[:3]).tolist(), abs=1e-6)
     at.session_state["arithmetic_live_sum"] = {"weights": [1.0, 0.0, 0.0], "nonce": 1}  # a alone
     at.run()
     _no_errors(at)
     assert any("+1.00·a +0.00·b +0.00·c" in c.value for c in at.caption)
     at.button(key="arithmetic_keep_sum").click().run()
-    assert at.session_state[CHOSEN_KEY]["z"] != default
+    assert at.session_state[CHOSEN_KEY]["z"] == pytest.approx(held.mu[0].tolist(), abs=1e-6)
 
 
 def test_arithmetic_outputs_follow_their_inputs(models_dir, monkeypatch):
     at = _app("pages/5_Arithmetic.py", models_dir, monkeypatch, "tiny.pt")
     _no_errors(at)
     at.toggle(key="arithmetic_live").set_value(False).run()  # decoded on the server
-    total = _image(at, "nearest held-out code")
+    held = _held(models_dir / "tiny.pt")
+    a, b = held.mu[0], held.mu[1]
+    _assert_shows(at, "nearest held-out code", held.decoded(arithmetic(a, b, held.mu[2]), 160))
     at.number_input(key="arithmetic_c_row").set_value(7).run()
-    assert _image(at, "nearest held-out code") != total
-    at.slider(key="arithmetic_strength").set_value(0.0).run()
-    at_start = _image(at, "strength +0.00")
-    at.slider(key="arithmetic_strength").set_value(2.0).run()
-    assert _image(at, "strength +2.00") != at_start
-    lengths = []
-    for method in ("means", "classifier"):
+    _assert_shows(at, "nearest held-out code", held.decoded(arithmetic(a, b, held.mu[7]), 160))
+    # Attribute vectors: from the first class toward the last, applied to the first point of the first class
+    names, classes = held.data.label_names, np.unique(held.labels)
+    source, target = int(classes[0]), int(classes[-1])
+    start = held.mu[held.first_row_of(source)]
+    vector = mean_difference_vector(held.mu, held.labels, source, target)
+    for strength in (0.0, 2.0):
+        at.slider(key="arithmetic_strength").set_value(strength).run()
+        expected = held.decoded(apply_attribute(start, vector, [strength])[0], 160)
+        _assert_shows(at, f"strength {strength:+.2f}", expected)
+    for method, make in (("means", mean_difference_vector), ("classifier", classifier_vector)):
         at.radio(key="arithmetic_method").set_value(method).run()
         _no_errors(at)
-        lengths.append(next(c.value for c in at.caption if c.value.startswith("Vector from")))
-    assert lengths[0] != lengths[1]
+        length = np.linalg.norm(make(held.mu, held.labels, source, target))
+        expected = f"Vector from {names[source]} toward {names[target]}: length {length:.2f}."
+        assert next(c.value for c in at.caption if c.value.startswith("Vector from")).startswith(expected)
 
 
 def test_conditional_label_swap_grid(models_dir, monkeypatch):
@@ -447,25 +568,40 @@ def _metric(at: AppTest, label: str) -> str:
 def test_analyze_reports_clusters_probe_and_collapse(models_dir, monkeypatch):
     at = _app("pages/7_Analyze.py", models_dir, monkeypatch, "tiny.pt")
     _no_errors(at)
-    nmi = float(_metric(at, "NMI"))
-    assert 0 < nmi <= 1
+    held = _held(models_dir / "tiny.pt")  # the analysed images: the first 2000 held out, as on the Map
+
+    def assert_agreement(k: int) -> None:  # k-means (the default method), seed 0
+        found = agreement(held.labels, cluster(held.mu, k, "kmeans", 0))
+        assert (_metric(at, "NMI"), _metric(at, "ARI")) == (f"{found.nmi:.3f}", f"{found.ari:.3f}")
+
+    assert_agreement(len(np.unique(held.labels)))  # k starts at the number of classes
+    assert 0 < float(_metric(at, "NMI")) <= 1
     at.number_input(key="analyze_k").set_value(2).run()
-    assert float(_metric(at, "NMI")) != nmi
+    assert_agreement(2)
     assert _metric(at, "Probe on μ").endswith("%") and _metric(at, "Same probe on raw pixels").endswith("%")
     assert _metric(at, "Active dimensions").endswith("of 4")
 
 
 def test_analyze_anomaly_threshold_and_imputation_follow_their_inputs(models_dir, monkeypatch):
     at = _app("pages/7_Analyze.py", models_dir, monkeypatch, "tiny.pt")
-    flagged = _metric(at, "Held-out images flagged")
+    held = _held(models_dir / "tiny.pt")
+    vae, data = held.vae, held.data
+    # −ELBO of each analysed image, 2 draws of z (seed 0); the reference Gaussian only enters the Mahalanobis score
+    reference = LatentGaussian(np.zeros((2, vae.latent_dim), np.float32))
+    clean = anomaly_scores(vae, data.images[held.index], reference, samples=2)["neg_elbo"]
+    assert _metric(at, "Held-out images flagged") == f"{100 * np.mean(clean > np.percentile(clean, 95)):.1f} %"
     slider = at.slider(key="analyze_threshold_neg_elbo")
+    assert slider.min == pytest.approx(float(clean.min()))
     slider.set_value(slider.min).run()
-    assert _metric(at, "Held-out images flagged") != flagged
+    assert _metric(at, "Held-out images flagged") == f"{100 * np.mean(clean > slider.min):.1f} %"
     assert "ROC-AUC" in _markdown(at)
-    imputed = _image(at, "imputed")
-    at.selectbox(key="analyze_mask").set_value("left").run()
-    _no_errors(at)
-    assert _image(at, "imputed") != imputed
+    original = data.images[held.index[:1]]  # held-out point 0; 50 iterations
+    for kind in ("rectangle", "left"):  # the middle half of the rows and columns by default
+        if kind == "left":
+            at.selectbox(key="analyze_mask").set_value("left").run()
+            _no_errors(at)
+        filled = impute(vae, original, make_mask(*vae.image_shape[1:], kind), iterations=50)
+        _assert_shows(at, "imputed", np.asarray(picture(filled[0], 128)))
     assert "Squared error on the hidden pixels: model" in _markdown(at)
 
 
