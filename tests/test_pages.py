@@ -166,8 +166,15 @@ def test_every_page_runs_on_tiny_checkpoints(page, model, models_dir, monkeypatc
     assert at.session_state[MODEL_KEY] == model
 
 
-@pytest.mark.parametrize("page", PAGES)
-@pytest.mark.parametrize("model", SHIPPED)
+# Analyze on the shipped sprites and MNIST models (clusters, probes, anomalies, MIG on 2,000 held-out
+# images through a conv encoder): 20-30 s and 5-15 s; their other pages take 0.1-4 s.
+SLOW_SHIPPED = {("sprites.pt", "pages/7_Analyze.py"), ("mnist.pt", "pages/7_Analyze.py")}
+
+
+@pytest.mark.parametrize(
+    ("model", "page"),
+    [pytest.param(m, p, marks=[pytest.mark.slow] if (m, p) in SLOW_SHIPPED else []) for m in SHIPPED for p in PAGES],
+)
 def test_every_page_runs_on_the_shipped_models(page, model, monkeypatch, request):
     if model == "mnist.pt":
         request.getfixturevalue("shared_mnist")  # skips where the MNIST files are not beside the repo
@@ -604,6 +611,7 @@ def test_analyze_anomaly_threshold_and_imputation_follow_their_inputs(models_dir
     assert "Squared error on the hidden pixels: model" in _markdown(at)
 
 
+@pytest.mark.slow  # MIG and its heatmap on 500 sprites through the shipped conv model: 10-15 s
 def test_analyze_disentanglement_click_picks_the_traversed_dimension(monkeypatch):
     at = _app("pages/7_Analyze.py", REPO / "models", monkeypatch, "sprites.pt", analyze_n=500)
     _no_errors(at)

@@ -9,10 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 
 from conftest import REPO
 from vae.models.loading import load_model
+
+pytestmark = pytest.mark.slow  # each recipe runs in a subprocess and exports a bundle
 
 TESTS = Path(__file__).resolve().parent
 SECTION = REPO.joinpath("README.md").read_text().split("## Explore your own VAE")[1].split("\n## ")[0]
