@@ -292,10 +292,18 @@ def test_broken_checkpoint_in_the_folder_gets_a_message(models_dir, monkeypatch,
         assert "broken.pt is not a readable checkpoint" in at.error[0].value
 
 
-def test_missing_data_is_explained_on_home(monkeypatch, tmp_path, shared_mnist):
-    shutil.copy(REPO / "models" / "mnist.pt", tmp_path / "mnist.pt")
+@pytest.fixture(scope="module")
+def mnist_alone(tmp_path_factory) -> Path:
+    """mnist.pt in a folder of its own, for the tests that hide its data: one folder, so its
+    decoder graph is exported once for them all."""
+    folder = tmp_path_factory.mktemp("mnist_alone")
+    shutil.copy(REPO / "models" / "mnist.pt", folder / "mnist.pt")
+    return folder
+
+
+def test_missing_data_is_explained_on_home(monkeypatch, mnist_alone, tmp_path, shared_mnist):
     monkeypatch.setenv("VAE_DATA_DIR", str(tmp_path / "nowhere"))
-    at = _app("app.py", tmp_path, monkeypatch, "mnist.pt")
+    at = _app("app.py", mnist_alone, monkeypatch, "mnist.pt")
     assert not at.exception
     assert any("python -m vae.download mnist" in w.value for w in at.warning)
 
@@ -522,10 +530,9 @@ def test_generate_sends_a_sample_to_another_page(button, page, source_key, model
 
 
 @pytest.mark.parametrize("page", ["pages/3_Traverse.py", "pages/4_Interpolate.py", "pages/5_Arithmetic.py"])
-def test_pages_without_the_data_start_from_the_prior(page, monkeypatch, tmp_path, shared_mnist):
-    shutil.copy(REPO / "models" / "mnist.pt", tmp_path / "mnist.pt")
+def test_pages_without_the_data_start_from_the_prior(page, monkeypatch, mnist_alone, tmp_path, shared_mnist):
     monkeypatch.setenv("VAE_DATA_DIR", str(tmp_path / "nowhere"))
-    at = _app(page, tmp_path, monkeypatch, "mnist.pt")
+    at = _app(page, mnist_alone, monkeypatch, "mnist.pt")
     assert not at.exception and not at.error
     assert any("not available" in w.value for w in at.warning)
     assert _image(at, "prior sample")
