@@ -34,6 +34,7 @@ from vae.latent.codes import (
     mean_difference_vector,
     prior_samples,
     slerp,
+    slider_ranges,
 )
 from vae.latent.projection import ProjectionParams
 from vae.models.interface import LatentModel
@@ -411,11 +412,15 @@ def test_traverse_reset_randomise_and_range(models_dir, monkeypatch):
     assert _slider_values(at, "traverse_tiny_prior") == start
     at.radio(key="traverse_range").set_value("data").run()
     _no_errors(at)
-    data_sliders = [s for s in at.slider if s.key.startswith("traverse_tiny_data")]
-    assert len(data_sliders) == 4 and any(s.min != -3 for s in data_sliders)
-    for s in data_sliders:  # the values carry over, clipped to the data's spread
-        prior_value = start[s.key.replace("_data_", "_prior_")]
-        assert s.value == pytest.approx(min(max(prior_value, s.min), s.max), abs=1e-6)
+    data_sliders = sorted(
+        (s for s in at.slider if s.key.startswith("traverse_tiny_data")), key=lambda s: int(s.key.rsplit("_z", 1)[1])
+    )
+    low, high = slider_ranges(held.mu, "data")  # the held-out codes' mean ± 3 sd
+    assert [s.min for s in data_sliders] == pytest.approx(low.tolist(), abs=1e-6)
+    assert [s.max for s in data_sliders] == pytest.approx(high.tolist(), abs=1e-6)
+    # the values carry over, clipped to the data's spread
+    expected = np.clip(_by_dimension(start), low, high)
+    assert [s.value for s in data_sliders] == pytest.approx(expected.tolist(), abs=1e-6)
 
 
 def test_traverse_starts_from_the_origin_and_a_prior_sample(models_dir, monkeypatch):
