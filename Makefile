@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: setup browser test app lint bench
+.PHONY: setup browser test test-fast app lint bench
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	python3 -m venv $(VENV)
@@ -22,6 +22,11 @@ browser:
 
 test: setup browser
 	$(PY) -m pytest
+
+# Everything but the browser tests and those marked slow (CLIs, README commands, background jobs,
+# bench runs): a couple of minutes on two cores. `make test` runs them all.
+test-fast: setup
+	$(PY) -m pytest -m "not browser and not slow"
 
 app: setup
 	$(PY) -m streamlit run app.py --server.port $(PORT)

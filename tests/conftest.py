@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import gzip
 import struct
 from pathlib import Path
@@ -22,6 +23,17 @@ def write_idx(path: Path, array: np.ndarray, compress: bool = True) -> Path:
     return path
 
 
+@functools.cache
+def _components():
+    """Streamlit's registry of installed components, found once: each new AppTest scans every
+    installed package's metadata for components (0.1-0.2 s), and the tests make hundreds."""
+    from streamlit.components.v2.component_manager import BidiComponentManager
+
+    manager = BidiComponentManager()
+    manager.discover_and_register_components(start_file_watching=False)
+    return manager
+
+
 def open_page(page: str, models: Path, monkeypatch, query: dict | None = None, state: dict | None = None):
     """A new AppTest session of `page` (a path from the repo root) over the checkpoints in
     `models`, with this query string (as a link or a reload sends it) and session state."""
@@ -29,6 +41,8 @@ def open_page(page: str, models: Path, monkeypatch, query: dict | None = None, s
 
     monkeypatch.setenv("VAE_MODELS_DIR", str(models))
     at = AppTest.from_file(str(REPO / page), default_timeout=90)
+    if hasattr(at, "_bidi_component_manager"):  # private (Streamlit 1.67); without it each AppTest scans again
+        at._bidi_component_manager = _components()
     for name, value in (query or {}).items():
         at.query_params[name] = value
     for key, value in (state or {}).items():

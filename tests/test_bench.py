@@ -23,6 +23,8 @@ def test_ratio_and_goal_follow_the_direction_of_better():
     assert "≤ 1.1× ✘" in table and "**browser failed**: boom" in table
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 def test_quick_run_writes_json_and_markdown_with_every_area(tmp_path):
     areas = ["decode", "app", "bundles", "projection", "training"] + (["browser"] if browser_available() else [])
     result = subprocess.run(

@@ -20,7 +20,10 @@ from browser_support import (
 )
 from PIL import Image, ImageDraw
 
-pytestmark = pytest.mark.skipif(not browser_available(), reason="needs playwright and Debian's chromium")
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not browser_available(), reason="needs playwright and Debian's chromium"),
+]
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,10 @@ from browser_support import (
 from bundle_models import conv_bundle, examples_bundle
 from PIL import Image
 
-pytestmark = pytest.mark.skipif(not browser_available(), reason="needs playwright and Debian's chromium")
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not browser_available(), reason="needs playwright and Debian's chromium"),
+]
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,10 @@ from browser_support import (
     wait_for_app,
 )
 
-pytestmark = pytest.mark.skipif(not browser_available(), reason="needs playwright and Debian's chromium")
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not browser_available(), reason="needs playwright and Debian's chromium"),
+]
 
 LINKED_COUNTS_JS = """() => [...document.querySelectorAll('.js-plotly-plot')]
     .filter(plot => (plot.data || []).some(t => t.name === 'images' || /^\\d+$/.test(t.name || '')))

@@ -11,7 +11,10 @@ from vae import load_checkpoint
 from vae.latent.codes import decode_codes
 from vae.models.onnx_graphs import cached_graph
 
-pytestmark = pytest.mark.skipif(not browser_available(), reason="needs playwright and Debian's chromium")
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not browser_available(), reason="needs playwright and Debian's chromium"),
+]
 SHIPPED = ["digits.pt", "mnist.pt", "sprites.pt"]  # the β sweep (digits-beta-*.pt) is digits.pt's architecture
 
 

@@ -19,6 +19,8 @@ ARGS += ["--batch-size", "64", "--iwae-k", "5", "--device", "cpu", "--seed", "3"
 TRAIN_LOSS_RTOL = 1e-4
 HELDOUT_ELBO_RTOL = 5e-3
 
+pytestmark = pytest.mark.slow  # torchrun subprocesses
+
 
 def test_two_gloo_processes_match_one_process(tmp_path):
     two = tmp_path / "two.pt"

@@ -25,6 +25,7 @@ def _wait(folder, timeout=120):
     raise AssertionError(f"job still running after {timeout} s: {read_job(folder)}")
 
 
+@pytest.mark.slow
 def test_a_job_trains_reports_each_epoch_and_lands_in_the_folder(tmp_path):
     job = start_job(tmp_path, "small", TINY_TRAIN, TINY_MODEL)
     assert job.running and job.name == "small.pt"
@@ -39,6 +40,7 @@ def test_a_job_trains_reports_each_epoch_and_lands_in_the_folder(tmp_path):
         start_job(tmp_path, "small.pt", TINY_TRAIN, TINY_MODEL)
 
 
+@pytest.mark.slow
 def test_a_failing_job_says_why_and_leaves_the_old_model(tmp_path):
     (tmp_path / "keep.pt").write_bytes(b"the last good model")
     start_job(tmp_path, "keep", {**TINY_TRAIN, "dataset": str(tmp_path / "no-such-folder")}, TINY_MODEL, overwrite=True)
@@ -47,6 +49,7 @@ def test_a_failing_job_says_why_and_leaves_the_old_model(tmp_path):
     assert (tmp_path / "keep.pt").read_bytes() == b"the last good model"
 
 
+@pytest.mark.slow
 def test_cancel_stops_the_job_and_saves_nothing(tmp_path):
     start_job(tmp_path, "long", {**TINY_TRAIN, "epochs": 500}, TINY_MODEL)
     time.sleep(1.0)
@@ -98,6 +101,7 @@ def test_image_zip_unpacks_inside_its_folder_only(tmp_path):
         extract_image_zip(_zip({"a.txt": b"x"}), tmp_path / "y")
 
 
+@pytest.mark.slow
 def test_a_leftover_job_whose_pid_was_reused_is_not_running(tmp_path):
     import json
     import os
@@ -113,6 +117,7 @@ def test_a_leftover_job_whose_pid_was_reused_is_not_running(tmp_path):
     assert _wait(tmp_path).state == "done"
 
 
+@pytest.mark.slow
 def test_two_simultaneous_starts_run_one_job(tmp_path):
     from concurrent.futures import ThreadPoolExecutor
 

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 
 from conftest import REPO, SHARED_MNIST
@@ -156,6 +157,7 @@ def _needs_mnist(block: list[str], request) -> None:
         request.getfixturevalue("shared_mnist")
 
 
+@pytest.mark.slow
 def test_train_resume_evaluate_project(tmp_path, request):
     block = _block("--resume")
     _needs_mnist(block, request)
@@ -170,6 +172,7 @@ def test_train_resume_evaluate_project(tmp_path, request):
     assert sum(p.is_file() for p in maps) >= 4  # UMAP and t-SNE, 2-D and 3-D
 
 
+@pytest.mark.slow
 def test_torchrun_commands(tmp_path, request):
     block = _block("torchrun --standalone --nproc_per_node 2")
     assert all("torchrun" in c for c in block)
@@ -184,6 +187,7 @@ def test_torchrun_commands(tmp_path, request):
     load_checkpoint(tmp_path / "models" / "m.pt")
 
 
+@pytest.mark.slow
 def test_download_against_local_files(tmp_path, request):
     block = _block("-m vae.download")
     _needs_mnist(block, request)
@@ -192,6 +196,7 @@ def test_download_against_local_files(tmp_path, request):
     assert (tmp_path / "data" / "mnist" / "t10k-labels-idx1-ubyte.gz").is_file()
 
 
+@pytest.mark.slow
 def test_mig_seeds(tmp_path):
     block = _block("-m bench.mig_seeds")
     argv = shrink(block[0], tmp_path) + []
@@ -202,6 +207,7 @@ def test_mig_seeds(tmp_path):
     assert (tmp_path / "seeds" / "mig_seeds.json").is_file()
 
 
+@pytest.mark.slow
 def test_shipped_model_commands(tmp_path, request):
     assert len(TABLE_COMMANDS) >= 3, "the Shipped models table lost its commands"
     _needs_mnist(TABLE_COMMANDS, request)
@@ -213,6 +219,7 @@ def test_shipped_model_commands(tmp_path, request):
         assert load_checkpoint(argv[argv.index("--out") + 1])[1]["epochs_done"] == 1
 
 
+@pytest.mark.slow
 def test_sweep_command(tmp_path):
     block = _block("-m vae.sweep")
     (tmp_path / "models").mkdir()
@@ -224,6 +231,7 @@ def test_sweep_command(tmp_path):
     assert load_checkpoint(tmp_path / "models" / "digits-beta-4.pt")[1]["training"]["sweep"] == "digits-beta"
 
 
+@pytest.mark.slow
 def test_bundle_commands(tmp_path):
     block = _block("-m vae.bundle")
     (tmp_path / "models").mkdir()

@@ -12,11 +12,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 
 from conftest import REPO
 from vae.bundle import export_bundle
 from vae.opened import open_model
+
+pytestmark = pytest.mark.slow  # each recipe runs in a subprocess and exports a bundle
 
 TESTS = Path(__file__).resolve().parent
 RECIPES = re.findall(r"```python\n(.*?)```", REPO.joinpath("docs", "bundles.md").read_text(), re.S)

@@ -26,6 +26,7 @@ def _epochs_done(path) -> int:
         return 0
 
 
+@pytest.mark.slow
 def test_kill_9_mid_training_keeps_the_last_good_checkpoint_and_resume_continues(tmp_path):
     out = tmp_path / "run.pt"
     process = subprocess.Popen([*TRAIN, "--epochs", "200", "--out", str(out)], cwd=REPO)

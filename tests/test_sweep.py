@@ -51,6 +51,7 @@ def _wait_until(condition, timeout=180):
     raise AssertionError(f"still waiting after {timeout} s")
 
 
+@pytest.mark.slow
 def test_a_background_sweep_trains_each_member_in_turn(tmp_path):
     job = start_sweep(tmp_path, "s", "beta", [1, 4], TINY_TRAIN, TINY_MODEL)
     assert job.name == "s-1.pt" and read_sweep(tmp_path, job).current == 0
@@ -67,6 +68,7 @@ def test_a_background_sweep_trains_each_member_in_turn(tmp_path):
         start_sweep(tmp_path, "s", "beta", [1, 2], TINY_TRAIN, TINY_MODEL)
 
 
+@pytest.mark.slow
 def test_cancelling_a_sweep_member_ends_the_sweep_and_a_single_job_forgets_it(tmp_path):
     slow = {**TINY_TRAIN, "epochs": 200}
     start_sweep(tmp_path, "c", "free_bits", [0, 1], slow, TINY_MODEL)

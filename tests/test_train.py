@@ -21,6 +21,7 @@ from vae.training.precision import use_bf16, use_channels_last
 SMALL_MLP = ["--dataset", "digits", "--arch", "mlp", "--hidden", "32", "--latent-dim", "3", "--iwae-k", "2", "--quiet"]
 
 
+@pytest.mark.slow
 def test_cli_smoke_run_writes_a_loadable_checkpoint(tmp_path):
     out = tmp_path / "m.pt"
     result = subprocess.run(
@@ -70,6 +71,7 @@ def test_nan_loss_stops_with_a_message_and_keeps_the_last_good_checkpoint(tmp_pa
     assert load_checkpoint(out)[1]["epochs_done"] == 1
 
 
+@pytest.mark.slow
 def test_cli_errors_are_one_line_without_traceback(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "vae.train", "--dataset", "nope", "--out", str(tmp_path / "x.pt")],
