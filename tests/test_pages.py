@@ -545,7 +545,7 @@ def test_pages_without_the_data_start_from_the_prior(page, monkeypatch, mnist_al
     at = _app(page, mnist_alone, monkeypatch, "mnist.pt")
     assert not at.exception and not at.error
     assert any("not available" in w.value for w in at.warning)
-    vae, _ = load_model(mnist_alone / "mnist.pt")
+    vae, _ = load_checkpoint(mnist_alone / "mnist.pt")
     _assert_shows(
         at, "prior sample (seed 0)", np.asarray(picture(decode_codes(vae, prior_samples(1, vae.latent_dim))[0], 72))
     )

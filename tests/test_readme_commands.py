@@ -141,6 +141,7 @@ def test_every_shell_block_is_run_by_a_test_here():
         assert len(picked) == 1, f"{name}: no test here runs this block (or more than one would): {block}"
 
 
+@pytest.mark.slow
 def test_first_training_command(tmp_path):
     block = _block("models/mine.pt")
     (tmp_path / "models").mkdir()
