@@ -5,7 +5,7 @@ import streamlit as st
 
 from ui.explore.traverse import TraverseSliders, dimension_kl, ranges, show_grid, show_kl
 from ui.live.decoding import browser_decoding
-from ui.shell import cache
+from ui.live.graphs import decoder_graph
 from ui.shell.panels import open_model_page
 from ui.shell.pickers import class_in_use, decode_class, held_out, pick_latent
 from vae.latent.codes import order_by_kl
@@ -46,7 +46,7 @@ with options_column:
     )
     y = decode_class(vae, info, "traverse_class", follow=start)
     graph = browser_decoding(
-        cache.decoder_graph(path),
+        decoder_graph(path),
         "traverse_live",
         "Decode in the browser while dragging",
         "The image follows the mouse during a drag; off: Streamlit sliders, decoded on the server on release",

@@ -5,7 +5,7 @@ import streamlit as st
 
 from ui.explore.interpolate import PATHS, Interpolation, default_b_row, downloads, paths_on_map, scrubber
 from ui.live.decoding import browser_decoding
-from ui.shell import cache
+from ui.live.graphs import decoder_graph
 from ui.shell.panels import open_model_page
 from ui.shell.pickers import class_in_use, decode_class, held_out, pick_latent
 from vae.pictures import grid_picture
@@ -46,7 +46,7 @@ st.image(
 )
 distances = view.distances()
 graph = browser_decoding(
-    cache.decoder_graph(path),
+    decoder_graph(path),
     "interpolate_live",
     "Scrub in the browser",
     "The frame follows the mouse between steps; off: a Streamlit slider, the frame decoded on the server",

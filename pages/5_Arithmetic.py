@@ -5,7 +5,7 @@ import streamlit as st
 
 from ui.explore.arithmetic import SOURCES, ArithmeticView, attribute_vectors, change_the_label, sum_of_codes
 from ui.live.decoding import browser_decoding
-from ui.shell import cache
+from ui.live.graphs import decoder_graph
 from ui.shell.panels import open_model_page
 from ui.shell.pickers import class_in_use, decode_class, held_out, pick_latent
 
@@ -13,7 +13,7 @@ path, vae, info = open_model_page("Arithmetic", "➕")
 
 st.title("Latent arithmetic")
 graph = browser_decoding(
-    cache.decoder_graph(path),
+    decoder_graph(path),
     "arithmetic_live",
     "Decode while dragging the weights and the strength",
     "The image follows the mouse while you drag; off: Streamlit sliders, decoded on the server on release",

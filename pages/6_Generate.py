@@ -4,7 +4,7 @@ import streamlit as st
 
 from ui.explore.generate import sample_picker
 from ui.live.decoding import browser_decoding, live_grid, released
-from ui.shell import cache
+from ui.live.graphs import decoder_graph
 from ui.shell.panels import open_model_page
 from vae.latent.codes import decode_codes
 from vae.latent.grids import prior_grid
@@ -25,7 +25,7 @@ if is_conditional(vae):
 seed = controls[2].number_input("Seed", 0, 1_000_000, 0, key="generate_seed")
 with controls[1]:
     graph = browser_decoding(
-        cache.decoder_graph(path),
+        decoder_graph(path),
         "generate_live",
         "Redraw while dragging the temperature",
         "The grid follows the temperature slider during a drag (same seed: the samples morph); off: a Streamlit "

@@ -153,3 +153,12 @@ def test_each_cached_measure_has_a_cache_of_its_own(tiny_checkpoint):
     assert tuple(cache.mean_image(tiny_checkpoint).shape) == (1, 1, 8, 8)
     assert cache.clusters(tiny_checkpoint, 30, 3, "kmeans").shape == (30,)
     assert isinstance(cache.spacing(tiny_checkpoint, 30), float)
+
+
+def test_the_app_finds_the_shipped_models_without_a_setting(monkeypatch):
+    from conftest import REPO
+    from ui.shell.page import list_checkpoints, models_dir
+
+    monkeypatch.delenv("VAE_MODELS_DIR", raising=False)
+    assert models_dir() == REPO / "models"
+    assert {"digits.pt", "mnist.pt", "sprites.pt"} <= {p.name for p in list_checkpoints()}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -49,7 +50,7 @@ def evaluate_checkpoint(
 ) -> dict:
     """Load the model (checkpoint or bundle) and its data, and compute the metrics on its
     held-out split (a bundle: its data sample, or the named dataset's held-out fifth)."""
-    opened = open_model(path, pick_device(device))
+    opened = open_model(path, "cpu" if Path(path).is_dir() else pick_device(device))  # a bundle: onnxruntime, CPU
     model, info = opened.model, opened.info
     data, train_idx, held_idx = opened.data(data_dir)
     labels = data.labels[held_idx] if (data.labels is not None and is_conditional(model)) else None

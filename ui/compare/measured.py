@@ -1,6 +1,6 @@
 """The Compare page's caches: which models can be compared with the current one, the held-out
 images they share, and each model's comparison on them. Keys include each checkpoint's path and
-modification time, like ui.cache."""
+modification time, like ui.shell.cache."""
 
 from __future__ import annotations
 

@@ -10,7 +10,8 @@ import streamlit as st
 import torch
 
 from ui.live.decoding import live_map_hover, unavailable_reason
-from ui.shell import cache, links
+from ui.live.graphs import decoder_graph
+from ui.shell import links
 from ui.shell.page import choose_latent
 from ui.shell.panels import DISTANCE_READINGS, distance_reading, thumbnails
 from vae.data.datasets import Dataset, label_name
@@ -98,7 +99,7 @@ def show_group(view: MapView, rows: list[int]) -> None:
 
 def map_hover(view: MapView) -> None:
     """Above the 2-D map: the code under the mouse, decoded in the browser while it moves."""
-    graph = cache.decoder_graph(view.path)
+    graph = decoder_graph(view.path)
     if graph is None or unavailable_reason():
         return
     about, panel = st.columns([3, 2])

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.colors import qualitative
 from sklearn.neighbors import NearestNeighbors
 
+from ui.shell.charts import PALETTE
 from vae.data.datasets import label_name
 
 WEBGL_ABOVE = 1000  # points; SVG is crisper for fewer, WebGL stays fast for more
@@ -15,8 +15,6 @@ WEBGL_ABOVE = 1000  # points; SVG is crisper for fewer, WebGL stays fast for mor
 # drawn like the data (SVG or WebGL: mixing them made one click select and then unselect);
 # SVG gets fewer targets because each is a DOM node that every redraw touches.
 GRID_STEPS = {go.Scatter: 40, go.Scattergl: 70}
-# Ten D3 colours as most plots use them, then more for datasets with many classes.
-PALETTE = qualitative.D3 + qualitative.Vivid
 
 
 def _scatter_type(n: int, three_d: bool):

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.colors import qualitative
 
-from ui.map.figures import PALETTE
+# Ten D3 colours as most plots use them, then more for datasets with many classes.
+PALETTE = qualitative.D3 + qualitative.Vivid
 
 
 def training_curves(history: list[dict]) -> go.Figure:

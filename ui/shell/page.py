@@ -11,7 +11,7 @@ import torch
 from ui.shell import links
 from vae.bundle.onnx_model import is_bundle
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]  # ui/shell/page.py -> the repository
 DEFAULT_MODEL = "digits.pt"
 
 # session_state keys shared between pages (user choices only, never models or tensors)
@@ -23,7 +23,7 @@ _PICKER_WIDGET = "_model_picker"
 
 
 def models_dir() -> Path:
-    """Where checkpoints live: `VAE_MODELS_DIR` (read at call time) or the repo's models/."""
+    """Where checkpoints live: `VAE_MODELS_DIR` (read at call time) or the repository's models/."""
     return Path(os.environ.get("VAE_MODELS_DIR") or REPO / "models").resolve()
 
 

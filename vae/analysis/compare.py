@@ -1,5 +1,5 @@
-"""Comparing models trained on the same data: which ones can be compared, the held-out images
-they share, and what each shows of the β trade-off (rate, distortion, ELBO, IWAE NLL, active
+"""Comparing models trained on the same data (vae.opened.comparability says which): the held-out
+images they share, and what each shows of the β trade-off (rate, distortion, ELBO, IWAE NLL, active
 units, KL per dimension, reconstructions, prior samples, traversals of its strongest dimensions).
 
 Rate and distortion follow Alemi et al. 2018 ("Fixing a Broken ELBO"): rate R = E_x KL(q(z|x) ‖

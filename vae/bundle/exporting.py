@@ -24,6 +24,7 @@ from vae.bundle.format import (
     SAMPLE,
 )
 from vae.bundle.module_checks import check_graph, image_batch, labels_for, probe_modules
+from vae.data.datasets import class_names
 from vae.errors import BundleError, VAEError
 
 
@@ -100,7 +101,7 @@ def export_bundle(
     write_bytes_atomically(folder / ENCODER, encoder_graph)
     write_bytes_atomically(folder / DECODER, decoder_graph)
     sample = _write_sample(folder, arrays)
-    names = [str(n) for n in (label_names or [])] or [str(k) for k in range(num_classes)]
+    names = class_names(label_names, num_classes)
     manifest = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,

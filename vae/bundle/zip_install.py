@@ -53,7 +53,7 @@ def install_bundle_zip(data: bytes, models_dir: str | os.PathLike, name: str, re
             with archive.open(info) as source, open(staging / file_name, "wb") as out:
                 shutil.copyfileobj(source, out)
         try:
-            opened = load_bundle(staging)  # every check, before anything is replaced
+            model = load_bundle(staging)  # every check, before anything is replaced
         except BundleError as err:
             raise BundleError(str(err).replace(staging.name, name)) from None
         if target.exists() or target.is_symlink():  # the old one moves aside until the new one is in place
@@ -74,4 +74,4 @@ def install_bundle_zip(data: bytes, models_dir: str | os.PathLike, name: str, re
                 shutil.rmtree(aside, ignore_errors=True)
             else:
                 aside.unlink(missing_ok=True)
-    return opened.moved_to(target)
+    return model.moved_to(target)

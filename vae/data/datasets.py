@@ -43,6 +43,12 @@ SHAPE_STYLE = {"background": "dark", "fit": "resize"}
 PHOTO_STYLE = {"background": "keep", "fit": "resize"}
 
 
+def class_names(names, count: int) -> list[str]:
+    """A name for each of `count` classes: the given names, then the class numbers past them."""
+    names = [str(n) for n in names or ()]
+    return names + [str(k) for k in range(len(names), count)]
+
+
 def label_name(label_names: list[str], value: int | None) -> str:
     """The name of class `value` ("no label" for None; the number itself past the names)."""
     if value is None:

@@ -12,6 +12,8 @@ LOG_2PI = math.log(2 * math.pi)
 
 def gaussian_log_density(x: torch.Tensor, mean: torch.Tensor, log_sigma: torch.Tensor | float) -> torch.Tensor:
     """log N(x; mean, σ²) elementwise, in nats; `log_sigma` is log σ (a tensor that broadcasts, or a number)."""
+    if isinstance(log_sigma, (int, float)):  # σ as a number: divide by it exactly, not by a rounded exp
+        return -0.5 * ((x - mean) / math.exp(log_sigma)) ** 2 - log_sigma - 0.5 * LOG_2PI
     log_sigma = torch.as_tensor(log_sigma, dtype=x.dtype, device=x.device)
     return -0.5 * ((x - mean) / log_sigma.exp()) ** 2 - log_sigma - 0.5 * LOG_2PI
 

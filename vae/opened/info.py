@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Literal
 
 from vae.bundle.format import SAMPLE
+from vae.data.datasets import class_names, label_name
 from vae.data.source import DataSource, Split
 
 Kind = Literal["checkpoint", "bundle"]
@@ -86,7 +87,7 @@ class Provenance:
 @dataclass(frozen=True)
 class ModelInfo:
     """A model's description. `label_names` has a name for every class of a conditional
-    model (numbers where it names none), else the data's label names."""
+    model (numbers where it names too few), else the data's label names."""
 
     kind: Kind
     name: str
@@ -109,10 +110,7 @@ class ModelInfo:
 
     def class_name(self, value: int | None) -> str:
         """The name of class `value` ("no label" for None; the number itself past the names)."""
-        if value is None:
-            return "no label"
-        value = int(value)
-        return self.label_names[value] if 0 <= value < len(self.label_names) else str(value)
+        return label_name(list(self.label_names), value)
 
     @property
     def recorded_kl_per_dim(self) -> tuple[float, ...] | None:
@@ -123,11 +121,6 @@ class ModelInfo:
         return tuple(float(v) for v in last) if last else None
 
 
-def _names(named: list | tuple | None, num_classes: int) -> tuple[str, ...]:
-    names = tuple(str(n) for n in named or ())
-    return names or tuple(str(k) for k in range(num_classes))
-
-
 def info_from_checkpoint(name: str, meta: dict, num_classes: int) -> ModelInfo:
     """The description of a checkpoint from its metadata (see vae.training.config.dataset_meta)."""
     return ModelInfo(
@@ -135,7 +128,7 @@ def info_from_checkpoint(name: str, meta: dict, num_classes: int) -> ModelInfo:
         name=name,
         image_shape=tuple(int(s) for s in meta["image_shape"]),
         num_classes=num_classes,
-        label_names=_names(meta.get("label_names"), num_classes),
+        label_names=tuple(class_names(meta.get("label_names"), num_classes)),
         upload_style=dict(meta.get("upload_style") or DEFAULT_UPLOAD_STYLE),
         data=DataSource.from_dict(meta.get("dataset")),
         split=Split.from_dict(meta.get("split")),
@@ -143,7 +136,7 @@ def info_from_checkpoint(name: str, meta: dict, num_classes: int) -> ModelInfo:
         training=TrainingSetup.from_dict(meta.get("training") or {}),
         history=tuple(dict(record) for record in meta.get("history") or ()),
         metrics=HeldOutMetrics.from_dict(meta.get("metrics")),
-        epochs_done=int(meta.get("epochs_done") or 0),
+        epochs_done=meta.get("epochs_done"),
     )
 
 
@@ -173,7 +166,7 @@ def info_from_manifest(folder: Path, manifest: dict) -> ModelInfo:
         name=folder.name,
         image_shape=tuple(int(s) for s in manifest["image_shape"]),
         num_classes=num_classes,
-        label_names=_names(label_names, num_classes),
+        label_names=tuple(class_names(label_names, num_classes)),
         upload_style=dict(manifest.get("upload_style") or DEFAULT_UPLOAD_STYLE),
         data=data,
         split=split,

@@ -47,11 +47,7 @@ def all_mu(opened: OpenedModel) -> np.ndarray:
 
 def train_codes(opened: OpenedModel, n_points: int) -> tuple[np.ndarray, np.ndarray | None]:
     """(latent means, labels) of up to n training images (a fixed random subset)."""
-    data = opened.data()
-    index = map_subset(data.train_idx, n_points)
-    mu, _ = encode_dataset(opened.model, data.dataset.images[index], data.labels_for(opened.model, index))
-    labels = data.dataset.labels[index].numpy() if data.dataset.labels is not None else None
-    return mu.numpy(), labels
+    return opened.training_codes(n_points)
 
 
 @dataclass(frozen=True)
@@ -65,10 +61,12 @@ class AnomalyReport:
 
 
 def anomalies(opened: OpenedModel, n_points: int, corruption: str, severity: float) -> AnomalyReport:
+    """Scores of the first n held-out images, clean and with `corruption` at `severity`, against
+    a Mahalanobis reference fitted on up to ANOMALY_REFERENCE training images."""
     data = opened.data()
     index = map_subset(data.held_idx, n_points)
     x, y = data.dataset.images[index], data.labels_for(opened.model, index)
-    reference = LatentGaussian(train_codes(opened, ANOMALY_REFERENCE)[0])
+    reference = LatentGaussian(opened.training_codes(ANOMALY_REFERENCE)[0])
     clean = anomaly_scores(opened.model, x, reference, y, samples=ANOMALY_SAMPLES)
     broken = anomaly_scores(
         opened.model, corrupt(x, corruption, severity, seed=1), reference, y, samples=ANOMALY_SAMPLES
@@ -97,7 +95,7 @@ class ProbeReport:
 def probes(opened: OpenedModel, n_points: int) -> ProbeReport:
     """Held-out accuracy of a logistic regression on μ and on raw pixels (same images)."""
     data = opened.data()
-    train_mu, train_labels = train_codes(opened, PROBE_TRAIN)
+    train_mu, train_labels = opened.training_codes(PROBE_TRAIN)
     held = opened.held_out(n_points)
     train_index, held_index = map_subset(data.train_idx, PROBE_TRAIN), map_subset(data.held_idx, n_points)
     pixels = data.dataset.images.flatten(1).numpy()

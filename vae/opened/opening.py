@@ -47,19 +47,20 @@ class HeldOutCodes:
     recon_error: np.ndarray  # (N,) -log p(x | z = mu), nats
 
 
-_KEPT_CODE_SETS = 4  # held-out encodings kept per model, by point count (the Map's slider moves it)
+_KEPT_CODE_SETS = 16  # encodings kept per model and split, by point count (the Map's slider moves it): as many as ui.shell.cache keeps
 
 
 class OpenedModel:
     """A model as the app sees it. `model` is in eval mode and shared: inference only.
-    `data()` and `held_out(n)` are computed on first use and kept; both raise DatasetError
-    when the model's data is not available here."""
+    `data()`, `held_out(n)` and `training_codes(n)` are computed on first use and kept (the
+    last few point counts); they raise DatasetError when the model's data is not available
+    here. `data_dir` (IDX data elsewhere) counts on the first call only."""
 
     def __init__(self, path: Path, model: LatentModel, info: ModelInfo) -> None:
         self.path, self.model, self.info = Path(path), model, info
         self._lock = threading.Lock()
         self._data: ModelData | None = None
-        self._codes: OrderedDict[int, HeldOutCodes] = OrderedDict()
+        self._codes: OrderedDict[tuple[str, int], object] = OrderedDict()
 
     @property
     def name(self) -> str:
@@ -74,17 +75,25 @@ class OpenedModel:
     def held_out(self, n_points: int) -> HeldOutCodes:
         """Encodings (μ, σ, reconstruction error at z = μ) of the first `n_points` of the fixed
         random order of the held-out images (`map_subset`)."""
+        return self._kept(("held_out", n_points), lambda data: encode_held_out(self.model, data, n_points))
+
+    def training_codes(self, n_points: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """(latent means, labels) of up to n training images (a fixed random subset): what
+        probes and anomaly references are fitted on."""
+        return self._kept(("training", n_points), lambda data: encode_training(self.model, data, n_points))
+
+    def _kept(self, key: tuple[str, int], compute):
         data = self.data()
         with self._lock:
-            if n_points in self._codes:
-                self._codes.move_to_end(n_points)
-                return self._codes[n_points]
-        codes = encode_held_out(self.model, data, n_points)
+            if key in self._codes:
+                self._codes.move_to_end(key)
+                return self._codes[key]
+        found = compute(data)  # outside the lock: other sessions' look-ups need not wait
         with self._lock:
-            self._codes[n_points] = codes
+            self._codes[key] = found
             while len(self._codes) > _KEPT_CODE_SETS:
                 self._codes.popitem(last=False)
-        return codes
+        return found
 
 
 @torch.no_grad()
@@ -95,6 +104,14 @@ def encode_held_out(model: LatentModel, data: ModelData, n_points: int) -> HeldO
     recon_error = -model.log_px_given_z(x, mu, y)
     labels = data.dataset.labels[index].numpy() if data.dataset.labels is not None else None
     return HeldOutCodes(index.numpy(), mu.numpy(), (0.5 * logvar).exp().numpy(), labels, recon_error.numpy())
+
+
+@torch.no_grad()
+def encode_training(model: LatentModel, data: ModelData, n_points: int) -> tuple[np.ndarray, np.ndarray | None]:
+    index = map_subset(data.train_idx, n_points)
+    mu, _ = encode_dataset(model, data.dataset.images[index], data.labels_for(model, index))
+    labels = data.dataset.labels[index].numpy() if data.dataset.labels is not None else None
+    return mu.numpy(), labels
 
 
 def open_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> OpenedModel:
