@@ -155,3 +155,16 @@ def test_pages_and_ui_read_a_model_only_through_its_typed_description():
         if META_LOOKUP.search(line)
     ]
     assert not offenders, "\n".join(offenders)
+
+
+def test_the_shared_shell_of_ui_depends_on_no_room():
+    rooms = {p.name for p in (REPO / "ui").iterdir() if p.is_dir() and (p / "__init__.py").exists()} - {"shell"}
+    offenders = [
+        f"{path.relative_to(REPO)} imports {module}"
+        for path in (REPO / "ui" / "shell").glob("*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.ImportFrom) and node.module
+        for module in [node.module]
+        if module.split(".")[0] == "ui" and len(module.split(".")) > 1 and module.split(".")[1] in rooms
+    ]
+    assert rooms >= {"map", "compare", "live", "explore", "analyze", "home", "train"} and not offenders, offenders
