@@ -162,3 +162,17 @@ def test_the_app_finds_the_shipped_models_without_a_setting(monkeypatch):
     monkeypatch.delenv("VAE_MODELS_DIR", raising=False)
     assert models_dir() == REPO / "models"
     assert {"digits.pt", "mnist.pt", "sprites.pt"} <= {p.name for p in list_checkpoints()}
+
+
+@pytest.mark.slow
+def test_the_architecture_docs_example_runs_as_written():
+    import re
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    (example,) = re.findall(r"```python\n(.*?)```", (REPO / "docs" / "architecture.md").read_text(), re.S)
+    result = subprocess.run([sys.executable, "-c", example], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.splitlines() == ["checkpoint digits ('0', '1', '2') -23.978036880493164", "359 (359, 8)"]
