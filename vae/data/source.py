@@ -1,0 +1,123 @@
+"""Where a model's images come from, as typed values: the dataset it names (built-in spec, a
+folder, or a bundle's data sample) and its held-out split; and loading them back.
+
+A checkpoint's `meta` and a bundle's manifest both come down to a (DataSource, Split)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from vae.data.datasets import Dataset, class_names, load_dataset, split_indices
+from vae.errors import DatasetError
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """The data a model names. `num_examples` is None for a built-in dataset a bundle names
+    (its standard held-out fifth is used); `sample` is a bundle's data.npz."""
+
+    spec: str
+    options: dict = field(default_factory=dict)  # load_dataset(spec, **options); may hold data_dir
+    num_examples: int | None = None
+    label_names: tuple[str, ...] = ()
+    factor_names: tuple[str, ...] = ()
+    sample: Path | None = None
+
+    @property
+    def identity(self) -> tuple:
+        """What "the same data" means: spec and options, not the folder it was read from."""
+        options = {k: v for k, v in self.options.items() if k != "data_dir"}
+        return self.spec, tuple(sorted(options.items()))
+
+    @classmethod
+    def from_dict(cls, info: dict | None) -> DataSource | None:
+        if not info:
+            return None
+        return cls(
+            spec=str(info["spec"]),
+            options=dict(info.get("options") or {}),
+            num_examples=None if info.get("num_examples") is None else int(info["num_examples"]),
+            label_names=tuple(str(n) for n in info.get("label_names") or ()),
+            factor_names=tuple(str(n) for n in info.get("factor_names") or ()),
+            sample=Path(info["sample"]) if info.get("sample") else None,
+        )
+
+
+@dataclass(frozen=True, eq=False)  # an array field: compared by identity
+class Split:
+    """Which images were held out of training: `held_out_indices` (sorted dataset indices), or
+    None where the standard split of the dataset is chosen when it is loaded."""
+
+    held_out_fraction: float = 0.2
+    seed: int = 0
+    held_out_indices: np.ndarray | None = None
+
+    @classmethod
+    def from_dict(cls, info: dict | None) -> Split:
+        info = info or {}
+        held = info.get("held_out_indices")
+        if held is not None:
+            held = np.asarray(torch.as_tensor(held), dtype=np.int64)
+            held.setflags(write=False)
+        return cls(float(info.get("held_out_fraction", 0.2)), int(info.get("seed", 0)), held)
+
+    @property
+    def held_out_count(self) -> int | None:
+        return None if self.held_out_indices is None else len(self.held_out_indices)
+
+
+def load_source(
+    source: DataSource | None, split: Split, data_dir: str | os.PathLike | None = None
+) -> tuple[Dataset, torch.Tensor, torch.Tensor]:
+    """(dataset, train indices, held-out indices). For IDX data the folder is `data_dir`, else
+    `VAE_DATA_DIR`, else the one recorded at training time. Raises DatasetError when the data
+    is missing or no longer matches."""
+    if source is None:
+        raise DatasetError("this model carries no data and names no dataset: the pages that need data are hidden")
+    if source.sample is not None:
+        data = _sample_dataset(source)
+        held_idx = torch.tensor(split.held_out_indices, dtype=torch.long)
+        return data, held_idx, held_idx  # a sample is all held out; it also stands in for training data
+    options = dict(source.options)
+    recorded_dir = options.pop("data_dir", None)
+    chosen_dir = data_dir or os.environ.get("VAE_DATA_DIR") or recorded_dir
+    data = load_dataset(source.spec, data_dir=chosen_dir, **options)
+    if source.num_examples is None:  # a bundle that names a dataset: its standard held-out fifth
+        train_idx, held_idx = split_indices(len(data), 0.2, 0)
+        return data, train_idx, held_idx
+    if len(data) != source.num_examples:
+        raise DatasetError(
+            f"the data for {source.spec!r} has {len(data)} examples, the model was trained on "
+            f"{source.num_examples}: point --data-dir / VAE_DATA_DIR at the same files"
+        )
+    held_idx = torch.tensor(split.held_out_indices, dtype=torch.long)
+    keep = torch.ones(len(data), dtype=torch.bool)
+    keep[held_idx] = False
+    return data, keep.nonzero().flatten(), held_idx
+
+
+def dataset_for_checkpoint(
+    meta: dict, data_dir: str | os.PathLike | None = None
+) -> tuple[Dataset, torch.Tensor, torch.Tensor]:
+    """The data a checkpoint (its `meta`) was trained on, and its (train, held-out) indices."""
+    return load_source(DataSource.from_dict(meta["dataset"]), Split.from_dict(meta.get("split")), data_dir)
+
+
+def _sample_dataset(source: DataSource) -> Dataset:
+    """A bundle's data sample (data.npz: uint8 images, optional labels and factors)."""
+    try:
+        with np.load(source.sample, allow_pickle=False) as arrays:
+            images = torch.from_numpy(arrays["images"]).float() / 255.0
+            labels = torch.from_numpy(arrays["labels"]).long() if "labels" in arrays else None
+            factors = torch.from_numpy(arrays["factors"]).float() if "factors" in arrays else None
+    except Exception as err:  # checked when the bundle was opened; a file changed since then
+        raise DatasetError(f"the bundle's data sample cannot be read ({type(err).__name__})") from None
+    if images.dim() != 4 or len(images) != source.num_examples:
+        raise DatasetError("the bundle's data sample does not match its manifest")
+    names = class_names(source.label_names, int(labels.max()) + 1 if labels is not None and len(labels) else 0)
+    return Dataset(source.spec, images, labels, names, factors, list(source.factor_names), options={})
