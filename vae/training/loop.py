@@ -141,8 +141,7 @@ def _resume(cfg: TrainConfig, out: Path) -> _Run:
     payload = read_checkpoint(out)
     meta = payload["meta"]
     data_dir = cfg.data_dir  # a new --data-dir wins over the recorded folder (data may have moved)
-    # The rest of the recorded training setup is kept, so the run continues as it began.
-    cfg = TrainConfig.from_dict(
+    cfg = TrainConfig.from_dict(  # the rest of the recorded setup is kept: the run continues as it began
         {
             **meta["training"],
             "epochs": cfg.epochs,
