@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from vae.errors import DatasetError
 from vae.data.idx import idx_image_files, labels_file_for, read_idx
 from vae.data.image_folder import IMAGE_EXTENSIONS, load_image_folder
 from vae.data.sprites import make_sprites
+from vae.errors import DatasetError
 
 MNIST_LIKE = {
     "mnist": [str(d) for d in range(10)],

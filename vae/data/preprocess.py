@@ -11,8 +11,8 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from vae.errors import UploadError
 from vae.data.image_folder import to_rgb_or_grey
+from vae.errors import UploadError
 
 MAX_PIXELS = 40_000_000  # larger images are refused: a decompression bomb looks like this
 
