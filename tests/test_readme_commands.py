@@ -143,13 +143,21 @@ def test_every_shell_block_is_run_by_a_test_here():
 
 @pytest.mark.slow
 def test_first_training_command(tmp_path):
-    block = _block("models/mine.pt")
-    (tmp_path / "models").mkdir()
+    _run_block(_block("models/mine.pt"), tmp_path)
+    assert load_checkpoint(tmp_path / "models" / "mine.pt")[1]["epochs_done"] == 1
+
+
+def _run_block(block: list[str], tmp_path: Path) -> list[subprocess.CompletedProcess]:
+    """Run a block's commands in order, shrunk, in `tmp_path` (with its models/ folder); each
+    must succeed without a traceback."""
+    (tmp_path / "models").mkdir(exist_ok=True)
+    results = []
     for command in block:
         result = _run(shrink(command, tmp_path), tmp_path)
         assert result.returncode == 0, f"{command}\n{result.stderr[-3000:]}"
         assert "Traceback" not in result.stderr
-    assert load_checkpoint(tmp_path / "models" / "mine.pt")[1]["epochs_done"] == 1
+        results.append(result)
+    return results
 
 
 def _needs_mnist(block: list[str], request) -> None:
@@ -162,11 +170,7 @@ def _needs_mnist(block: list[str], request) -> None:
 def test_train_resume_evaluate_project(tmp_path, request):
     block = _block("--resume")
     _needs_mnist(block, request)
-    (tmp_path / "models").mkdir()
-    for command in block:
-        result = _run(shrink(command, tmp_path), tmp_path)
-        assert result.returncode == 0, f"{command}\n{result.stderr[-3000:]}"
-        assert "Traceback" not in result.stderr
+    _run_block(block, tmp_path)
     model, meta = load_checkpoint(tmp_path / "models" / "m.pt")
     assert meta["epochs_done"] == 2  # trained, then resumed to the (shrunk) new total
     maps = list((tmp_path / "models" / ".cache").rglob("*"))
@@ -222,11 +226,7 @@ def test_shipped_model_commands(tmp_path, request):
 
 @pytest.mark.slow
 def test_sweep_command(tmp_path):
-    block = _block("-m vae.sweep")
-    (tmp_path / "models").mkdir()
-    for command in block:
-        result = _run(shrink(command, tmp_path), tmp_path)
-        assert result.returncode == 0, f"{command}\n{result.stderr[-3000:]}"
+    _run_block(_block("-m vae.sweep"), tmp_path)
     written = sorted(p.name for p in (tmp_path / "models").glob("*.pt"))
     assert written == [f"digits-beta-{b}.pt" for b in ("0.5", "1", "2", "4", "8")]
     assert load_checkpoint(tmp_path / "models" / "digits-beta-4.pt")[1]["training"]["sweep"] == "digits-beta"
@@ -234,11 +234,7 @@ def test_sweep_command(tmp_path):
 
 @pytest.mark.slow
 def test_bundle_commands(tmp_path):
-    block = _block("-m vae.bundle")
     (tmp_path / "models").mkdir()
     shutil.copy(REPO / "models" / "digits.pt", tmp_path / "models" / "digits.pt")
-    for command in block:
-        result = _run(shrink(command, tmp_path), tmp_path)
-        assert result.returncode == 0, f"{command}\n{result.stderr[-3000:]}"
-        assert "Traceback" not in result.stderr
+    result = _run_block(_block("-m vae.bundle"), tmp_path)[-1]
     assert "ELBO" in result.stdout and (tmp_path / "models" / "digits-bundle" / "data.npz").is_file()

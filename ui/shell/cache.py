@@ -90,7 +90,6 @@ def _spacing(opened: OpenedModel, n_points: int) -> float:
 
 heldout_elbo = _by_model(measures.heldout_elbo, max_entries=8, show_spinner="Scoring the held-out images…")
 all_mu = _by_model(measures.all_mu, max_entries=4, show_spinner="Encoding the whole dataset…")
-train_mu = _by_model(measures.train_codes, max_entries=4, show_spinner="Encoding training images…")
 attribute_vector = _by_model(
     measures.attribute_vector, st.cache_data, max_entries=32, show_spinner="Finding the attribute direction…"
 )

@@ -45,11 +45,6 @@ def all_mu(opened: OpenedModel) -> np.ndarray:
     return encode_dataset(opened.model, data.dataset.images, data.labels_for(opened.model, index))[0].numpy()
 
 
-def train_codes(opened: OpenedModel, n_points: int) -> tuple[np.ndarray, np.ndarray | None]:
-    """(latent means, labels) of up to n training images (a fixed random subset)."""
-    return opened.training_codes(n_points)
-
-
 @dataclass(frozen=True)
 class AnomalyReport:
     """Scores (higher = more unusual) of the first n held-out images, clean and with a planted
