@@ -3,6 +3,8 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
+# Loopback by default; HOST=0.0.0.0 shares the app on the network (then set VAE_READ_ONLY=1).
+HOST ?= 127.0.0.1
 
 .PHONY: setup browser test test-fast app lint bench
 
@@ -29,7 +31,8 @@ test-fast: setup
 	$(PY) -m pytest -m "not browser and not slow"
 
 app: setup
-	$(PY) -m streamlit run app.py --server.port $(PORT)
+	@case "$(HOST)" in 127.*|localhost|::1) ;; *) [ -n "$$VAE_READ_ONLY" ] || echo "note: serving on $(HOST) with uploads and training on; set VAE_READ_ONLY=1 to turn them off";; esac
+	$(PY) -m streamlit run app.py --server.port $(PORT) --server.address $(HOST)
 
 lint: setup
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

@@ -64,10 +64,15 @@ def _free_port() -> int:
 
 @contextmanager
 def running_app(
-    models_dir: Path | None = None, env: dict | None = None, timeout: float = 90, script: Path = REPO / "app.py"
+    models_dir: Path | None = None,
+    env: dict | None = None,
+    timeout: float = 90,
+    script: Path = REPO / "app.py",
+    address: str | None = "127.0.0.1",
 ):
     """Yield the base URL of `streamlit run app.py` (or another `script`, run from the repo
-    folder so it gets the same .streamlit/config.toml) served on 127.0.0.1; stop it afterwards."""
+    folder so it gets the same .streamlit/config.toml) served on 127.0.0.1; stop it afterwards.
+    `address=None` leaves the listening address to the config file."""
     port = _free_port()
     environment = {**os.environ, **(env or {})}
     if models_dir is not None:
@@ -81,8 +86,7 @@ def running_app(
             str(script),
             "--server.port",
             str(port),
-            "--server.address",
-            "127.0.0.1",
+            *(["--server.address", address] if address else []),
             "--server.headless",
             "true",
             "--browser.gatherUsageStats",
@@ -95,6 +99,7 @@ def running_app(
     )
     url = f"http://127.0.0.1:{port}"
     SERVERS[url] = process
+    process.port = port
     try:
         deadline = time.monotonic() + timeout
         while True:
