@@ -1,6 +1,9 @@
 """Map: the held-out encodings projected to 2-D or 3-D; click a point or empty space to decode."""
 
-import streamlit as st
+from ui.shell.start import begin_page
+
+begin_page("Map", "🗺️", "Latent map")
+
 
 from ui.map.chart import colouring, map_and_details, take_linked_point
 from ui.map.controls import map_controls
@@ -10,10 +13,9 @@ from ui.shell import cache
 from ui.shell.panels import data_or_stop, load_map, open_model_page
 from vae.latent.projection import METHOD_LABELS
 
-path, vae, info = open_model_page("Map", "🗺️")
+path, vae, info = open_model_page()
 data, _, held_idx = data_or_stop(path)
 
-st.title("Latent map")
 params, n_points, colour_by = map_controls(path, vae, data, held_idx)
 method = params.method
 codes = cache.codes(path, int(n_points))

@@ -1,5 +1,9 @@
 """Encode: upload images, see what the model makes of them and where they land."""
 
+from ui.shell.start import begin_page
+
+begin_page("Encode", "📤", "Encode an image")
+
 import streamlit as st
 
 from ui.explore.encode import data_context, encode_uploads, show_encoded, upload_caption
@@ -11,9 +15,8 @@ from vae.models.interface import is_conditional
 
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp"]
 
-path, vae, info = open_model_page("Encode", "📤")
+path, vae, info = open_model_page()
 
-st.title("Encode an image")
 st.caption(upload_caption(info))
 uploads = st.file_uploader(
     "Images (PNG, JPEG, GIF, BMP, WebP)", type=UPLOAD_TYPES, accept_multiple_files=True, key="encode_files"

@@ -1,6 +1,16 @@
 """Traverse: one slider per latent dimension, the decoded image follows; a traversal grid and
 KL per dimension below."""
 
+from ui.shell.start import begin_page
+
+begin_page(
+    "Traverse",
+    "🎚️",
+    "Traverse the latent space",
+    "One slider per latent dimension, the most informative (highest KL) first. "
+    "The image is decoded again on every slider change.",
+)
+
 import streamlit as st
 
 from ui.explore.traverse import TraverseSliders, dimension_kl, ranges, show_grid, show_kl
@@ -10,13 +20,8 @@ from ui.shell.panels import open_model_page
 from ui.shell.pickers import class_in_use, decode_class, held_out, pick_latent
 from vae.latent.codes import order_by_kl
 
-path, vae, info = open_model_page("Traverse", "🎚️")
+path, vae, info = open_model_page()
 
-st.title("Traverse the latent space")
-st.caption(
-    "One slider per latent dimension, the most informative (highest KL) first. "
-    "The image is decoded again on every slider change."
-)
 held = held_out(path)
 kl, kl_note = dimension_kl(info, vae.latent_dim, held)
 active, inactive = order_by_kl(kl)

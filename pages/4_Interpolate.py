@@ -1,6 +1,16 @@
 """Interpolate: a straight or spherical path between two codes, decoded step by step, drawn on
 the map, with each step's distance to the real encodings."""
 
+from ui.shell.start import begin_page
+
+begin_page(
+    "Interpolate",
+    "🔀",
+    "Interpolate between two codes",
+    "Linear: the straight line from A to B. Spherical (slerp): turns along the great circle while the "
+    "length moves evenly from |A| to |B|, so the path stays where the prior puts its mass.",
+)
+
 import streamlit as st
 
 from ui.explore.interpolate import PATHS, Interpolation, default_b_row, downloads, paths_on_map, scrubber
@@ -12,13 +22,8 @@ from vae.pictures import grid_picture
 
 SOURCES = ["kept", "data", "upload", "prior"]
 
-path, vae, info = open_model_page("Interpolate", "🔀")
+path, vae, info = open_model_page()
 
-st.title("Interpolate between two codes")
-st.caption(
-    "Linear: the straight line from A to B. Spherical (slerp): turns along the great circle while the "
-    "length moves evenly from |A| to |B|, so the path stays where the prior puts its mass."
-)
 held = held_out(path)
 class_slot = st.container()
 in_use = class_in_use(vae, "interpolate_class")

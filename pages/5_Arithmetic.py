@@ -1,6 +1,10 @@
 """Arithmetic: a − b + c, attribute vectors between classes applied with a strength, and for a
 conditional model the same code drawn as every class."""
 
+from ui.shell.start import begin_page
+
+begin_page("Arithmetic", "➕", "Latent arithmetic")
+
 import streamlit as st
 
 from ui.explore.arithmetic import SOURCES, ArithmeticView, attribute_vectors, change_the_label, sum_of_codes
@@ -9,9 +13,8 @@ from ui.live.graphs import decoder_graph
 from ui.shell.panels import open_model_page
 from ui.shell.pickers import class_in_use, decode_class, held_out, pick_latent
 
-path, vae, info = open_model_page("Arithmetic", "➕")
+path, vae, info = open_model_page()
 
-st.title("Latent arithmetic")
 graph = browser_decoding(
     decoder_graph(path),
     "arithmetic_live",

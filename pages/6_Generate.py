@@ -1,5 +1,9 @@
 """Generate: new images from the prior, z ~ N(0, T² I); one row per class for a conditional model."""
 
+from ui.shell.start import begin_page
+
+begin_page("Generate", "🎲", "Generate from the prior")
+
 import streamlit as st
 
 from ui.explore.generate import sample_picker
@@ -14,9 +18,8 @@ from vae.pictures import grid_picture
 LIVE_KEY = "generate_live_grid"
 TEMPERATURE_KEY = "generate_live_temperature"  # the temperature the live slider was released at
 
-path, vae, info = open_model_page("Generate", "🎲")
+path, vae, info = open_model_page()
 
-st.title("Generate from the prior")
 controls = st.columns(3)
 per_row = 8
 rows = vae.num_classes if is_conditional(vae) else controls[0].slider("Rows", 1, 8, 4, key="generate_rows")

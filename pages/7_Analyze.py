@@ -1,15 +1,18 @@
 """Analyze: clusters vs labels, anomalies, imputation, disentanglement, posterior collapse,
 linear-probe quality, and exports of the latent means. Each tab is a module of ui/analyze/."""
 
+from ui.shell.start import begin_page
+
+begin_page("Analyze", "🔬", "Analyze the latent space")
+
 import streamlit as st
 
 from ui.analyze import anomalies, clusters, collapse, disentanglement, export, imputation, probe
 from ui.analyze.view import analysis_view
 from ui.shell.panels import open_model_page
 
-path, vae, info = open_model_page("Analyze", "🔬")
+path, vae, info = open_model_page()
 
-st.title("Analyze the latent space")
 view = analysis_view(path, vae, info)
 
 tabs = st.tabs(["Clusters", "Anomalies", "Imputation", "Disentanglement", "Posterior collapse", "Probe", "Export"])

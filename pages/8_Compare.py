@@ -1,6 +1,10 @@
 """Compare: models trained on the same data side by side — the rate–distortion plane, one
 column per model, and their maps aligned with linked selection."""
 
+from ui.shell.start import begin_page
+
+begin_page("Compare", "⚖️", "Compare models")
+
 import streamlit as st
 
 from ui.compare.measured import candidates, compared_images
@@ -14,12 +18,10 @@ from vae.latent.projection import METHOD_LABELS
 
 MAX_MODELS = 6
 
-current, _, _ = open_model_page("Compare", "⚖️")
-st.title("Compare models")
+current, _, _ = open_model_page()
 found = candidates(current, list_checkpoints())
 names = [p.name for p in found.comparable]
-# The user's last choice among the models offered; the default when there is none (a first
-# visit, or the current model is now one trained on other data).
+# The user's last choice among the models offered, else the default (a first visit).
 chosen = [n for n in st.session_state.get(COMPARE_KEY) or [] if n in names][:MAX_MODELS]
 if not chosen:
     chosen = default_selection(current.name, names, found.sweeps, MAX_MODELS)
@@ -39,12 +41,8 @@ st.multiselect(
     help="Pick two or more. A sweep from the Train page (or `python -m vae.sweep`) makes a set to compare.",
 )
 if found.excluded:
-    st.caption(
-        "Not comparable with "
-        + current.name
-        + ": "
-        + "; ".join(f":gray[{name} ({reason})]" for name, reason in found.excluded.items())
-    )
+    excluded = "; ".join(f":gray[{name} ({reason})]" for name, reason in found.excluded.items())
+    st.caption(f"Not comparable with {current.name}: {excluded}")
 paths = [p for p in found.comparable if p.name in st.session_state["_compare_picker"]]
 if len(paths) < 2:
     st.info("Pick at least two models to compare.")

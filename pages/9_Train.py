@@ -1,6 +1,10 @@
 """Train: a new model from the browser, in a background process; progress, curves and
 reconstructions while it runs; the checkpoint lands in the models folder."""
 
+from ui.shell.start import begin_page
+
+begin_page("Train", "🏋️", "Train a new model")
+
 import os
 from pathlib import Path
 
@@ -12,8 +16,7 @@ from ui.train.job import job_panel
 from vae.devices import training_devices
 from vae.errors import VAEError
 
-setup_page("Train", "🏋️")
-st.title("Train a new model")
+setup_page()
 if switch := read_only():
     st.info(f"Training from the browser is turned off on this server ({switch}).")
     st.stop()

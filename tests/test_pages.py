@@ -214,7 +214,7 @@ def test_model_choice_survives_page_switches(models_dir, monkeypatch):
     at.switch_page(str(REPO / "pages/1_Map.py")).run()
     _no_errors(at)
     assert at.selectbox(key="_model_picker").value == "tiny_conditional.pt"
-    at.switch_page(str(REPO / "app.py")).run()
+    at.switch_page(str(REPO / "pages/0_Home.py")).run()
     assert at.subheader[0].value == "Model card: tiny_conditional.pt"
 
 

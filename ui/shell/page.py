@@ -51,14 +51,15 @@ def list_checkpoints() -> list[Path]:
     return found
 
 
-def setup_page(title: str, icon: str = "🧭") -> None:
+def setup_page() -> None:
+    """What every page needs of torch before it decodes (its title comes from
+    ui.shell.start.begin_page, drawn before the imports)."""
     # Streamlit runs each rerun in a new thread, and torch's first operation in a new thread with
     # two intra-op threads started an OpenMP team: 20-70 ms before a 0.4 ms decode. One thread
     # has no team to start; the app's decodes are small, and sessions then share the cores.
     threads = int(os.environ.get("VAE_APP_TORCH_THREADS", "1"))
     if torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
-    st.set_page_config(page_title=f"{title} · VAE Latent Explorer", page_icon=icon, layout="wide")
 
 
 def make_current(name: str) -> None:

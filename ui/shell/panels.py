@@ -9,6 +9,7 @@ import torch
 
 from ui.shell import cache, links
 from ui.shell.page import MAP_PARAMS_KEY, choose_latent, chosen_latent, pick_model, setup_page
+from ui.shell.start import progress
 from vae.data.datasets import Dataset
 from vae.data.preprocess import preprocess_image
 from vae.errors import CheckpointError, DatasetError, UploadError
@@ -88,11 +89,13 @@ def ready_map(path, n_points: int, params: ProjectionParams) -> tuple[LatentMap,
     return load_map(path, n_points, params), params, note
 
 
-def open_model_page(title: str, icon: str) -> tuple[Path, LatentModel, ModelInfo]:
-    """How every model page opens: page setup, the sidebar model picker, and the cached model
-    (or a one-line message and the end of the page). Returns (path, model, its description)."""
-    setup_page(title, icon)
+def open_model_page() -> tuple[Path, LatentModel, ModelInfo]:
+    """How every model page opens (after its title, ui.shell.start.begin_page): the sidebar
+    model picker and the cached model (or a one-line message and the end of the page).
+    Returns (path, model, its description)."""
+    setup_page()
     path = pick_model()
+    progress(f"Opening {path.name}…")
     vae, info = model_or_stop(path)
     return path, vae, info
 
