@@ -168,3 +168,18 @@ def test_fashion_mnist_never_reads_an_mnist_folder(tmp_path):
 def test_a_moved_folder_is_named_in_the_error(tmp_path):
     with pytest.raises(DatasetError, match="does not exist"):
         load_dataset(str(tmp_path / "gone" / "images"))
+
+
+def test_large_sprite_sets_are_rendered_once_then_read_back_identical(tmp_path, monkeypatch):
+    from vae.data import sprites
+
+    monkeypatch.setenv("VAE_CACHE_DIR", str(tmp_path))
+    rendered = sprites.make_sprites(1000, size=64, seed=3)  # 4.1 M pixels: cached
+    (stored,) = (tmp_path / "sprites").glob("*.npz")
+    read_back = sprites.make_sprites(1000, size=64, seed=3)
+    assert torch.equal(read_back.images, rendered.images) and torch.equal(read_back.factors, rendered.factors)
+    assert torch.equal(read_back.labels, rendered.labels)
+    stored.write_bytes(b"damaged")  # a damaged file is rendered again, not trusted
+    assert torch.equal(sprites.make_sprites(1000, size=64, seed=3).images, rendered.images)
+    assert sprites.make_sprites(10, size=16).images.shape == (10, 1, 16, 16)  # small sets: not cached
+    assert len(list((tmp_path / "sprites").glob("*.npz"))) == 1

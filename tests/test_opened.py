@@ -10,6 +10,7 @@ import pytest
 import torch
 from bundle_models import examples_bundle
 
+from conftest import REPO
 from vae import load_checkpoint
 from vae.bundle import BundleModel, install_bundle_zip
 from vae.data.datasets import map_subset
@@ -176,3 +177,23 @@ def test_the_architecture_docs_example_runs_as_written():
     result = subprocess.run([sys.executable, "-c", example], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.splitlines() == ["checkpoint digits ('0', '1', '2') -23.978036880493164", "359 (359, 8)"]
+
+
+def test_held_out_codes_are_stored_beside_the_model_and_read_back(tmp_path, monkeypatch):
+    from vae.opened import opening
+
+    model = tmp_path / "digits.pt"
+    shutil.copy(REPO / "models" / "digits.pt", model)
+    first = open_model(model).held_out(100)
+    (stored,) = (tmp_path / ".cache").glob("digits-*-heldout-n100.npz")
+
+    def no_encoding(*args, **kwargs):
+        raise AssertionError("encoded again although the codes are stored")
+
+    monkeypatch.setattr(opening, "encode_held_out", no_encoding)
+    again = open_model(model).held_out(100)  # a fresh process would find the same file
+    for name in ("index", "mu", "sigma", "labels", "recon_error"):
+        assert np.array_equal(getattr(again, name), getattr(first, name)), name
+    monkeypatch.undo()
+    stored.write_bytes(b"damaged")
+    assert np.array_equal(open_model(model).held_out(100).mu, first.mu)  # encoded again, not trusted

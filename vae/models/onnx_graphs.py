@@ -19,7 +19,6 @@ import os
 import warnings
 from pathlib import Path
 
-import onnx
 import torch
 from torch import nn
 
@@ -89,6 +88,8 @@ def export_module(module: nn.Module, args: tuple[torch.Tensor, ...], names: list
             optimize=True,
             external_data=False,
         )
+    import onnx  # here: importing it takes most of a second, and a cached graph needs none
+
     proto = program.model_proto
     for tensor in proto.graph.initializer:
         if tensor.data_location == onnx.TensorProto.EXTERNAL:

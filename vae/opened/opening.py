@@ -19,6 +19,7 @@ from vae.data.source import load_source
 from vae.latent.encoding import encode_dataset
 from vae.models.interface import LatentModel, is_conditional
 from vae.opened.info import ModelInfo, info_from_checkpoint, info_from_manifest
+from vae.opened.stored_codes import codes_file, load_codes, save_codes
 
 if TYPE_CHECKING:
     from vae.bundle.onnx_model import BundleModel
@@ -75,7 +76,16 @@ class OpenedModel:
     def held_out(self, n_points: int) -> HeldOutCodes:
         """Encodings (μ, σ, reconstruction error at z = μ) of the first `n_points` of the fixed
         random order of the held-out images (`map_subset`)."""
-        return self._kept(("held_out", n_points), lambda data: encode_held_out(self.model, data, n_points))
+        return self._kept(("held_out", n_points), lambda data: self._stored_or_encoded(data, n_points))
+
+    def _stored_or_encoded(self, data: ModelData, n_points: int) -> HeldOutCodes:
+        path = codes_file(self.path, n_points)
+        stored = load_codes(path, map_subset(data.held_idx, n_points).numpy())
+        if stored is not None:
+            return HeldOutCodes(**{"labels": None, **stored})
+        codes = encode_held_out(self.model, data, n_points)
+        save_codes(path, vars(codes))
+        return codes
 
     def training_codes(self, n_points: int) -> tuple[np.ndarray, np.ndarray | None]:
         """(latent means, labels) of up to n training images (a fixed random subset): what
