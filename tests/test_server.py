@@ -43,3 +43,20 @@ def _make_app_command(*args: str) -> str:
 def test_make_app_serves_loopback_unless_a_host_is_given():
     assert "--server.address 127.0.0.1" in _make_app_command()
     assert "--server.address 0.0.0.0" in _make_app_command("HOST=0.0.0.0")
+
+
+def test_every_shipped_model_ships_what_its_first_page_would_compute():
+    """A fresh clone's first open of a page encodes nothing and exports nothing: the held-out
+    codes and the decoder graph of every shipped model are in git (`python -m vae.project`)."""
+    from vae.models.onnx_graphs import graph_path
+    from vae.opened import open_model
+    from vae.opened.stored_codes import codes_file
+
+    tracked = set(subprocess.run(["git", "ls-files", "models"], cwd=REPO, capture_output=True, text=True).stdout.split())
+    models = sorted((REPO / "models").glob("*.pt"))
+    assert models
+    for model in models:
+        n_points = min(2000, open_model(model).info.split.held_out_count)
+        needed = [codes_file(model, n_points), graph_path(REPO / "models" / ".cache" / "onnx", model, "decoder")]
+        for path in needed:
+            assert str(path.relative_to(REPO)) in tracked, f"{path.name} is not shipped: run python -m vae.project {model}"

@@ -4,6 +4,8 @@
 
 Each map is stored where the app looks for it (models/.cache/), keyed by the checkpoint's
 content hash and the parameters; the app's defaults are UMAP, 2-D, seed 0, 2000 points.
+The held-out encodings and, for a checkpoint, the decoder's ONNX graph for the browser are
+stored there too, so a page's first open on a fresh server has nothing to compute.
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 from vae.errors import VAEError
 from vae.latent.projection import METHODS, ProjectionParams, cache_path, fit_or_load
+from vae.models.onnx_graphs import cached_graph
 from vae.opened import open_model
 
 
@@ -42,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
             _, loaded = fit_or_load(mu, params, path)
             state = "already there" if loaded else f"fitted in {time.perf_counter() - started:.1f} s"
             print(f"{params.key()} on {n_points} points: {state} -> {path}")
+    if opened.info.is_native:  # a bundle brings its own decoder graph
+        graph = cached_graph(Path(args.checkpoint).parent / ".cache" / "onnx", args.checkpoint, opened.model)
+        print(f"decoder graph for the browser -> {graph}")
     return 0
 
 
