@@ -106,9 +106,14 @@ def test_encode_upload_and_a_zipped_bundle_added_on_home(bundle_app, tmp_path):
             [{"name": "uploaded.zip", "mimeType": "application/zip", "buffer": archive.getvalue()}]
         )
         wait_for_app(page)
+        page.get_by_label("Name in the model picker").fill("uploaded")  # typed: kept after adding
+        page.get_by_label("Name in the model picker").press("Enter")
+        wait_for_app(page)
         page.get_by_role("button", name="Add the bundle").click()
         page.get_by_text("Model card: uploaded").wait_for(timeout=60_000)
         wait_for_app(page)
+        assert page.get_by_text("Added uploaded: it is now the current model.").is_visible()
+        assert page.get_by_label("Name in the model picker").input_value() == "uploaded"
         assert (folder / "uploaded" / "manifest.json").is_file()
         assert exceptions_on(page) == [] and page.app_errors == []
     shutil.rmtree(folder / "uploaded")

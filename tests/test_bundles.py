@@ -2,6 +2,7 @@
 model interface; checkpoints turned into bundles; bad bundles refused with a message."""
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -296,3 +297,16 @@ def test_the_read_only_switch_hides_training_and_uploads(bundles, monkeypatch):
             assert any(switch in i.value and "turned off" in i.value for i in home.info)
             train = open_page("pages/9_Train.py", bundles["folder"], patch)
             assert any(switch in i.value for i in train.info)
+
+
+def test_an_installed_bundle_folder_has_the_usual_folder_mode(bundles, tmp_path):
+    from vae.bundle.zip_install import install_bundle_zip
+
+    models = tmp_path / "models"
+    models.mkdir()
+    previous = os.umask(0o022)
+    try:
+        folder = install_bundle_zip(_zip(bundles["folder"] / "examples"), models, "mine").folder
+    finally:
+        os.umask(previous)
+    assert folder.stat().st_mode & 0o777 == 0o755  # not mkdtemp's 0700: others can read the model too

@@ -52,11 +52,15 @@ def test_every_shipped_model_ships_what_its_first_page_would_compute():
     from vae.opened import open_model
     from vae.opened.stored_codes import codes_file
 
-    tracked = set(subprocess.run(["git", "ls-files", "models"], cwd=REPO, capture_output=True, text=True).stdout.split())
+    tracked = set(
+        subprocess.run(["git", "ls-files", "models"], cwd=REPO, capture_output=True, text=True).stdout.split()
+    )
     models = sorted((REPO / "models").glob("*.pt"))
     assert models
     for model in models:
         n_points = min(2000, open_model(model).info.split.held_out_count)
         needed = [codes_file(model, n_points), graph_path(REPO / "models" / ".cache" / "onnx", model, "decoder")]
         for path in needed:
-            assert str(path.relative_to(REPO)) in tracked, f"{path.name} is not shipped: run python -m vae.project {model}"
+            assert str(path.relative_to(REPO)) in tracked, (
+                f"{path.name} is not shipped: run python -m vae.project {model}"
+            )

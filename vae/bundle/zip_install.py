@@ -28,6 +28,12 @@ def bundle_name(name: str) -> str:
     return name
 
 
+def _umask() -> int:
+    mask = os.umask(0)  # the only way to read it is to set it: put it back at once
+    os.umask(mask)
+    return mask
+
+
 def install_bundle_zip(data: bytes, models_dir: str | os.PathLike, name: str, replace: bool = False) -> BundleModel:
     """Unpack, check and install the zipped bundle as models_dir/NAME; returns it opened (its
     `folder` is models_dir/NAME), so the app need not open it again. Raises BundleError (and
@@ -49,6 +55,7 @@ def install_bundle_zip(data: bytes, models_dir: str | os.PathLike, name: str, re
     staging = aside = None
     try:
         staging = Path(tempfile.mkdtemp(prefix=f".upload-{name}-", dir=models_dir))
+        staging.chmod(0o777 & ~_umask())  # mkdtemp's 0700 would hide the model from other users
         for file_name, info in found.items():
             with archive.open(info) as source, open(staging / file_name, "wb") as out:
                 shutil.copyfileobj(source, out)
