@@ -37,3 +37,18 @@ def test_a_deep_link_on_a_fresh_server_shows_title_and_progress_first_and_only_o
     assert "progress" in seen, "no progress line while the page loaded"
     assert seen["title"] <= seen["progress"] <= seen["content"]
     assert [m.strip() for m in menu] == PAGES, menu  # no "app" entry above Home
+
+
+def test_interpolate_random_buttons_are_not_cut_at_1400_px():
+    with running_app() as url, chromium_page(width=1400, height=1000) as page:
+        page.goto(url + "/Interpolate?model=digits.pt")
+        buttons = page.get_by_role("button", name="Random")
+        buttons.first.wait_for(timeout=90_000)
+        assert buttons.count() == 2
+        for i in range(2):
+            # the label is cut with an ellipsis when its text is wider than the button leaves it
+            clipped = buttons.nth(i).evaluate(
+                "b => [...b.querySelectorAll('*')].some(e => e.scrollWidth > e.clientWidth + 1)"
+                " || b.scrollWidth > b.clientWidth + 1"
+            )
+            assert not clipped, "the Random button's label is cut"

@@ -10,7 +10,6 @@ from vae.bundle.zip_install import install_bundle_zip
 from vae.errors import BundleError
 from vae.opened import opened_bundle
 
-
 _ADDED_KEY = "bundle_added"  # what the last install said: shown after the rerun it starts
 
 

@@ -167,9 +167,12 @@ def pick_latent(
         n = len(held.codes.mu)
         if row_key not in st.session_state:
             st.session_state[row_key] = min(default_row, n - 1)
-        number, dice = st.columns([4, 1], vertical_alignment="bottom")
-        row = number.number_input(f"Held-out point (0–{n - 1}, as numbered on the Map)", 0, n - 1, key=row_key)
-        dice.button("Random", key=f"{key}_random", on_click=_random_row, args=(row_key, n), help="A random data point")
+        # A flex row, not columns: a fixed column share cut the button to "R…" in a narrow column.
+        row_box = st.container(horizontal=True, vertical_alignment="bottom", wrap=False)
+        row = row_box.number_input(f"Held-out point (0–{n - 1}, as numbered on the Map)", 0, n - 1, key=row_key)
+        row_box.button(
+            "Random", key=f"{key}_random", on_click=_random_row, args=(row_key, n), help="A random data point"
+        )
         image_index = int(held.codes.index[row])
         choice = LatentChoice(
             held.codes.mu[row],
