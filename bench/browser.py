@@ -153,7 +153,7 @@ def _reference_map_app(folder: Path, coords: np.ndarray, labels: np.ndarray) -> 
 
 def _navigation_paints(page, visits: int) -> list[float]:
     """Milliseconds of each visit: sidebar Home link, then the Map link until all points are drawn."""
-    links = page.locator('[data-testid="stSidebarNav"] a')
+    links = page.locator('[data-testid="stSidebar"] a[data-testid="stPageLink-NavLink"]')
     times = []
     for _ in range(visits):
         links.first.click()

@@ -135,12 +135,11 @@ def chromium_page(width: int = 1400, height: int = 1800):
 
             def on_console(message):
                 url = (message.location or {}).get("url", "")
-                # Streamlit probes /<page>/_stcore/health when a page URL is opened directly, and drops
-                # an image or download that a newer rerun replaced, which the browser may still be
-                # fetching (fast slider moves): neither is ours. Tests check that final images load
-                # and that a download works.
+                # Streamlit drops an image or download that a newer rerun replaced, which the browser
+                # may still be fetching (fast slider moves): not ours. Tests check that final images
+                # load and that a download works.
                 superseded = "/media/" in url + message.text or "Download Button source error - 404" in message.text
-                if message.type == "error" and "_stcore/" not in url and not superseded:
+                if message.type == "error" and not superseded:
                     page.app_errors.append(message.text)
 
             page.on("console", on_console)

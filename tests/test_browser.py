@@ -153,7 +153,9 @@ def test_train_page_job_finishes_and_the_model_shows_in_the_picker(tmp_path):
         page.get_by_text("is trained (2 epochs)").wait_for(timeout=120_000)
         assert (tmp_path / "browser-made.pt").is_file()
         assert exceptions_on(page) == []
-        page.locator('[data-testid="stSidebarNav"] a').first.click()  # Home, where the picker is
+        page.locator(
+            '[data-testid="stSidebar"] a[data-testid="stPageLink-NavLink"]'
+        ).first.click()  # Home, where the picker is
         page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').click()
         page.get_by_role("option", name="browser-made.pt").wait_for(timeout=10_000)
         assert exceptions_on(page) == []
@@ -402,7 +404,7 @@ def test_reload_and_shared_links_keep_the_model_and_the_kept_point(app_url, shar
     with chromium_page() as page:
         page.goto(app_url)
         page.get_by_text("Model card: digits.pt").wait_for(timeout=60_000)
-        names = page.locator('[data-testid="stSidebarNav"] a').all_inner_texts()
+        names = page.locator('[data-testid="stSidebar"] a[data-testid="stPageLink-NavLink"]').all_inner_texts()
         assert names[0].splitlines()[-1] == "Home" and not any(n.strip() == "app" for n in names)
         choose_model(page, "mnist.pt")
         page.get_by_text("Model card: mnist.pt").wait_for(timeout=60_000)
@@ -414,7 +416,7 @@ def test_reload_and_shared_links_keep_the_model_and_the_kept_point(app_url, shar
         page.goto(app_url + "/Map?model=mnist.pt&method=pca&view=2&points=500&point=5")
         page.get_by_text("Kept for the other pages: map point").wait_for(timeout=90_000)
         page.wait_for_url("**z=**", timeout=30_000)
-        page.locator('[data-testid="stSidebarNav"] a[href$="/Traverse"]').click()
+        page.locator('[data-testid="stSidebar"] a[data-testid="stPageLink-NavLink"][href$="/Traverse"]').click()
         page.get_by_text("kept code (map point").wait_for(timeout=60_000)
         page.wait_for_url("**start=kept**", timeout=30_000)
         assert "model=mnist.pt" in page.url

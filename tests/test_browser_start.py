@@ -28,6 +28,8 @@ new MutationObserver(() => {
 
 def test_a_deep_link_on_a_fresh_server_shows_title_and_progress_first_and_only_our_pages():
     with running_app() as url, chromium_page() as page:
+        failed = []
+        page.on("response", lambda response: failed.append(response.url) if response.status >= 400 else None)
         page.add_init_script(FIRST_SEEN)
         page.goto(url + "/Traverse?model=sprites.pt")
         page.wait_for_function("() => 'content' in window.__firstSeen", timeout=120_000)
@@ -37,6 +39,7 @@ def test_a_deep_link_on_a_fresh_server_shows_title_and_progress_first_and_only_o
     assert "progress" in seen, "no progress line while the page loaded"
     assert seen["title"] <= seen["progress"] <= seen["content"]
     assert [m.strip() for m in menu] == PAGES, menu  # no "app" entry above Home
+    assert failed == [] and page.app_errors == []  # no /Traverse/_stcore/health probe
 
 
 def test_interpolate_random_buttons_are_not_cut_at_1400_px():
