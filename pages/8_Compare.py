@@ -1,4 +1,4 @@
-"""Compare: models trained on the same data side by side — the rate–distortion plane, one
+"""Compare: models that share held-out images side by side — the rate–distortion plane, one
 column per model, and their maps aligned with linked selection."""
 
 from ui.shell.start import begin_page
@@ -33,7 +33,7 @@ def _remember() -> None:
 
 
 st.multiselect(
-    f"Models trained on the same data as {current.name}",
+    f"Models that share held-out images with {current.name}",
     names,
     key="_compare_picker",
     on_change=_remember,
@@ -54,8 +54,8 @@ try:
 except DatasetError as err:
     st.error(str(err))
     st.stop()
-if len(images) < 10:
-    st.error(f"These models share only {len(images)} held-out images: compare models trained with the same split.")
+if (count := len(images[paths[0]])) < 10:
+    st.error(f"These models share only {count} held-out images: compare models trained with the same split.")
     st.stop()
 
 with st.spinner(f"Measuring {len(paths)} models on {len(images)} held-out images (once per model)…"):

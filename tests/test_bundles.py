@@ -132,6 +132,41 @@ def test_export_refuses_training_mode_random_outputs_and_wrong_shapes(tmp_path):
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
 
 
+@pytest.mark.parametrize("dataset", ["shapes", "a folder"])
+def test_export_refuses_a_dataset_the_app_would_refuse_and_says_to_ship_a_sample(dataset, tmp_path):
+    model = ExamplesVAE().eval()
+    dataset = str(tmp_path) if dataset == "a folder" else dataset
+    modules = {"encoder": _Encoder(model, True).eval(), "decoder": _Decoder(model, (1, 8, 8)).eval()}
+    with pytest.raises(BundleError, match=r"dataset must be one of digits, .*sample_images="):
+        export_bundle(tmp_path / "bad", **modules, image_shape=(1, 8, 8), dataset=dataset)
+    assert not (tmp_path / "bad").exists()  # refused before anything is written
+    # What the hint says works: the images travel with the bundle, which then opens.
+    images = torch.rand(20, 1, 8, 8)
+    folder = export_bundle(tmp_path / "good", **modules, image_shape=(1, 8, 8), sample_images=images)
+    assert len(open_model(folder).data().held_idx) == 20
+
+
+def test_export_runs_the_manifest_checks_of_opening_before_any_module(tmp_path):
+    model = ExamplesVAE().eval()
+    modules = {"encoder": _Encoder(model, True).eval(), "decoder": _Decoder(model, (1, 8, 8)).eval()}
+    with pytest.raises(BundleError, match="at most 4 channels"):  # the same message as opening one
+        export_bundle(tmp_path / "wide", **modules, image_shape=(5, 8, 8))
+    with pytest.raises(BundleError, match="lacks a valid field"):
+        export_bundle(tmp_path / "odd", **modules, image_shape=(1, 8.5, 8))
+    assert not (tmp_path / "wide").exists() and not (tmp_path / "odd").exists()
+
+
+def test_the_bundle_command_line_says_what_is_wrong_in_one_line(tiny_checkpoint, tmp_path, capsys):
+    from vae.bundle.__main__ import main
+
+    (tmp_path / "taken").write_text("a file")
+    assert main([str(tiny_checkpoint), "--out", str(tmp_path / "taken"), "--sample", "10"]) == 1
+    assert main([str(tmp_path / "missing.pt"), "--out", str(tmp_path / "b")]) == 1
+    errors = capsys.readouterr().err.strip().splitlines()
+    assert errors[0] == f"error: {tmp_path / 'taken'} is a file, not a folder: choose another place for the bundle"
+    assert errors[1].startswith("error: ") and "missing.pt" in errors[1] and len(errors) == 2
+
+
 def _corrupt(folder: Path, how: str) -> None:
     manifest_path = folder / "manifest.json"
     manifest = json.loads(manifest_path.read_text())

@@ -1,42 +1,129 @@
 """Comparing models: which can be compared, rate + distortion = −ELBO, Procrustes alignment."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
 
+from conftest import REPO
 from vae.analysis.compare import (
+    HeldOutImages,
     compare_model,
     default_selection,
     equal_elbo_levels,
+    image_keys,
+    images_in,
     rate_distortion,
-    shared_heldout,
+    shared_images,
 )
 from vae.analysis.metrics import elbo_per_example
 from vae.latent.align import align_to, procrustes
 from vae.models.architecture import VAEConfig
 from vae.models.native import VAE
-from vae.opened.comparability import incompatibility, training_knobs
-from vae.opened.info import info_from_checkpoint
+from vae.opened import OpenedModel
+from vae.opened.comparability import held_out_images, incompatibility, training_knobs
+from vae.opened.info import info_from_checkpoint, info_from_manifest
 
 
-def _meta(spec="digits", shape=(1, 8, 8), **options):
-    meta = {"dataset": {"spec": spec, "options": options}, "image_shape": list(shape), "training": {"beta": 2.0}}
-    return info_from_checkpoint("model.pt", meta, 0)
+def _opened(spec="digits", shape=(1, 8, 8), held=None, **options):
+    meta = {
+        "dataset": {"spec": spec, "options": options},
+        "image_shape": list(shape),
+        "training": {"beta": 2.0},
+        "split": None if held is None else {"held_out_indices": held},
+    }
+    return OpenedModel(Path(f"{spec}.pt"), None, info_from_checkpoint(f"{spec}.pt", meta, 0))
 
 
-def test_only_models_of_the_same_data_compare_and_the_reason_is_given():
-    reference = _meta()
-    assert incompatibility(reference, _meta(data_dir="/elsewhere")) is None  # where it was read from does not matter
-    assert incompatibility(reference, _meta("sprites")) == "trained on sprites, not digits"
-    assert "images of 1×16×16" in incompatibility(reference, _meta(shape=(1, 16, 16)))
-    assert "other data options" in incompatibility(reference, _meta(n=500))
-    no_data = info_from_checkpoint("none.pt", {"dataset": None, "image_shape": [1, 8, 8]}, 0)
-    assert incompatibility(reference, no_data) == "names no data"
-    assert training_knobs(_meta()) == {"beta": 2.0, "warmup": 0.0, "free_bits": 0.0}  # as vae.train's defaults
+def _bundle(tmp_path, name="b", shape=(1, 8, 8)):
+    manifest = {"image_shape": list(shape), "pixel_range": [0, 1], "sample": {"num_examples": 3}}
+    return OpenedModel(tmp_path / name, None, info_from_manifest(tmp_path / name, manifest))
 
 
-def test_shared_heldout_keeps_what_every_model_held_out():
-    assert shared_heldout([np.array([5, 1, 3, 9]), torch.tensor([3, 9, 4]), np.array([9, 3])]).tolist() == [3, 9]
+def _images(*pixels):
+    """HeldOutImages of a data sample: images of one constant value each, indices 0..n-1."""
+    x = torch.tensor(pixels, dtype=torch.float32).reshape(-1, 1, 1, 1).expand(-1, 1, 8, 8)
+    return HeldOutImages(np.arange(len(pixels)), image_keys(x))
+
+
+def _never(opened):
+    raise AssertionError(f"{opened.name}: its data should not be needed")
+
+
+def test_models_compare_when_they_share_held_out_images_and_the_reason_reads_well(tmp_path):
+    reference = _opened(held=[1, 2, 3])
+    # One index space (spec and options, not the folder): the descriptions decide, no data is loaded.
+    assert incompatibility(reference, _opened(data_dir="/elsewhere"), _never) is None
+    assert incompatibility(reference, _opened(held=[3, 4]), _never) is None
+    assert (
+        incompatibility(reference, _opened(held=[4, 5]), _never)
+        == "shares no held-out images with digits.pt (another split)"
+    )
+    assert incompatibility(reference, _opened("sprites"), _never) == "trained on sprites, not digits"
+    assert incompatibility(reference, _opened(shape=(1, 28, 28)), _never) == "images of 28×28, not 8×8"
+    assert incompatibility(reference, _opened(shape=(3, 8, 8)), _never) == "images of 3×8×8, not 8×8"
+    no_data = OpenedModel(
+        Path("none.pt"), None, info_from_checkpoint("none.pt", {"dataset": None, "image_shape": [1, 8, 8]}, 0)
+    )
+    assert incompatibility(reference, no_data, _never) == "names no data"
+    # Data of their own (a bundle's sample, other options): decided by the images' content.
+    images = {"digits.pt": _images(0.0, 0.5, 1.0), "b": _images(1.0, 0.25), "c": _images(0.75)}
+    held = lambda opened: images[opened.name]  # noqa: E731
+    assert incompatibility(reference, _bundle(tmp_path, "b"), held) is None
+    assert incompatibility(reference, _bundle(tmp_path, "c"), held) == "shares no held-out images with digits.pt"
+    assert incompatibility(_bundle(tmp_path, "b"), _bundle(tmp_path, "c"), held) == "shares no held-out images with b"
+    images["digits"] = images["digits.pt"]
+    other_options = _opened(n=500)
+    assert (
+        incompatibility(reference, other_options, lambda o: images["b"] if o is other_options else images["digits.pt"])
+        is None
+    )
+    assert training_knobs(_opened().info) == {"beta": 2.0, "warmup": 0.0, "free_bits": 0.0}  # as vae.train's defaults
+
+
+def test_a_model_whose_data_is_missing_is_excluded_with_the_reason(tmp_path):
+    from vae.errors import DatasetError
+
+    def missing(opened):
+        raise DatasetError("no mnist files in data/")
+
+    reason = incompatibility(_opened(), _bundle(tmp_path, "b"), missing)
+    assert reason == "its data is not here to look for shared images (no mnist files in data/)"
+
+
+def test_shared_images_in_one_index_space_are_matched_by_index():
+    space = ("digits", (), (1, 8, 8))
+    models = [HeldOutImages(np.array(i), np.zeros(len(i), np.uint64), space) for i in ([1, 3, 5, 9], [3, 4, 9], [3, 9])]
+    assert [s.tolist() for s in shared_images(models)] == [[3, 9]] * 3
+
+
+def test_shared_images_across_datasets_are_matched_by_content_each_in_its_own_indices():
+    x = torch.rand(6, 1, 8, 8)
+    checkpoint = HeldOutImages(np.array([10, 20, 30, 40]), image_keys(x[:4]), ("digits", (), (1, 8, 8)))
+    sample = HeldOutImages(np.arange(3), image_keys(x[[3, 1, 5]].clone()))  # images 40, 20 and one of its own
+    mine, theirs = shared_images([checkpoint, sample])
+    assert mine.tolist() == [20, 40] and theirs.tolist() == [1, 0]
+    assert images_in(checkpoint, sample, np.array([0, 1, 2])).tolist()[:2] == [40, 20]
+    assert images_in(checkpoint, sample, np.array([2]))[0] < 0  # not held out by the reference: a name of its own
+    # Pixels at 8-bit precision: a data sample stores uint8 images.
+    assert (image_keys((x * 255).round() / 255) == image_keys(x)).all()
+
+
+def test_a_bundle_exported_from_a_checkpoint_shares_its_held_out_images(tmp_path):
+    from vae import open_model
+    from vae.bundle import bundle_from_checkpoint
+
+    checkpoint = open_model(REPO / "models" / "digits.pt")
+    bundle = open_model(bundle_from_checkpoint(REPO / "models" / "digits.pt", tmp_path / "digits-bundle", sample=2000))
+    again = open_model(bundle_from_checkpoint(REPO / "models" / "digits.pt", tmp_path / "again", sample=2000))
+    assert incompatibility(checkpoint, bundle) is None and incompatibility(bundle, checkpoint) is None
+    assert incompatibility(bundle, again) is None  # the same sample, exported twice
+    mine, theirs = shared_images([held_out_images(checkpoint), held_out_images(bundle)])
+    assert len(mine) == len(checkpoint.data().held_idx)  # the whole held-out fifth (359 images)
+    x, y = checkpoint.data().dataset.images[mine], bundle.data().dataset.images[theirs]
+    assert torch.allclose(x, y, atol=0.5 / 255)  # the same images, each from its own dataset
+    assert incompatibility(checkpoint, open_model(REPO / "models" / "mnist.pt")) == "images of 28×28, not 8×8"
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ def test_compare_opens_on_the_shipped_beta_sweep_and_greys_out_other_data(monkey
     assert at.multiselect[0].value == SWEEP
     assert set(at.multiselect[0].options) == {"digits.pt", *SWEEP}  # mnist and sprites are not offered
     excluded = at.caption[0].value
-    assert "mnist.pt (trained on mnist, not digits)" in excluded and "sprites.pt" in excluded
+    assert "mnist.pt (images of 28×28, not 8×8)" in excluded and "sprites.pt (images of 64×64, not 8×8)" in excluded
     metrics = {m.label: [] for m in at.metric}
     for m in at.metric:
         metrics[m.label].append(m.value)
@@ -39,7 +39,7 @@ def test_a_model_alone_with_its_data_is_told_how_to_get_company(tmp_path, monkey
     at = open_page("pages/8_Compare.py", tmp_path, monkeypatch, state={MODEL_KEY: "sprites.pt"})
     assert_no_errors(at)
     assert "Pick at least two models to compare." in [i.value for i in at.info]
-    assert "tiny.pt (trained on" in at.caption[0].value
+    assert "tiny.pt (images of 8×8, not 64×64)" in at.caption[0].value
 
 
 def test_a_bundle_compares_with_the_checkpoint_it_was_exported_from(tmp_path, monkeypatch):
@@ -54,3 +54,20 @@ def test_a_bundle_compares_with_the_checkpoint_it_was_exported_from(tmp_path, mo
     elbos = [float(m.value) for m in at.metric if m.label == "held-out ELBO (nats)"]
     assert len(elbos) == 2 and abs(elbos[0] - elbos[1]) < 0.01 * abs(elbos[0])  # same images, same draws
     assert "trained elsewhere" in [c.value for c in at.caption]
+
+
+def test_a_bundle_with_its_data_sample_is_scored_on_the_same_images_as_its_checkpoint(tmp_path, monkeypatch):
+    from vae.bundle import bundle_from_checkpoint
+
+    shutil.copy(REPO / "models" / "digits.pt", tmp_path / "digits.pt")
+    shutil.copy(REPO / "models" / "mnist.pt", tmp_path / "mnist.pt")
+    bundle_from_checkpoint(tmp_path / "digits.pt", tmp_path / "digits-bundle", sample=2000)  # its held-out images
+    state = {MODEL_KEY: "digits-bundle", COMPARE_KEY: ["digits-bundle", "digits.pt"]}
+    at = open_page("pages/8_Compare.py", tmp_path, monkeypatch, state=state)
+    assert_no_errors(at)
+    assert at.multiselect[0].options == ["digits-bundle", "digits.pt"]
+    assert at.multiselect[0].value == ["digits-bundle", "digits.pt"]
+    assert "mnist.pt (images of 28×28, not 8×8)" in at.caption[0].value  # other data: still excluded
+    assert any("on the same 359 held-out images" in c.value for c in at.caption)  # digits.pt's whole held-out fifth
+    elbos = [float(m.value) for m in at.metric if m.label == "held-out ELBO (nats)"]
+    assert len(elbos) == 2 and abs(elbos[0] - elbos[1]) < 0.01 * abs(elbos[0])  # the same images (8-bit), same draws

@@ -1,5 +1,6 @@
-"""The Compare page's caches: which models can be compared with the current one, the held-out
-images they share, and each model's comparison on them. Keys include each checkpoint's path and
+"""The Compare page's caches: which models can be compared with the current one (vae.opened.
+comparability decides), the held-out images they share (each model's own dataset indices of
+them) and each model's comparison on them. Keys include each checkpoint's path and
 modification time, like ui.shell.cache."""
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import torch
 from ui.compare.figures import linked_map, rate_distortion_plane
 from ui.shell import cache
 from ui.shell.charts import kl_bars
-from vae.analysis.compare import ModelComparison, compare_model, shared_heldout
+from vae.analysis.compare import ModelComparison, compare_model, images_in, shared_images
 from vae.analysis.metrics import ACTIVITY_THRESHOLD
 from vae.data.datasets import map_subset
 from vae.errors import VAEError
@@ -34,19 +35,20 @@ class Candidates:
 
 
 def candidates(current: Path, paths: list[Path]) -> Candidates:
-    """Sort the models folder into those trained on the current model's data and the rest."""
-    reference = cache.opened(current).info
+    """Sort the models folder into those that can be scored on the current model's held-out
+    images and the rest."""
+    reference = cache.opened(current)
     comparable, excluded, sweeps = [current], {}, {}
     for path in sorted(paths, key=lambda p: (cache.mtime(p), p.name)):
         try:
-            info = cache.opened(path).info
+            opened = cache.opened(path)
         except VAEError as err:
             excluded[path.name] = f"cannot be opened: {err}"
             continue
-        sweeps[path.name] = info.training.sweep if info.training else None
+        sweeps[path.name] = opened.info.training.sweep if opened.info.training else None
         if path == current:
             continue
-        reason = incompatibility(reference, info)
+        reason = incompatibility(reference, opened, held_out=lambda o: cache.held_out_images(o.path))
         if reason is None:
             comparable.append(path)
         else:
@@ -54,11 +56,21 @@ def candidates(current: Path, paths: list[Path]) -> Candidates:
     return Candidates(comparable, excluded, sweeps)
 
 
-def compared_images(paths: list[Path]) -> np.ndarray:
-    """Dataset indices of up to COMPARE_IMAGES images that every model held out (a fixed
-    random subset, the same for the same models); raises DatasetError without the data."""
-    shared = shared_heldout([cache.data(path)[2].numpy() for path in paths])
-    return map_subset(torch.as_tensor(shared), COMPARE_IMAGES).numpy()
+def compared_images(paths: list[Path]) -> dict[Path, np.ndarray]:
+    """Each model's own dataset indices of up to COMPARE_IMAGES images every model held out
+    (row k of each is the same image; a fixed random subset, the same for the same models);
+    raises DatasetError without the data."""
+    shared = shared_images([cache.held_out_images(path) for path in paths])
+    rows = map_subset(torch.arange(len(shared[0])), COMPARE_IMAGES).numpy()
+    return {path: index[rows] for path, index in zip(paths, shared, strict=True)}
+
+
+def map_names(reference: Path, path: Path, index: np.ndarray) -> np.ndarray:
+    """The images `index` of `path`'s dataset named as `reference` numbers them (its dataset
+    index where it held the image out): what aligns the maps and links their selections."""
+    if path == reference:
+        return np.asarray(index)
+    return images_in(cache.held_out_images(reference), cache.held_out_images(path), index)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -70,9 +82,10 @@ def _comparison(path: str, modified: float, images: tuple[int, ...]) -> ModelCom
     return compare_model(vae, dataset.images[index], labels, iwae_k=COMPARE_IWAE_K)
 
 
-def comparison(path: Path, images: np.ndarray) -> ModelComparison:
-    """What the Compare page shows of one model, measured on the given held-out images."""
-    return _comparison(str(path), cache.mtime(path), tuple(int(i) for i in images))
+def comparison(path: Path, images: dict[Path, np.ndarray]) -> ModelComparison:
+    """What the Compare page shows of one model, measured on the shared held-out images
+    (`images`: each model's own dataset indices of them, from compared_images)."""
+    return _comparison(str(path), cache.mtime(path), tuple(int(i) for i in images[path]))
 
 
 # Figures, built once per content: building a Plotly figure took 26 ms (KL bars) to 36 ms (a map)

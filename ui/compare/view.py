@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from ui.compare.measured import COMPARE_IWAE_K, comparison, kl_figure, map_figure, plane_figure
+from ui.compare.measured import COMPARE_IWAE_K, comparison, kl_figure, map_figure, map_names, plane_figure
 from ui.shell import cache
 from ui.shell.page import make_current
 from ui.shell.panels import customdata, load_map
@@ -21,7 +21,9 @@ from vae.opened.comparability import training_knobs
 from vae.pictures import grid_picture
 
 PLANE_KEY = "compare_plane"
-LINKED_KEY = "compare_linked"  # {"source": model name, "images": [dataset indices], "method"}: the last box selection
+LINKED_KEY = (
+    "compare_linked"  # {"source": model name, "images": [image names, map_names], "method"}: the last box selection
+)
 MADE_CURRENT_KEY = "compare_made_current"
 
 
@@ -33,7 +35,7 @@ def _make_current() -> None:
         st.session_state[MADE_CURRENT_KEY] = names[0]
 
 
-def plane(paths: list[Path], images: np.ndarray, current: Path) -> None:
+def plane(paths: list[Path], images: dict[Path, np.ndarray], current: Path) -> None:
     points = []
     for path in paths:
         found = comparison(path, images)
@@ -53,15 +55,16 @@ def plane(paths: list[Path], images: np.ndarray, current: Path) -> None:
         st.success(f"**{made}** is now the current model on every page.")
     st.caption(
         f"Rate R (mean KL, the nats the code carries) against distortion D (mean −log p(x|z)), on the same "
-        f"{len(images)} held-out images; −ELBO = D + R, so models on one dashed line have the same ELBO. "
+        f"{len(images[paths[0]])} held-out images; −ELBO = D + R, so models on one dashed line have the same ELBO. "
         "Up and left: more information in z, sharper reconstructions; down and right: the decoder ignores z "
         "(posterior collapse at R ≈ 0). Click a model to make it the current one (★)."
     )
 
 
-def columns(paths: list[Path], images: np.ndarray, data: Dataset) -> None:
+def columns(paths: list[Path], images: dict[Path, np.ndarray], data: Dataset) -> None:
+    """One column per model; `data` is the first model's dataset (the images shown above)."""
     shown = comparison(paths[0], images).reconstructions.shape[0]
-    st.image(grid_picture(data.images[images[:shown]], ncols=shown, target=48), caption="held-out images")
+    st.image(grid_picture(data.images[images[paths[0]][:shown]], ncols=shown, target=48), caption="held-out images")
     for column, path in zip(st.columns(len(paths)), paths, strict=True):
         found = comparison(path, images)
         knobs = training_knobs(cache.opened(path).info)
@@ -115,18 +118,19 @@ def maps(paths: list[Path], data: Dataset, method: str, n_points: int) -> None:
         row = paths[start : start + per_row]
         for column, path in zip(st.columns(per_row), row, strict=False):
             codes = cache.codes(path, n_points)
+            names = map_names(paths[0], path, codes.index)  # each image named as the first model numbers it
             embedding = load_map(path, n_points, params).embedding_
             if reference is None:
-                reference = (embedding, codes.index)
+                reference = (embedding, names)
             else:
-                embedding = align_to(reference[0], reference[1], embedding, codes.index)
+                embedding = align_to(reference[0], reference[1], embedding, names)
             highlight = tuple(linked["images"]) if linked and linked["source"] != path.name else None
             key = f"compare_map_{path.name}_{method}"
             with column:
                 st.markdown(f"**{path.name}**")
                 st.plotly_chart(
                     map_figure(
-                        embedding, codes.index, codes.labels, tuple(data.label_names), METHOD_LABELS[method], highlight
+                        embedding, names, codes.labels, tuple(data.label_names), METHOD_LABELS[method], highlight
                     ),
                     key=key,
                     on_select=partial(_remember_selection, key, path.name, method),

@@ -14,7 +14,7 @@ import streamlit as st
 from vae.analysis.clusters import cluster
 from vae.latent.codes import typical_spacing
 from vae.latent.projection import LatentMap, ProjectionParams, cache_path, fit_or_load
-from vae.opened import HeldOutCodes, ModelData, OpenedModel, measures, model_changed_at, open_model
+from vae.opened import HeldOutCodes, ModelData, OpenedModel, comparability, measures, model_changed_at, open_model
 
 mtime = model_changed_at
 _handed_over: dict[str, tuple[float, OpenedModel]] = {}  # opened elsewhere (a bundle just installed), by path
@@ -104,6 +104,9 @@ measured_metrics = _by_model(
 anomalies = _by_model(measures.anomalies, max_entries=4, show_spinner="Scoring held-out and corrupted images…")
 clusters = _by_model(_clusters, st.cache_data, max_entries=16, show_spinner="Clustering…")
 spacing = _by_model(_spacing, st.cache_data, max_entries=16, show_spinner=False)
+held_out_images = _by_model(  # content keys of the held-out images: which models Compare can score together
+    comparability.held_out_images, max_entries=64, show_spinner="Looking for shared held-out images…"
+)
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)

@@ -1,5 +1,5 @@
-"""Comparing models trained on the same data (vae.opened.comparability says which): the held-out
-images they share, and what each shows of the β trade-off (rate, distortion, ELBO, IWAE NLL, active
+"""Comparing models scored on the same images (vae.opened.comparability says which): the held-out
+images they share (by index in one dataset, else by content), and what each shows of the β trade-off (rate, distortion, ELBO, IWAE NLL, active
 units, KL per dimension, reconstructions, prior samples, traversals of its strongest dimensions).
 
 Rate and distortion follow Alemi et al. 2018 ("Fixing a Broken ELBO"): rate R = E_x KL(q(z|x) ‖
@@ -7,6 +7,7 @@ p(z)), distortion D = E_x E_q[−log p(x|z)], both in nats, so that −ELBO = D 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,12 +20,61 @@ from vae.latent.grids import traversal_grid
 from vae.models.interface import LatentModel, is_conditional
 
 
-def shared_heldout(held_out: list[np.ndarray | torch.Tensor]) -> np.ndarray:
-    """Dataset indices every model held out (none saw them in training), sorted."""
-    shared = np.asarray(held_out[0])
-    for other in held_out[1:]:
-        shared = np.intersect1d(shared, np.asarray(other))
-    return np.sort(shared).astype(np.int64)
+def image_keys(images: torch.Tensor) -> np.ndarray:
+    """A content key per image, (N,) uint64, from its pixels at 8-bit precision (as a bundle's
+    data sample stores them): the same image gives the same key whichever dataset it is in."""
+    pixels = (images.detach().cpu().float().clamp(0, 1) * 255).round().to(torch.uint8).numpy()
+    rows = pixels.reshape(len(pixels), -1)
+    shape = repr(tuple(images.shape[1:])).encode()
+    return np.array(
+        [int.from_bytes(hashlib.blake2b(row.tobytes(), digest_size=8, key=shape).digest(), "little") for row in rows],
+        dtype=np.uint64,
+    )
+
+
+@dataclass(frozen=True)
+class HeldOutImages:
+    """The images a model held out: dataset image `index[i]` has content key `keys[i]`.
+    `space` names the model's index space (models with the same one number the same images the
+    same way: matched by index); None for data of its own (a bundle's sample: matched by key)."""
+
+    index: np.ndarray  # (N,) int64 dataset indices
+    keys: np.ndarray  # (N,) uint64, image_keys of those images
+    space: tuple | None = None
+
+
+def shared_images(models: list[HeldOutImages]) -> list[np.ndarray]:
+    """For each model, the dataset indices of the images every model held out, row k of each
+    the same image, in the order of the first model's (sorted) indices. Models of one index
+    space are matched by index, others by content key."""
+    first = models[0]
+    if first.space is not None and all(m.space == first.space for m in models):
+        shared = first.index
+        for other in models[1:]:
+            shared = np.intersect1d(shared, other.index)
+        shared = np.sort(shared).astype(np.int64)
+        return [shared] * len(models)
+    keys, rows = np.unique(first.keys, return_index=True)  # a repeated image counts once
+    columns = [first.index[rows]]
+    for other in models[1:]:
+        keys, keep, found = np.intersect1d(keys, other.keys, assume_unique=False, return_indices=True)
+        columns = [c[keep] for c in columns] + [np.asarray(other.index)[found]]
+    order = np.argsort(columns[0], kind="stable")
+    return [np.asarray(c, dtype=np.int64)[order] for c in columns]
+
+
+def images_in(reference: HeldOutImages, other: HeldOutImages, index: np.ndarray) -> np.ndarray:
+    """Names, in the reference model's terms, of `other`'s held-out dataset images `index`:
+    the reference's dataset index of the same image where it held that image out, else a
+    negative number drawn from the image's content key (the same image, the same name)."""
+    key_of = dict(zip(other.index.tolist(), other.keys.tolist(), strict=True))
+    if reference.space is not None and reference.space == other.space:
+        held = set(reference.index.tolist())
+        named = {i: i for i in key_of if i in held}
+    else:
+        first_index = dict(zip(reversed(reference.keys.tolist()), reversed(reference.index.tolist()), strict=True))
+        named = {i: first_index[k] for i, k in key_of.items() if k in first_index}
+    return np.array([named.get(i, -1 - (key_of[i] % 2**62)) for i in np.asarray(index).tolist()], dtype=np.int64)
 
 
 @dataclass(frozen=True)

@@ -28,12 +28,20 @@ def _integer(value) -> int:
 
 
 def read_manifest(folder: Path) -> dict:
+    """The bundle's manifest, read and checked (check_manifest)."""
     try:
         manifest = json.loads((folder / MANIFEST).read_text())
     except FileNotFoundError:
         raise BundleError(f"{folder.name}: no {MANIFEST}: not a model bundle") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise BundleError(f"{folder.name}/{MANIFEST} is not readable JSON ({err})") from None
+    return check_manifest(folder, manifest)
+
+
+def check_manifest(folder: Path, manifest: dict) -> dict:
+    """The manifest of the bundle in `folder` with its fields in their types, once every
+    check passes: what opening a bundle checks, and what export_bundle checks before it
+    writes anything. Raises BundleError."""
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise BundleError(f"{folder.name}/{MANIFEST} is not a VAE Latent Explorer bundle manifest")
     if manifest.get("format_version") != FORMAT_VERSION:
@@ -72,7 +80,11 @@ def read_manifest(folder: Path) -> dict:
         raise BundleError(f"{folder.name}/{MANIFEST}: a gaussian likelihood needs sigma > 0")
     dataset = manifest.get("dataset")
     if dataset is not None and dataset not in BUILTIN:  # a bundle must not make the server read its folders
-        raise BundleError(f"{folder.name}/{MANIFEST}: dataset must be one of {', '.join(BUILTIN)} (or none)")
+        raise BundleError(
+            f"{folder.name}/{MANIFEST}: dataset must be one of {', '.join(BUILTIN)} (or none), not {repr(dataset)[:60]}: "
+            "to ship other data, export with dataset=None and sample_images= (and sample_labels=), a data sample "
+            "that travels with the bundle"
+        )
     if sample is not None and not 1 <= sample["num_examples"] <= MAX_SAMPLE_IMAGES:
         raise BundleError(f"{folder.name}/{MANIFEST}: a data sample holds 1 to {MAX_SAMPLE_IMAGES} images")
     manifest = {

@@ -12,12 +12,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from vae.bundle.checks import check_manifest
 from vae.bundle.format import (
     DECODER,
     ENCODER,
     FORMAT,
     FORMAT_VERSION,
-    LIKELIHOODS,
     MANIFEST,
     MAX_SAMPLE_BYTES,
     MAX_SAMPLE_IMAGES,
@@ -59,23 +59,44 @@ def export_bundle(
     description: str = "",
 ) -> Path:
     """Write a bundle folder (created if needed; its files replaced). Raises BundleError with
-    a one-line reason when a module is in training mode, random, of the wrong shape, or when
-    an exported graph does not compute what its module does. `sample_images` are (N, C, H, W)
-    in [0, 1] (floats) or 0-255 (uint8); `sigma` is the Gaussian likelihood's σ in
-    `pixel_range` units."""
-    image_shape = tuple(int(s) for s in image_shape)
-    low, high = (float(v) for v in pixel_range)
-    if len(image_shape) != 3 or min(image_shape) < 1 or not high > low:
-        raise BundleError("image_shape must be (C, H, W) and pixel_range (low, high) with high > low")
-    if likelihood not in LIKELIHOODS or (likelihood == "gaussian" and not (sigma or 0) > 0):
-        raise BundleError(f"likelihood must be one of {LIKELIHOODS}; a gaussian one needs sigma > 0")
-    conditional = num_classes > 0
+    a one-line reason, before anything is written, when the manifest would not open in the app
+    (the checks of vae.bundle.checks: image shape, pixel range, likelihood, a `dataset` that is
+    not built in), when a module is in training mode, random, of the wrong shape, or when an
+    exported graph does not compute what its module does. `dataset` names a built-in dataset
+    (digits, sprites, mnist, fashion-mnist); other data travels as a sample: `sample_images`,
+    (N, C, H, W) in [0, 1] (floats) or 0-255 (uint8), with `sample_labels`. `sigma` is the
+    Gaussian likelihood's σ in `pixel_range` units."""
+    folder = Path(folder)
     for name, module in (("encoder", encoder), ("decoder", decoder)):
         training = [n or type(module).__name__ for n, m in module.named_modules() if m.training]
         if training:
             raise BundleError(f"the {name} is in training mode ({training[0]}): call {name}.eval() first")
+    described = {
+        "image_shape": list(image_shape),
+        "pixel_range": list(pixel_range),
+        "likelihood": likelihood,
+        "sigma": sigma if likelihood == "gaussian" else None,
+        "num_classes": num_classes,
+        "dataset": dataset,
+    }
+    checked = check_manifest(folder, _manifest(**described, latent_dim=1))  # before any module runs (D not known yet)
+    image_shape, (low, high) = tuple(checked["image_shape"]), checked["pixel_range"]
+    num_classes = checked["num_classes"]
+    conditional = num_classes > 0
+    described.update(image_shape=list(image_shape), pixel_range=[low, high], num_classes=num_classes)
     arrays = _sample_arrays(sample_images, sample_labels, sample_factors, image_shape)
     latent_dim = probe_modules(encoder, decoder, image_shape, low, high, num_classes)
+    manifest = _manifest(
+        **described,
+        latent_dim=latent_dim,
+        description=description,
+        label_names=class_names(label_names, num_classes),
+        upload_style=dict(upload_style or {}),
+        sample=None if arrays is None else {**_sample_entry(arrays), "factor_names": list(factor_names or [])},
+    )
+    manifest = check_manifest(folder, manifest)  # as the app will read it back
+    if folder.exists() and not folder.is_dir():
+        raise BundleError(f"{folder} is a file, not a folder: choose another place for the bundle")
     encoder_graph = _export(
         _Labelled(encoder, conditional), image_batch(image_shape, low, high, 2), "image", ["mu", "logvar"], num_classes
     )
@@ -94,34 +115,52 @@ def export_bundle(
         torch.randn(5, latent_dim, generator=torch.Generator().manual_seed(1)),
         num_classes,
     )
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
     from vae.files import write_bytes_atomically
 
-    write_bytes_atomically(folder / ENCODER, encoder_graph)
-    write_bytes_atomically(folder / DECODER, decoder_graph)
-    sample = _write_sample(folder, arrays)
-    names = class_names(label_names, num_classes)
-    manifest = {
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        write_bytes_atomically(folder / ENCODER, encoder_graph)
+        write_bytes_atomically(folder / DECODER, decoder_graph)
+        _write_sample(folder, arrays)
+        write_bytes_atomically(folder / MANIFEST, json.dumps(manifest, indent=2).encode())
+    except OSError as err:
+        raise BundleError(f"cannot write the bundle to {folder}: {err.strerror or err}") from None
+    return folder
+
+
+def _manifest(
+    *,
+    image_shape: list,
+    pixel_range: list,
+    latent_dim: int,
+    likelihood: str,
+    sigma: float | None,
+    num_classes: int,
+    dataset: str | None,
+    label_names: list[str] | None = None,
+    upload_style: dict | None = None,
+    sample: dict | None = None,
+    description: str = "",
+) -> dict:
+    """The manifest.json a bundle of these fields has (vae.bundle.checks reads it back)."""
+    return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "description": description,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "image_shape": list(image_shape),
-        "pixel_range": [low, high],
+        "image_shape": image_shape,
+        "pixel_range": pixel_range,
         "latent_dim": latent_dim,
         "likelihood": likelihood,
-        "sigma": float(sigma) if likelihood == "gaussian" else None,
-        "num_classes": int(num_classes),
-        "label_names": names,
+        "sigma": sigma,
+        "num_classes": num_classes,
+        "label_names": label_names or [],
         "dataset": dataset,
-        "upload_style": dict(upload_style or {}),
-        "sample": None if sample is None else {**sample, "factor_names": list(factor_names or [])},
+        "upload_style": upload_style or {},
+        "sample": sample,
         "graphs": {"encoder": ENCODER, "decoder": DECODER},
         "exported_with": {"torch": torch.__version__, "onnx": _onnx().__version__},
     }
-    write_bytes_atomically(folder / MANIFEST, json.dumps(manifest, indent=2).encode())
-    return folder
 
 
 def _onnx():
@@ -159,19 +198,23 @@ def _sample_arrays(images, labels, factors, image_shape) -> dict | None:
     return arrays
 
 
-def _write_sample(folder: Path, arrays: dict | None) -> dict | None:
-    (folder / SAMPLE).unlink(missing_ok=True)
-    if arrays is None:
-        return None
-    from vae.files import write_atomically
-
-    write_atomically(folder / SAMPLE, lambda handle: np.savez_compressed(handle, **arrays))
+def _sample_entry(arrays: dict) -> dict:
+    """The manifest's `sample` entry for these arrays."""
     return {
         "file": SAMPLE,
         "num_examples": len(arrays["images"]),
         "labels": "labels" in arrays,
         "factors": "factors" in arrays,
     }
+
+
+def _write_sample(folder: Path, arrays: dict | None) -> None:
+    (folder / SAMPLE).unlink(missing_ok=True)
+    if arrays is None:
+        return
+    from vae.files import write_atomically
+
+    write_atomically(folder / SAMPLE, lambda handle: np.savez_compressed(handle, **arrays))
 
 
 def bundle_from_checkpoint(checkpoint: str | Path, out: str | Path, sample: int = 2000) -> Path:
