@@ -12,7 +12,7 @@ from starlette.middleware import Middleware
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from ui.shell.server import PageBaseUrl
-from ui.shell.start import finish
+from ui.shell.start import run_page
 
 app = st.App(__file__, middleware=[Middleware(PageBaseUrl)])
 
@@ -26,7 +26,4 @@ if get_script_run_ctx() is not None:  # a session's run, not the server importin
     with st.sidebar:
         for page in pages:
             st.page_link(page)
-    try:
-        current.run()
-    finally:
-        finish()  # the page's progress line goes, however the page ended
+    run_page(current)  # with its progress line, removed however the page ends

@@ -2,8 +2,9 @@
 torch and opens the model (seconds on a cold server). Imports nothing but Streamlit.
 
 The progress line lives in a per-thread placeholder (Streamlit runs each session's script in
-its own thread); `progress` rewrites it from anywhere in the page, and `finish` (called by
-app.py when the page script ends, however it ends) removes it."""
+its own thread); `progress` rewrites it from anywhere in the page, and `run_page` (app.py)
+removes it when the page script ends, however it ends. A page script run on its own (a test)
+draws no progress line: nothing would remove it."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ def begin_page(title: str, icon: str, heading: str, caption: str | None = None) 
     st.title(heading)
     if caption:
         st.caption(caption)
-    _line.placeholder = st.empty()
+    _line.placeholder = st.empty() if getattr(_line, "in_app", False) else None
     progress("Loading…")
 
 
@@ -46,9 +47,13 @@ def progress(message: str) -> None:
         placeholder.caption(f":material/hourglass_top: {message}")
 
 
-def finish() -> None:
-    """Remove the progress line: the page has drawn what it will draw."""
-    placeholder = getattr(_line, "placeholder", None)
-    _line.placeholder = None
-    if placeholder is not None:
-        placeholder.empty()
+def run_page(page) -> None:
+    """Run the page app.py's navigation chose; its progress line goes when it ends."""
+    _line.in_app = True
+    try:
+        page.run()
+    finally:
+        _line.in_app = False
+        placeholder, _line.placeholder = getattr(_line, "placeholder", None), None
+        if placeholder is not None:
+            placeholder.empty()
