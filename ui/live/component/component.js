@@ -314,6 +314,7 @@
     if (!canvas.height || !args.grid) canvas.height = args.size;
     if (args.map) {
       reading.style.minHeight = "3.9em";  // room for the reading: hovering never changes the frame's height
+      Object.assign(nonfinite.style, { display: "block", minHeight: "1.3em" });  // and for a NaN caption
       watchMap();
       if (!render.polling) render.polling = setInterval(watchMap, 500);
     }
