@@ -16,7 +16,7 @@ import streamlit as st
 from ui.explore.interpolate import PATHS, Interpolation, default_b_row, downloads, paths_on_map, scrubber
 from ui.live.decoding import browser_decoding
 from ui.live.graphs import decoder_graph
-from ui.shell.panels import open_model_page
+from ui.shell.panels import open_model_page, show_picture
 from ui.shell.pickers import class_in_use, decode_class, held_out, pick_latent
 from vae.pictures import grid_picture
 
@@ -44,7 +44,8 @@ if a is None or b is None:
 
 view = Interpolation(path, vae, a, b, y, method, steps, held)
 frames = view.frames()
-st.image(
+show_picture(
+    st,
     grid_picture(frames, ncols=steps, target=80),
     caption=f"{method} path, {steps} steps: A = {a.caption}, B = {b.caption}",
     output_format="PNG",

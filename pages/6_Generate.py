@@ -9,7 +9,7 @@ import streamlit as st
 from ui.explore.generate import sample_picker
 from ui.live.decoding import browser_decoding, live_grid, released
 from ui.live.graphs import decoder_graph
-from ui.shell.panels import open_model_page
+from ui.shell.panels import open_model_page, show_picture
 from vae.latent.codes import decode_codes
 from vae.latent.grids import prior_grid
 from vae.models.interface import is_conditional
@@ -59,7 +59,8 @@ else:
 z = temperature * unit
 images = decode_codes(vae, z, y)
 if graph is None:
-    st.image(
+    show_picture(
+        st,
         grid_picture(images, ncols=per_row, target=72),
         caption=f"{count} samples, seed {seed}, T = {temperature:g}",
         output_format="PNG",

@@ -156,3 +156,39 @@ def conv_bundle(folder: Path) -> tuple[Path, ConvVAE]:
         description="conv VAE with BatchNorm, LeakyReLU and a Tanh output",
     )
     return folder, model
+
+
+class _PlainEncoder(nn.Module):
+    def __init__(self, pixels: int = 64, latent: int = 2) -> None:
+        super().__init__()
+        self.fc = nn.Linear(pixels, 2 * latent)
+
+    def forward(self, x):
+        return self.fc(x.flatten(1)).chunk(2, dim=1)
+
+
+class NaNDecoder(nn.Module):
+    """A decoder that is not defined for z0 > 2.5: NaN there (as a user's exported bundle was)."""
+
+    def __init__(self, latent: int = 2, side: int = 8) -> None:
+        super().__init__()
+        self.fc, self.side = nn.Linear(latent, side * side), side
+
+    def forward(self, z):
+        x = torch.sigmoid(self.fc(z)).view(-1, 1, self.side, self.side)
+        return torch.where(z[:, :1, None, None] > 2.5, torch.full_like(x, float("nan")), x)
+
+
+def nan_bundle(folder: Path) -> Path:
+    """A 2-D bundle of 8×8 images (no data) whose decoder returns NaN for z0 > 2.5: it passes
+    the bundle checks (they probe z = 0)."""
+    torch.manual_seed(0)
+    export_bundle(
+        folder,
+        encoder=_PlainEncoder().eval(),
+        decoder=NaNDecoder().eval(),
+        image_shape=(1, 8, 8),
+        likelihood="bernoulli",
+        description="a decoder that returns NaN for z0 > 2.5",
+    )
+    return folder

@@ -5,12 +5,14 @@ import io
 import json
 import shutil
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 import streamlit as st
 import torch
+from bundle_models import nan_bundle
 from PIL import Image
 from streamlit.elements.plotly_chart import PlotlyChartSelectionSerde
 from streamlit.runtime.caching.cache_utils import CachedFunc
@@ -772,3 +774,23 @@ def test_analyze_a_one_dimensional_sprites_model(tmp_path, monkeypatch):
     at = _app("pages/7_Analyze.py", tmp_path, monkeypatch, "line.pt")
     _no_errors(at)
     assert any("one latent dimension" in i.value for i in at.info)
+
+
+def test_traverse_marks_and_reports_images_the_decoder_returned_nan_for(tmp_path, monkeypatch):
+    nan_bundle(tmp_path / "nan")  # a bundle whose decoder gives NaN for z0 > 2.5
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # NaN cast to pixels warned in the server log
+        at = _app("pages/3_Traverse.py", tmp_path, monkeypatch, "nan", traverse_live=False)
+        _no_errors(at)
+        # the grid's z0 row runs from -3 to 3: its last image (z0 = 3) has no finite pixel
+        assert [w.value for w in at.warning if "NaN" in w.value] == [
+            "The decoder returned NaN or infinite values for 1 of 18 images: those pixels are drawn as a "
+            "magenta-and-black checkerboard, not as black."
+        ]
+        z0 = next(s for s in at.slider if s.key.endswith("_z0"))
+        z0.set_value(3.0).run()
+        _no_errors(at)
+    notes = [w.value for w in at.warning if "NaN" in w.value]
+    assert len(notes) == 2 and "for this image:" in notes[0] and "for 10 of 18 images:" in notes[1]
+    decoded = _shown(at, "decoded")  # marked, not black
+    assert set(map(tuple, decoded.reshape(-1, 3))) == {(255, 0, 255), (0, 0, 0)}

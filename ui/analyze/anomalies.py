@@ -9,6 +9,7 @@ import torch
 from ui.analyze.view import AnalysisView
 from ui.shell import cache
 from ui.shell.charts import histogram_with_marker
+from ui.shell.panels import show_picture
 from vae.analysis.anomaly import CORRUPTIONS, SCORE_NAMES, corrupt
 from vae.latent.codes import reconstruct
 from vae.models.interface import is_conditional
@@ -48,7 +49,8 @@ def show(view: AnalysisView) -> None:
             + ", ".join(f"{SCORE_NAMES[name]} **{auc:.3f}**" for name, auc in found.auc.items())
         )
         example = data.images[codes.index[:1]]
-        st.image(
+        show_picture(
+            st,
             grid_picture(torch.cat([example, corrupt(example, corruption, float(severity), seed=1)]), 2, target=64),
             caption="a held-out image and its corrupted copy",
             output_format="PNG",
@@ -58,7 +60,7 @@ def show(view: AnalysisView) -> None:
     y = data.labels[codes.index[order]] if is_conditional(vae) else None
     reconstructions = reconstruct(vae, x, y)
     st.markdown("**The 8 most unusual held-out images** (top) and their reconstructions (bottom)")
-    st.image(grid_picture(torch.cat([x, reconstructions]), ncols=8, target=72), output_format="PNG")
+    show_picture(st, grid_picture(torch.cat([x, reconstructions]), ncols=8, target=72), output_format="PNG")
     st.caption(
         "Held-out image numbers: "
         + ", ".join(f"{int(codes.index[r])} ({clean[r]:.1f})" for r in order)

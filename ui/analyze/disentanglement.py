@@ -7,7 +7,7 @@ import streamlit as st
 
 from ui.analyze.view import AnalysisView
 from ui.shell.charts import mutual_information_grid
-from ui.shell.panels import customdata
+from ui.shell.panels import customdata, show_picture
 from vae.analysis.disentanglement import gaussian_total_correlation, mig
 from vae.analysis.metrics import ACTIVITY_THRESHOLD, active_units
 from vae.latent.grids import traversal_grid
@@ -45,8 +45,10 @@ def show(view: AnalysisView) -> None:
         dim = picked[0] if picked else int(result.top_dims[0])
         st.markdown(f"**Traversal of z{dim}** (click a cell above to pick another dimension), from the mean code")
         values = np.linspace(codes.mu[:, dim].min(), codes.mu[:, dim].max(), 11)
-        st.image(
-            grid_picture(traversal_grid(vae, codes.mu.mean(0), [dim], values), ncols=11, target=64), output_format="PNG"
+        show_picture(
+            st,
+            grid_picture(traversal_grid(vae, codes.mu.mean(0), [dim], values), ncols=11, target=64),
+            output_format="PNG",
         )
         st.caption(
             "MIG discretises each latent mean into 20 equal-width bins, measures its mutual information with each "

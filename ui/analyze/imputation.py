@@ -7,7 +7,7 @@ import torch
 
 from ui.analyze.view import AnalysisView
 from ui.shell import cache
-from ui.shell.panels import read_upload
+from ui.shell.panels import read_upload, show_picture
 from vae.analysis.imputation import MASKS, hidden_error, impute, make_mask, mean_image_fill
 from vae.models.interface import is_conditional
 from vae.pictures import picture
@@ -57,7 +57,7 @@ def show(view: AnalysisView) -> None:
             [shown, filled, baseline, original],
             ["masked (grey = hidden)", "imputed", "mean-image fill", "original"],
         ):
-            column.image(picture(image[0], 128), caption=caption, width=128, output_format="PNG")
+            show_picture(column, picture(image[0], 128), caption=caption, width=128, output_format="PNG")
         st.markdown(
             f"Squared error on the hidden pixels: model **{hidden_error(filled, original, mask):.4f}**, "
             f"mean image **{hidden_error(baseline, original, mask):.4f}** "

@@ -12,7 +12,7 @@ import streamlit as st
 from ui.compare.measured import COMPARE_IWAE_K, comparison, kl_figure, map_figure, map_names, plane_figure
 from ui.shell import cache
 from ui.shell.page import make_current
-from ui.shell.panels import customdata, load_map
+from ui.shell.panels import customdata, load_map, show_picture
 from vae.analysis.compare import TRAVERSAL_VALUES
 from vae.data.datasets import Dataset
 from vae.latent.align import align_to
@@ -64,7 +64,9 @@ def plane(paths: list[Path], images: dict[Path, np.ndarray], current: Path) -> N
 def columns(paths: list[Path], images: dict[Path, np.ndarray], data: Dataset) -> None:
     """One column per model; `data` is the first model's dataset (the images shown above)."""
     shown = comparison(paths[0], images).reconstructions.shape[0]
-    st.image(grid_picture(data.images[images[paths[0]][:shown]], ncols=shown, target=48), caption="held-out images")
+    show_picture(
+        st, grid_picture(data.images[images[paths[0]][:shown]], ncols=shown, target=48), caption="held-out images"
+    )
     for column, path in zip(st.columns(len(paths)), paths, strict=True):
         found = comparison(path, images)
         knobs = training_knobs(cache.opened(path).info)
@@ -81,12 +83,13 @@ def columns(paths: list[Path], images: dict[Path, np.ndarray], data: Dataset) ->
             st.metric(f"IWAE NLL, k={COMPARE_IWAE_K} (nats)", f"{found.iwae_nll:.2f}")
             st.caption(f"rate {rd.rate:.2f} · distortion {rd.distortion:.2f} nats")
             st.metric("active units", f"{len(found.active)} of {latent_dim}")
-            st.image(grid_picture(found.reconstructions, ncols=4, target=40), caption="reconstructions")
-            st.image(grid_picture(found.prior_samples, ncols=4, target=40), caption="prior samples (seed 0)")
+            show_picture(st, grid_picture(found.reconstructions, ncols=4, target=40), caption="reconstructions")
+            show_picture(st, grid_picture(found.prior_samples, ncols=4, target=40), caption="prior samples (seed 0)")
             st.plotly_chart(
                 kl_figure(found.kl_per_dim), key=f"compare_kl_{path.name}", config={"displayModeBar": False}
             )
-            st.image(
+            show_picture(
+                st,
                 grid_picture(found.traversals, ncols=len(TRAVERSAL_VALUES), target=32),
                 caption=f"rows {', '.join(f'z{d}' for d in found.traversed_dims)} (most KL first): "
                 f"{TRAVERSAL_VALUES[0]:g} … {TRAVERSAL_VALUES[-1]:+g} around the origin",

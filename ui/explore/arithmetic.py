@@ -12,6 +12,7 @@ import torch
 
 from ui.live.decoding import DecoderGraph, live_mix, released
 from ui.shell import cache
+from ui.shell.panels import show_picture
 from ui.shell.pickers import HeldOut, keep_button, pick_latent
 from vae.latent.codes import (
     apply_attribute,
@@ -134,7 +135,8 @@ def attribute_vectors(view: ArithmeticView) -> None:
                     """Only this reruns when the strength moves."""
                     strength = st.slider("Strength", -1.0, 2.0, 1.0, 0.05, key="arithmetic_strength")
                     z = apply_attribute(start.z, vector, [strength])[0]
-                    st.image(
+                    show_picture(
+                        st,
                         picture(view.decode_one(z), 160),
                         caption=f"strength {strength:+.2f}: {view.nearest_label(z)}",
                         width=160,
@@ -147,7 +149,8 @@ def attribute_vectors(view: ArithmeticView) -> None:
             if start is not None:
                 sequence = apply_attribute(start.z, vector, STRENGTHS)
                 images = decode_codes(view.vae, sequence, None if view.y is None else view.y.repeat(len(STRENGTHS)))
-                st.image(
+                show_picture(
+                    st,
                     grid_picture(images, ncols=len(STRENGTHS), target=80),
                     caption="strengths " + ", ".join(f"{s:+.1f}" for s in STRENGTHS) + " (0: the start point)",
                     output_format="PNG",
@@ -185,7 +188,7 @@ def change_the_label(view: ArithmeticView) -> None:
         swapped = decode_as_every_class(view.vae, codes)
         if originals is not None:
             swapped = torch.cat([originals[:, None], swapped], dim=1)
-        st.image(grid_picture(swapped.flatten(0, 1), ncols=swapped.shape[1], target=64), output_format="PNG")
+        show_picture(st, grid_picture(swapped.flatten(0, 1), ncols=swapped.shape[1], target=64), output_format="PNG")
         st.caption("Columns: " + ("original, " if originals is not None else "") + ", ".join(names))
 
 
@@ -209,8 +212,12 @@ def sum_of_codes(view: ArithmeticView, picks: dict, result_column) -> None:
     with result_column:
         z = arithmetic(picks["a"].z, picks["b"].z, picks["c"].z)
         st.markdown("**a − b + c**")
-        st.image(
-            picture(view.decode_one(z), 160), caption=view.nearest_label(z) or "decoded", width=160, output_format="PNG"
+        show_picture(
+            st,
+            picture(view.decode_one(z), 160),
+            caption=view.nearest_label(z) or "decoded",
+            width=160,
+            output_format="PNG",
         )
         source = f"{picks['a'].caption} − {picks['b'].caption} + {picks['c'].caption}"
         keep_button(path, z, source, "arithmetic_keep_sum", label)

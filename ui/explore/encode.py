@@ -14,7 +14,7 @@ from ui.map.figures import add_markers, latent_scatter
 from ui.shell import cache
 from ui.shell.charts import histogram_with_marker, latent_bars
 from ui.shell.page import choose_latent
-from ui.shell.panels import ready_map, thumbnails
+from ui.shell.panels import ready_map, show_picture, thumbnails
 from ui.shell.pickers import send_buttons
 from vae.analysis.metrics import EncodedImages, encode_images
 from vae.data.datasets import Dataset, label_name
@@ -76,10 +76,10 @@ def show_encoded(view: EncodeView, i: int, name: str, context: DataContext | Non
     y_i = None if view.y is None else view.y[i : i + 1]
     with seen:
         a, b = st.columns(2)
-        a.image(picture(view.x[i], 112), caption="what the model sees", output_format="PNG")
-        b.image(picture(view.encoded.reconstructions[i], 112), caption="reconstruction", output_format="PNG")
+        show_picture(a, picture(view.x[i], 112), caption="what the model sees", output_format="PNG")
+        show_picture(b, picture(view.encoded.reconstructions[i], 112), caption="reconstruction", output_format="PNG")
         draws = posterior_draws(view.vae, mu, logvar, 8, y_i, torch.Generator().manual_seed(i))
-        st.image(grid_picture(draws, ncols=8, target=40), caption="8 draws from q(z|x)", output_format="PNG")
+        show_picture(st, grid_picture(draws, ncols=8, target=40), caption="8 draws from q(z|x)", output_format="PNG")
     with latent:
         st.markdown("Latent code: μ ± σ per dimension")
         st.plotly_chart(latent_bars(mu.numpy(), sigma.numpy()), key=f"encode_bars_{i}")
@@ -148,7 +148,7 @@ def _neighbours(view: EncodeView, mu: np.ndarray, y: torch.Tensor | None, contex
         ],
     )
     decoded = decode_codes(view.vae, np.asarray(context.all_mu[neighbours]).mean(0), y)
-    st.image(picture(decoded[0], 80), caption="decoded mean of the neighbours", width=96, output_format="PNG")
+    show_picture(st, picture(decoded[0], 80), caption="decoded mean of the neighbours", width=96, output_format="PNG")
 
 
 def data_context(path: Path, n_points: int, params: ProjectionParams, data: Dataset) -> DataContext:

@@ -9,6 +9,7 @@ import streamlit as st
 import torch
 
 from ui.shell.page import choose_latent, chosen_latent
+from ui.shell.panels import show_picture
 from ui.shell.pickers import send_buttons
 from vae.opened import ModelInfo
 from vae.pictures import picture
@@ -36,5 +37,5 @@ def sample_picker(
         if chosen:
             st.caption(f"Kept: {chosen['source']}.")
     with shown:
-        st.image(picture(images[number], 160), caption=f"sample {number}", output_format="PNG")
+        show_picture(st, picture(images[number], 160), caption=f"sample {number}", output_format="PNG")
         st.caption("z = " + ", ".join(f"{v:.2f}" for v in z[number]))

@@ -16,7 +16,7 @@ from ui.map.figures import add_path, latent_scatter
 from ui.shell import cache
 from ui.shell.charts import path_distances
 from ui.shell.page import choose_latent
-from ui.shell.panels import distance_reading, maps_projection, ready_map
+from ui.shell.panels import distance_reading, maps_projection, ready_map, show_picture
 from ui.shell.pickers import HeldOut, LatentChoice
 from vae.latent.codes import decode_codes, lerp, nearest_distances, slerp
 from vae.latent.projection import METHOD_LABELS
@@ -84,7 +84,9 @@ def scrubber(view: Interpolation, frames: torch.Tensor, distances: dict, graph: 
     else:
         step = st.slider("Step", 0, steps - 1, 0, key="interpolate_step")
         frame, about = st.columns([1, 2])
-        frame.image(picture(frames[step], 192), caption=f"step {step} of {steps - 1}", width=192, output_format="PNG")
+        show_picture(
+            frame, picture(frames[step], 192), caption=f"step {step} of {steps - 1}", width=192, output_format="PNG"
+        )
     with about:
         if graph is not None:
             st.markdown(f"**Step {step} of {steps - 1}** (where the slider was released)")

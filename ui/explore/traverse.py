@@ -15,7 +15,7 @@ from ui.live.decoding import DecoderGraph, live_traverse, released
 from ui.shell import cache
 from ui.shell.charts import kl_bars
 from ui.shell.page import choose_latent
-from ui.shell.panels import distance_reading
+from ui.shell.panels import distance_reading, show_picture
 from ui.shell.pickers import HeldOut, LatentChoice
 from vae.latent.codes import (
     INACTIVE_KL,
@@ -141,7 +141,7 @@ class TraverseSliders:
         st.session_state[STATE_KEY]["z"] = [float(v) for v in z]
         with shown:
             image = picture(decode_codes(self.vae, z, self.y)[0], 256)
-            st.image(image, caption="decoded", width=256, output_format="PNG")
+            show_picture(st, image, caption="decoded", width=256, output_format="PNG")
             self._reading_and_buttons(z)
 
 
@@ -169,7 +169,7 @@ def show_grid(sliders: TraverseSliders) -> None:
     dims = (sliders.active or list(range(sliders.vae.latent_dim)))[:MAX_GRID_ROWS]
     values = [np.linspace(sliders.low[d], sliders.high[d], GRID_VALUES) for d in dims]
     images = traversal_grid(sliders.vae, sliders.current, dims, values, sliders.y)
-    st.image(grid_picture(images, ncols=GRID_VALUES, target=56), output_format="PNG")
+    show_picture(st, grid_picture(images, ncols=GRID_VALUES, target=56), output_format="PNG")
     st.caption(
         f"Rows, top to bottom: {', '.join(f'z{d}' for d in dims)}; columns: {GRID_VALUES} values from the low to the "
         "high end of each slider, the other dimensions held at the values above (as of the last full redraw)."

@@ -10,6 +10,7 @@ import torch
 
 from ui.shell import cache
 from ui.shell.charts import training_curves
+from ui.shell.panels import show_picture
 from vae.data.datasets import map_subset
 from vae.errors import DatasetError
 from vae.latent.codes import decode_codes, reconstruct
@@ -50,10 +51,12 @@ def originals_and_samples(path: Path, vae: LatentModel) -> None:
             index = map_subset(data.held_idx, 12)
             x = data.dataset.images[index]
             reconstructions = reconstruct(vae, x, data.labels_for(vae, index))
-            st.image(grid_picture(torch.cat([x, reconstructions]), ncols=12), width="stretch", output_format="PNG")
+            show_picture(
+                st, grid_picture(torch.cat([x, reconstructions]), ncols=12), width="stretch", output_format="PNG"
+            )
     with samples:
         conditional = is_conditional(vae)
         st.markdown("**Samples from the prior**" + (" (one row per class)" if conditional else ""))
         per_row = 8 if conditional else 12
         z, y = prior_grid(vae, 2, per_row, seed=0)
-        st.image(grid_picture(decode_codes(vae, z, y), ncols=per_row), width="stretch", output_format="PNG")
+        show_picture(st, grid_picture(decode_codes(vae, z, y), ncols=per_row), width="stretch", output_format="PNG")

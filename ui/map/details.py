@@ -13,7 +13,7 @@ from ui.live.decoding import live_map_hover, unavailable_reason
 from ui.live.graphs import decoder_graph
 from ui.shell import links
 from ui.shell.page import choose_latent
-from ui.shell.panels import DISTANCE_READINGS, distance_reading, thumbnails
+from ui.shell.panels import DISTANCE_READINGS, distance_reading, show_picture, thumbnails
 from vae.data.datasets import Dataset, label_name
 from vae.latent.codes import decode_codes, nearest_neighbours
 from vae.latent.projection import METHOD_LABELS, LatentMap
@@ -44,8 +44,8 @@ def show_point(view: MapView, row: int) -> None:
     label = label_name(data.label_names, None if codes.labels is None else codes.labels[row])
     st.markdown(f"**Image {image_index}** · label **{label}**")
     left, right = st.columns(2)
-    left.image(picture(x, 128), caption="original", output_format="PNG")
-    right.image(picture(reconstruction, 128), caption="reconstruction", output_format="PNG")
+    show_picture(left, picture(x, 128), caption="original", output_format="PNG")
+    show_picture(right, picture(reconstruction, 128), caption="reconstruction", output_format="PNG")
     st.dataframe(
         {
             "dim": [f"z{i}" for i in range(len(codes.mu[row]))],
@@ -77,7 +77,9 @@ def show_location(view: MapView, point: np.ndarray) -> None:
     image = decode_codes(vae, z, y)[0]
     distance = float(latent_map.distance_to_data(point[None])[0])
     st.markdown(f"**Location** ({point[0]:.2f}, {point[1]:.2f})")
-    st.image(picture(image, 160), caption="decoded" + (" (as class 0)" if y is not None else ""), output_format="PNG")
+    show_picture(
+        st, picture(image, 160), caption="decoded" + (" (as class 0)" if y is not None else ""), output_format="PNG"
+    )
     st.markdown(f"{distance:.1f}× the typical spacing from the nearest image: {distance_reading(distance)}.")
     how = "exact PCA inverse" if method == "pca" else "distance-weighted nearest map points"
     st.caption(f"Latent vector from the {how}.")
@@ -89,10 +91,12 @@ def show_group(view: MapView, rows: list[int]) -> None:
     """A box / lasso selection: its images and the decoded mean of their codes."""
     path, vae, data, codes = view.path, view.vae, view.data, view.codes
     st.markdown(f"**{len(rows)} selected images**")
-    st.image(grid_picture(data.images[codes.index[rows[:48]]], ncols=8, target=40), output_format="PNG")
+    show_picture(st, grid_picture(data.images[codes.index[rows[:48]]], ncols=8, target=40), output_format="PNG")
     mean_z = codes.mu[rows].mean(0)
     y = data.labels[codes.index[rows[:1]]] if is_conditional(vae) else None
-    st.image(picture(decode_codes(vae, mean_z, y)[0], 128), caption="decoded mean of their codes", output_format="PNG")
+    show_picture(
+        st, picture(decode_codes(vae, mean_z, y)[0], 128), caption="decoded mean of their codes", output_format="PNG"
+    )
     choose_latent(path, mean_z, f"mean of {len(rows)} selected images")
     links.set_param("point", None)
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 import torch
+from PIL import Image
 
 from ui.shell import cache, links
 from ui.shell.page import MAP_PARAMS_KEY, choose_latent, chosen_latent, pick_model, setup_page
@@ -16,7 +17,17 @@ from vae.errors import CheckpointError, DatasetError, UploadError
 from vae.latent.projection import METHOD_LABELS, LatentMap, ProjectionParams
 from vae.models.interface import LatentModel
 from vae.opened import ModelInfo
-from vae.pictures import picture
+from vae.pictures import nonfinite_note, picture
+
+
+def show_picture(where, image: Image.Image, **image_kwargs) -> None:
+    """`where.image(image, ...)` (where: st, a column…) of a picture from vae.pictures, with a
+    warning under it when the decoder returned NaN or inf for some of its frames (the picture
+    marks them)."""
+    where.image(image, **image_kwargs)
+    note = nonfinite_note(image)
+    if note:
+        where.warning(note, icon="⚠️")
 
 
 def thumbnails(images: torch.Tensor, captions: list[str], per_row: int = 4, target: int = 64) -> None:
@@ -24,7 +35,7 @@ def thumbnails(images: torch.Tensor, captions: list[str], per_row: int = 4, targ
     for start in range(0, len(images), per_row):
         columns = st.columns(per_row)
         for column, image, caption in zip(columns, images[start : start + per_row], captions[start : start + per_row]):
-            column.image(picture(image, target), caption=caption, output_format="PNG")
+            show_picture(column, picture(image, target), caption=caption, output_format="PNG")
 
 
 # How far a code lies from the data, in units of the typical neighbour spacing: below each

@@ -12,7 +12,7 @@ import torch
 
 from ui.shell import cache, links
 from ui.shell.page import MAP_PARAMS_KEY, choose_latent, chosen_latent
-from ui.shell.panels import read_upload
+from ui.shell.panels import read_upload, show_picture
 from vae.data.datasets import Dataset, label_name
 from vae.errors import DatasetError
 from vae.latent.codes import decode_codes, prior_samples
@@ -197,7 +197,7 @@ def pick_latent(
         choice = LatentChoice(np.zeros(vae.latent_dim, np.float32), "the origin (the prior's mean)")
     if choice is not None:
         shown = choice.image if choice.image is not None else decode_codes(vae, choice.z, y)[0]
-        st.image(picture(shown, 72), caption=choice.caption, output_format="PNG")
+        show_picture(st, picture(shown, 72), caption=choice.caption, output_format="PNG")
     if link:
         number = {"data": row_key, "prior": f"{key}_seed"}.get(source)
         links.set_param(

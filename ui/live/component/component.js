@@ -17,6 +17,7 @@
   const canvas = document.getElementById("image");
   const note = document.getElementById("note");
   const reading = document.getElementById("reading");
+  const nonfinite = document.getElementById("nonfinite");
   const offscreen = document.createElement("canvas");
   let session = null, sessionUrl = null, layoutKey = null, lastArgsZ = null, args = null;
   let z = [], busy = false, dirty = false, failed = false, pendingEvent = null;
@@ -79,6 +80,11 @@
     return { codes: [z], labels: null };
   }
 
+  // A decoder may return NaN or ±inf for some codes: a typed-array store would make those pixels
+  // black (NaN -> 0) or white without a word. Such pixels are drawn as a magenta-and-black
+  // checkerboard (as vae/pictures.py draws them), the frame gets a red outline and a label, and
+  // the caption under the canvas says so; canvas.dataset.nonfinite counts the frames.
+  const MARK = [255, 0, 255];
   function paint(image, columns) {
     const [n, c, h, w] = image.dims;
     const data = image.data;
@@ -89,25 +95,56 @@
     const context = offscreen.getContext("2d");
     context.fillStyle = "#ffffff";
     context.fillRect(0, 0, offscreen.width, offscreen.height);
+    const bad = [];  // the frames with a pixel that is not finite
     for (let k = 0; k < n; k++) {
       const pixels = context.createImageData(w, h), base = k * c * h * w;
+      let finite = true;
       for (let i = 0; i < h * w; i++) {
         for (let ch = 0; ch < 3; ch++) {
-          pixels.data[4 * i + ch] = Math.round(scale * (data[base + (c === 3 ? ch : 0) * h * w + i] - low));  // clamped by the array
+          const v = data[base + (c === 3 ? ch : 0) * h * w + i];
+          if (v - v !== 0) {  // NaN or ±inf (cheaper than Number.isFinite in this loop)
+            finite = false;
+            const x = i % w, y = (i - x) / w, on = (x + y) % 2 === 0;
+            for (let m = 0; m < 3; m++) pixels.data[4 * i + m] = on ? MARK[m] : 0;
+            break;
+          }
+          pixels.data[4 * i + ch] = Math.round(scale * (v - low));  // clamped by the array
         }
         pixels.data[4 * i + 3] = 255;
       }
+      if (!finite) bad.push(k);
       context.putImageData(pixels, (k % columns) * (w + gap), Math.floor(k / columns) * (h + gap));
     }
     const target = canvas.getContext("2d");
     if (args.grid) canvas.height = Math.round(canvas.width * offscreen.height / offscreen.width);
     target.imageSmoothingEnabled = false;
     target.drawImage(offscreen, 0, 0, canvas.width, canvas.height);
+    markNonFinite(target, bad, n, columns, (w + gap) * canvas.width / offscreen.width, (h + gap) * canvas.height / offscreen.height);
     const height = document.body.scrollHeight + 8;
     if (height !== paint.height) { paint.height = height; send("streamlit:setFrameHeight", { height: height }); }
     window.__frames.push(performance.now());
     window.__draws += 1;
     canvas.dataset.draws = String(window.__draws);
+  }
+
+  function markNonFinite(target, bad, n, columns, tileWidth, tileHeight) {
+    canvas.dataset.nonfinite = String(bad.length);
+    nonfinite.textContent = !bad.length ? "" : n === 1 ? "decoder returned NaN/inf for this code"
+      : `decoder returned NaN/inf for ${bad.length} of ${n} codes`;
+    target.lineWidth = 3;
+    target.strokeStyle = "#ff2b2b";
+    target.font = "bold 13px sans-serif";
+    target.textBaseline = "top";
+    for (const k of bad) {
+      const x = (k % columns) * tileWidth, y = Math.floor(k / columns) * tileHeight;
+      target.strokeRect(x + 1.5, y + 1.5, Math.min(tileWidth, canvas.width - x) - 3, Math.min(tileHeight, canvas.height - y) - 3);
+      if (tileWidth >= 60) {
+        target.fillStyle = "#ff2b2b";
+        target.fillRect(x + 3, y + 3, 56, 18);
+        target.fillStyle = "#ffffff";
+        target.fillText("NaN/inf", x + 7, y + 6);
+      }
+    }
   }
 
   async function pump() {
@@ -277,6 +314,7 @@
     if (!canvas.height || !args.grid) canvas.height = args.size;
     if (args.map) {
       reading.style.minHeight = "3.9em";  // room for the reading: hovering never changes the frame's height
+      Object.assign(nonfinite.style, { display: "block", minHeight: "1.3em" });  // and for a NaN caption
       watchMap();
       if (!render.polling) render.polling = setInterval(watchMap, 500);
     }
