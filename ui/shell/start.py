@@ -13,6 +13,7 @@ import threading
 import streamlit as st
 
 _line = threading.local()
+_SHELL_RAN = "_shell_ran"  # set once a page of the session ran through app.py
 
 
 def _run_through_app_py() -> None:
@@ -26,7 +27,10 @@ def _run_through_app_py() -> None:
         return
     if getattr(PagesManager, "uses_pages_directory", False):
         PagesManager.uses_pages_directory = False
-        st.rerun()
+        # Only a session's first run can need it; AppTest sets the mode again before every
+        # run, and a rerun there would drop the click that started the run.
+        if _SHELL_RAN not in st.session_state:
+            st.rerun()
 
 
 def begin_page(title: str, icon: str, heading: str, caption: str | None = None) -> None:
@@ -50,6 +54,7 @@ def progress(message: str) -> None:
 def run_page(page) -> None:
     """Run the page app.py's navigation chose; its progress line goes when it ends."""
     _line.in_app = True
+    st.session_state[_SHELL_RAN] = True
     try:
         page.run()
     finally:
