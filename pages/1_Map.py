@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui.map.chart import colouring, map_and_details, take_linked_point
+from ui.map.chart import chart_key, colouring, keep_point_across_the_fit, map_and_details, take_linked_point
 from ui.map.controls import map_controls
 from ui.map.details import MapView, map_hover
 from ui.map.figures import latent_scatter
@@ -27,9 +27,10 @@ figure = latent_scatter(
 view = MapView(path, vae, data, codes, latent_map, shown.method)
 pick_key = f"map_pick_{path.name}"
 take_linked_point(view, pick_key)
+keep_point_across_the_fit(view, params, shown, pick_key)
 
 if fit_job is not None:
     fit_notice(path, int(n_points), params, fit_job)
 if params.n_components == 2:
     map_hover(view)
-map_and_details(view, figure, f"map_chart_{shown.key()}_{int(n_points)}", pick_key, params.n_components == 3)
+map_and_details(view, figure, chart_key(shown, int(n_points)), pick_key, params.n_components == 3)

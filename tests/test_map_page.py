@@ -89,6 +89,9 @@ def test_first_map_shows_pca_at_once_and_umap_when_fitted(digits_alone, gated_um
     assert_no_errors(at)
     assert _axis(at) == "UMAP 1"
     assert "PCA shown" not in _captions(at)
+    # The point clicked on the PCA map stays picked on the UMAP map.
+    assert at.number_input(key="map_pick_digits.pt").value == 3
+    assert "Nearest neighbours in latent space" in "\n".join(m.value for m in at.markdown)
 
 
 def test_a_failed_fit_says_why_and_leaves_the_pca_map(digits_alone, gated_umap, monkeypatch):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from ui.map.chart import shown_pca
 from ui.shell import cache
 from ui.shell.panels import load_map
 from vae.latent.background import FitJob
@@ -26,7 +27,7 @@ def map_to_show(
     job = cache.map_fit(path, n_points, params)
     if job.done and job.error is None:  # fitted, but not saved (a read-only models folder)
         return job.result(), params, None
-    pca = ProjectionParams("pca", params.n_components, params.seed)
+    pca = shown_pca(params)
     return load_map(path, n_points, pca), pca, job
 
 
