@@ -5,30 +5,34 @@ from ui.shell.start import begin_page
 begin_page("Map", "🗺️", "Latent map")
 
 
-from ui.map.chart import colouring, map_and_details, take_linked_point
+from ui.map.chart import chart_key, colouring, keep_point_across_the_fit, map_and_details, take_linked_point
 from ui.map.controls import map_controls
 from ui.map.details import MapView, map_hover
 from ui.map.figures import latent_scatter
+from ui.map.fitting import fit_notice, map_to_show
 from ui.shell import cache
-from ui.shell.panels import data_or_stop, load_map, open_model_page
+from ui.shell.panels import data_or_stop, open_model_page
 from vae.latent.projection import METHOD_LABELS
 
 path, vae, info = open_model_page()
 data, _, held_idx = data_or_stop(path)
 
 params, n_points, colour_by = map_controls(path, vae, data, held_idx)
-method = params.method
 codes = cache.codes(path, int(n_points))
-latent_map = load_map(path, int(n_points), params)
+# UMAP / t-SNE not fitted yet: PCA now, the fit in the background, its map when it lands.
+latent_map, shown, fit_job = map_to_show(path, int(n_points), params)
 
 colour, colour_name = colouring(codes, colour_by)
 figure = latent_scatter(
-    latent_map.embedding_, codes.index, codes.labels, data.label_names, colour, colour_name, METHOD_LABELS[method]
+    latent_map.embedding_, codes.index, codes.labels, data.label_names, colour, colour_name, METHOD_LABELS[shown.method]
 )
-view = MapView(path, vae, data, codes, latent_map, method)
+view = MapView(path, vae, data, codes, latent_map, shown.method)
 pick_key = f"map_pick_{path.name}"
 take_linked_point(view, pick_key)
+keep_point_across_the_fit(view, params, shown, pick_key)
 
+if fit_job is not None:
+    fit_notice(path, int(n_points), params, fit_job)
 if params.n_components == 2:
     map_hover(view)
-map_and_details(view, figure, f"map_chart_{params.key()}_{int(n_points)}", pick_key, params.n_components == 3)
+map_and_details(view, figure, chart_key(shown, int(n_points)), pick_key, params.n_components == 3)

@@ -1,6 +1,7 @@
 """The real app in real Chromium: clicks on the map and an upload, as a user does them."""
 
 import io
+import shutil
 import time
 
 import pytest
@@ -429,3 +430,20 @@ def test_reload_and_shared_links_keep_the_model_and_the_kept_point(app_url, shar
         wait_for_app(page)
         assert exceptions_on(page) == []
         assert page.app_errors == []
+
+
+@pytest.mark.slow  # a cold UMAP fit in the app's server: 15-60 s here
+def test_first_umap_map_shows_pca_then_switches_by_itself(tmp_path):
+    shutil.copy(REPO / "models" / "digits.pt", tmp_path / "digits.pt")  # no saved maps beside it
+    with running_app(tmp_path) as url, chromium_page() as page:
+        page.goto(f"{url}/Map?model=digits.pt&method=umap")
+        page.get_by_text("PCA shown while UMAP is fitted").wait_for(timeout=60_000)
+        assert page.locator(".js-plotly-plot .xtitle").first.text_content() == "PCA 1"
+        # No reload, no click: the status fragment polls and the page switches when the fit ends.
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('.js-plotly-plot .xtitle')].some(t => t.textContent === 'UMAP 1')",
+            timeout=180_000,
+        )
+        wait_for_app(page)
+        assert "PCA shown" not in page.locator('[data-testid="stMain"]').inner_text()
+        assert exceptions_on(page) == [] and page.app_errors == []

@@ -26,6 +26,19 @@ def test_fit_place_and_locate(method):
     assert latent_map.distance_to_data(far)[0] > 50
 
 
+@pytest.mark.parametrize(
+    ("method", "last"), [("umap", "layout: epoch 500 of 500"), ("tsne", "layout: iteration 750 of 750")]
+)
+def test_umap_and_tsne_report_their_progress(method, last):
+    heard = []
+    LatentMap(ProjectionParams(method, n_neighbors=10, perplexity=10)).fit(
+        _clusters(), lambda *report: heard.append(report)
+    )
+    assert heard[0] == ("finding neighbours", None) and heard[-1] == (last, 1.0)
+    fractions = [fraction for _, fraction in heard[1:]]
+    assert fractions == sorted(fractions) and len(fractions) >= 2  # start and end at least
+
+
 def test_spacing_of_a_large_map_is_the_neighbour_distance():
     gx, gy = np.meshgrid(np.arange(120.0), np.arange(100.0))  # 12,000 points one unit apart
     mu = np.stack([gx.ravel(), gy.ravel(), np.zeros(gx.size), np.zeros(gx.size)], axis=1).astype(np.float32)

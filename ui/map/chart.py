@@ -12,9 +12,16 @@ from ui.shell import links
 from ui.shell.page import chosen_latent
 from ui.shell.panels import customdata
 from ui.shell.pickers import send_buttons
+from vae.latent.projection import ProjectionParams
 from vae.opened import HeldOutCodes
 
 DETAIL_SOURCE = "map_detail_source"  # which input the user touched last: "chart" or "typed"
+STAND_IN = "map_stand_in"  # the view whose PCA map stood in while its UMAP / t-SNE map was fitted
+
+
+def chart_key(params: ProjectionParams, n_points: int) -> str:
+    """The map chart's widget key: one per projection and number of points."""
+    return f"map_chart_{params.key()}_{n_points}"
 
 
 def _detail_from(source: str) -> None:
@@ -35,6 +42,27 @@ def take_linked_point(view: MapView, pick_key: str) -> None:
     if (linked_point := links.int_param("point", 0, len(view.codes.mu) - 1)) is not None:
         st.session_state[pick_key] = linked_point
         _detail_from("typed")
+
+
+def keep_point_across_the_fit(view: MapView, asked: ProjectionParams, shown: ProjectionParams, pick_key: str) -> None:
+    """A point clicked on the PCA map that stood in while the asked-for map was fitted stays
+    picked when the fitted map replaces it (rows number the same images in every projection)."""
+    n_points, view_id = len(view.codes.mu), (view.path.name, len(view.codes.mu), asked)
+    if shown != asked:
+        st.session_state[STAND_IN] = view_id
+        return
+    if st.session_state.pop(STAND_IN, None) != view_id or st.session_state.get(DETAIL_SOURCE) == "typed":
+        return
+    selection = (st.session_state.get(chart_key(shown_pca(asked), n_points)) or {}).get("selection") or {}
+    rows = [int(values[0]) for values in map(customdata, selection.get("points") or []) if values and values[0] >= 0]
+    if len(rows) == 1 and not (selection.get("box") or selection.get("lasso")):
+        st.session_state[pick_key] = rows[0]
+        _detail_from("typed")
+
+
+def shown_pca(params: ProjectionParams) -> ProjectionParams:
+    """The PCA map of the same view (2-D or 3-D, seed): what stands in for a map not fitted yet."""
+    return ProjectionParams("pca", params.n_components, params.seed)
 
 
 @st.fragment

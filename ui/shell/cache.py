@@ -12,6 +12,7 @@ import numpy as np
 import streamlit as st
 
 from vae.analysis.clusters import cluster
+from vae.latent.background import MAP_FITS, FitJob, fit_map, map_key
 from vae.latent.codes import typical_spacing
 from vae.latent.projection import LatentMap, ProjectionParams, cache_path, fit_or_load
 from vae.opened import HeldOutCodes, ModelData, OpenedModel, comparability, measures, model_changed_at, open_model
@@ -123,3 +124,22 @@ def latent_map(path: Path, n_points: int, params: ProjectionParams) -> tuple[Lat
 def map_is_ready(path: Path, n_points: int, params: ProjectionParams) -> bool:
     """Whether the map can be shown without a fit (on disk already), to word the spinner."""
     return cache_path(path, params, n_points).is_file()
+
+
+def map_fit(path: Path, n_points: int, params: ProjectionParams) -> FitJob:
+    """The background fit of this map, shared by every session: started now unless it is
+    queued, running or has finished (its result is the `LatentMap`, also saved on disk)."""
+    key = map_key(path, mtime(path), n_points, params)
+    if (job := MAP_FITS.job(key)) is not None:
+        return job
+    return fit_map(key, codes(path, n_points).mu, params, cache_path(path, params, n_points))
+
+
+def running_map_fit(path: Path, n_points: int, params: ProjectionParams) -> FitJob | None:
+    """The background fit of this map if one was started and is still kept; starts nothing."""
+    return MAP_FITS.job(map_key(path, mtime(path), n_points, params))
+
+
+def forget_map_fit(path: Path, n_points: int, params: ProjectionParams) -> None:
+    """Drop a finished (failed) fit so that the next request tries again."""
+    MAP_FITS.forget(map_key(path, mtime(path), n_points, params))

@@ -62,17 +62,21 @@ def customdata(point: dict) -> list:
 
 
 def load_map(path, n_points: int, params: ProjectionParams) -> LatentMap:
-    """The fitted map, with a spinner that says what happens when it must be fitted; a
-    failed fit stops the page with a message."""
+    """The fitted map, waiting (with a spinner that says what happens) for its fit when it must
+    be fitted; the fit is the shared background one the Map page starts. A failed fit stops the
+    page with a message."""
     name = METHOD_LABELS[params.method]
     try:
-        if cache.map_is_ready(path, n_points, params):
+        if params.method == "pca" or cache.map_is_ready(path, n_points, params):
             return cache.latent_map(path, n_points, params)[0]
+        job = cache.map_fit(path, n_points, params)
+        if job.done:
+            return job.result()
         with st.spinner(
             f"Fitting {name} on {n_points} latent means: once for these settings, then saved beside "
             "the model (UMAP and t-SNE take seconds to a minute)…"
         ):
-            return cache.latent_map(path, n_points, params)[0]
+            return job.result()
     except Exception as err:  # UMAP / t-SNE fail in several ways on odd inputs (tiny or degenerate sets)
         st.error(f"{name} could not map these points ({type(err).__name__}: {err}). Try PCA or other parameters.")
         st.stop()
@@ -92,10 +96,17 @@ def maps_projection(n_components: int | None = None) -> ProjectionParams:
 
 def ready_map(path, n_points: int, params: ProjectionParams) -> tuple[LatentMap, ProjectionParams, str]:
     """The map for `params` if it is already computed, else the PCA map of the same view (PCA
-    takes milliseconds; UMAP and t-SNE are fitted only on the Map page), with a note saying so."""
+    takes milliseconds; UMAP and t-SNE are fitted only from the Map page), with a note saying so."""
     note = ""
     if params.method != "pca" and not cache.map_is_ready(path, n_points, params):
-        note = f" The {METHOD_LABELS[params.method]} map is not computed yet: open it on the Map page."
+        job = cache.running_map_fit(path, n_points, params)
+        if job is not None and job.done and job.error is None:  # fitted, not saved (read-only folder)
+            return job.result(), params, note
+        name = METHOD_LABELS[params.method]
+        if job is not None and not job.done:
+            note = f" The {name} map is being fitted (started on the Map page): PCA until it is done."
+        else:
+            note = f" The {name} map is not computed yet: open it on the Map page."
         params = ProjectionParams("pca", params.n_components, params.seed)
     return load_map(path, n_points, params), params, note
 

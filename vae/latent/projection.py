@@ -11,8 +11,11 @@ Fitted maps persist as .npz files keyed by the checkpoint's content hash and the
 
 from __future__ import annotations
 
+import io
 import os
+import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +28,10 @@ from vae.files import file_digest, write_atomically
 METHODS = ("pca", "umap", "tsne")
 METHOD_LABELS = {"pca": "PCA", "umap": "UMAP", "tsne": "t-SNE"}
 SPACING_SAMPLE = 5_000  # map points that set the typical spacing
+TSNE_REPORT_EVERY = 50  # t-SNE iterations between progress reports (each costs one KL evaluation)
+
+# What a fit reports as it goes: (stage in words, fraction done or None while unknown).
+Progress = Callable[[str, float | None], None]
 
 
 @dataclass(frozen=True)
@@ -74,34 +81,70 @@ def _umap_class():
     return umap.UMAP
 
 
+class _EpochsToProgress(io.TextIOBase):
+    """A file for umap-learn's tqdm bar over the layout epochs, drawn as "n/total": each
+    write reports the fraction done (the cheap progress umap gives)."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+
+    def write(self, text: str) -> int:
+        if found := re.findall(r"(\d+)/(\d+)", text):
+            done, total = map(int, found[-1])
+            self.progress(f"layout: epoch {done} of {total}", done / max(total, 1))
+        return len(text)
+
+
 class LatentMap:
     def __init__(self, params: ProjectionParams | None = None, placement_k: int = 8) -> None:
         self.params = params or ProjectionParams()
         self.placement_k = placement_k  # nearest codes that place a new point or decode a map spot
 
     # -- fitting ----------------------------------------------------------------------------
-    def fit(self, mu: np.ndarray) -> LatentMap:
-        """mu (N, D) latent means -> self, with `embedding_` (N, n_components)."""
+    def fit(self, mu: np.ndarray, progress: Progress | None = None) -> LatentMap:
+        """mu (N, D) latent means -> self, with `embedding_` (N, n_components). `progress`
+        hears the stages of a UMAP or t-SNE fit and, where known, the fraction done."""
         mu = np.asarray(mu, dtype=np.float32)
         if len(mu) < 3:
             raise ValueError("a map needs at least 3 points")
         p = self.params
+        progress = progress or (lambda stage, fraction: None)
         dims = min(p.n_components, mu.shape[1])
         if p.method == "pca":
             self._pca = PCA(n_components=dims, random_state=p.seed).fit(mu)
             embedding = self._pca.transform(mu)
         elif p.method == "umap":
+            progress("finding neighbours", None)
             umap_class = _umap_class()
+            cpu_only = {  # umap-learn: one thread; its epoch bar, read as progress
+                "n_jobs": 1,
+                "tqdm_kwds": {
+                    "disable": False,
+                    "file": _EpochsToProgress(progress),
+                    "bar_format": "{n}/{total}",
+                    "mininterval": 0.25,
+                },
+            }
             embedding = umap_class(
                 n_components=p.n_components,
                 n_neighbors=min(p.n_neighbors, len(mu) - 1),
                 min_dist=p.min_dist,
                 random_state=p.seed,
-                **({} if umap_class.__module__.startswith("cuml") else {"n_jobs": 1}),
+                **({} if umap_class.__module__.startswith("cuml") else cpu_only),
             ).fit_transform(mu)
             embedding = np.asarray(getattr(embedding, "get", lambda: embedding)())  # cuML may return a GPU array
         else:
             from openTSNE import TSNE
+
+            progress("finding neighbours", None)
+            reports = []
+
+            def report(iteration, error, embedding) -> bool:
+                reports.append(iteration)  # both phases (exaggerated, then plain) count from 1
+                done = len(reports) * TSNE_REPORT_EVERY
+                total = tsne.early_exaggeration_iter + tsne.n_iter
+                progress(f"layout: iteration {done} of {total}", min(done / total, 1.0))
+                return False  # go on
 
             tsne = TSNE(
                 n_components=p.n_components,
@@ -110,6 +153,8 @@ class LatentMap:
                 # Barnes-Hut is faster below ~10k points (measured: 2 s vs 21 s on 360) and the only 3-D option.
                 negative_gradient_method="fft" if p.n_components == 2 and len(mu) >= 10_000 else "bh",
                 n_jobs=os.cpu_count() or 1,
+                callbacks=report,
+                callbacks_every_iters=TSNE_REPORT_EVERY,
             )
             embedding = np.asarray(tsne.fit(mu))
         if embedding.shape[1] < p.n_components:  # a 2-d latent asked for a 3-d map
@@ -201,15 +246,17 @@ def cache_path(checkpoint: str | os.PathLike, params: ProjectionParams, n_points
     return checkpoint.parent / ".cache" / name
 
 
-def fit_or_load(mu: np.ndarray, params: ProjectionParams, path: Path | None) -> tuple[LatentMap, bool]:
+def fit_or_load(
+    mu: np.ndarray, params: ProjectionParams, path: Path | None, progress: Progress | None = None
+) -> tuple[LatentMap, bool]:
     """(map, whether it was loaded from `path`). A fresh fit is saved there when the folder
-    is writable; a read-only folder only costs the refit next time."""
+    is writable; a read-only folder only costs the refit next time. `progress`: see `fit`."""
     if path is not None and path.is_file():
         try:
             return LatentMap.load(path, params, mu), True
         except (ValueError, OSError, KeyError, EOFError, zipfile.BadZipFile):
             pass  # stale or damaged: refit below and overwrite
-    latent_map = LatentMap(params).fit(mu)
+    latent_map = LatentMap(params).fit(mu, progress)
     if path is not None:
         try:
             latent_map.save(path)
@@ -218,4 +265,4 @@ def fit_or_load(mu: np.ndarray, params: ProjectionParams, path: Path | None) -> 
     return latent_map, False
 
 
-__all__ = ["METHODS", "METHOD_LABELS", "LatentMap", "ProjectionParams", "cache_path", "fit_or_load"]
+__all__ = ["METHODS", "METHOD_LABELS", "LatentMap", "Progress", "ProjectionParams", "cache_path", "fit_or_load"]
