@@ -1,7 +1,7 @@
 """The explorer's entry point: `streamlit run app.py`.
 
-`streamlit run` finds `app` below and serves it (Streamlit's ASGI app, with one middleware:
-ui/shell/server.py). Each session then runs this file as its script: it names the pages
+`streamlit run` finds `app` below and serves it (Streamlit's ASGI app, with one middleware
+and a start-up that imports what pages need in the background: ui/shell/server.py). Each session then runs this file as its script: it names the pages
 (Home first), lists them in the sidebar and runs the one the URL asks for; each page is a
 script in pages/."""
 
@@ -11,10 +11,10 @@ import streamlit as st
 from starlette.middleware import Middleware
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from ui.shell.server import PageBaseUrl
+from ui.shell.server import PageBaseUrl, warm_up
 from ui.shell.start import run_page
 
-app = st.App(__file__, middleware=[Middleware(PageBaseUrl)])
+app = st.App(__file__, middleware=[Middleware(PageBaseUrl)], lifespan=warm_up)
 
 if get_script_run_ctx() is not None:  # a session's run, not the server importing this file
     PAGES = Path(__file__).resolve().parent / "pages"

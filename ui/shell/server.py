@@ -8,6 +8,38 @@ it asks the server's root only. The app is always served from the root (no baseU
 
 from __future__ import annotations
 
+import contextlib
+import importlib
+import threading
+
+# What nearly every page imports (torch, scikit-learn with SciPy, Plotly, our ui rooms): about
+# 4 s on two cores, paid by the first page opened unless the server has imported it already.
+WARM_MODULES = (
+    "torch",
+    "sklearn.neighbors",
+    "plotly.graph_objects",
+    "ui.shell.panels",
+    "ui.shell.pickers",
+    "ui.map.chart",
+    "ui.live.graphs",
+    "ui.explore.traverse",
+    "ui.home.overview",
+)
+
+
+def warm_imports() -> None:
+    for name in WARM_MODULES:
+        with contextlib.suppress(Exception):  # a failing import shows, with its message, on the page that needs it
+            importlib.import_module(name)
+
+
+@contextlib.asynccontextmanager
+async def warm_up(app):
+    """ASGI lifespan: import what the pages need in a background thread as the server starts,
+    so a first page opened at once waits less (and one opened later, not at all)."""
+    threading.Thread(target=warm_imports, name="warm-up imports", daemon=True).start()
+    yield
+
 _BASE_URL_SCRIPT = b"<script>window.__streamlit={BACKEND_BASE_URL:window.location.origin+'/'}</script>"
 _NOT_PAGES = ("/_stcore/", "/static/", "/component/", "/media/", "/app/static/")
 

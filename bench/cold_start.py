@@ -1,0 +1,72 @@
+"""The first open of a page on a freshly started server: when its title shows and when its
+content does, against a fresh server of a minimal Streamlit page (a title and an image).
+
+Each case starts its own server, so nothing is imported or cached in the process yet; what
+is stored on disk beside the shipped models (maps, held-out codes, decoder graphs) is there,
+as on a fresh clone. The issue's goals: title and progress within 2 s, content within 5 s.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+from bench.report import Comparison
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+
+from browser_support import browser_available, chromium_page, running_app  # noqa: E402
+from test_browser_start import FIRST_SEEN  # noqa: E402
+
+PAGES = [
+    "Traverse?model=sprites.pt",
+    "?model=mnist.pt",
+    "Map?model=digits.pt",
+    "Analyze?model=digits.pt",
+    "Generate?model=mnist.pt",
+    "Compare?model=digits-beta-1.pt",
+]
+MINIMAL_APP = (
+    "import numpy as np\nimport streamlit as st\n"
+    'st.title("A page")\nst.image(np.zeros((64, 64), np.uint8), caption="an image")\n'
+)
+TITLE_GOAL_MS, CONTENT_GOAL_MS = 2000, 5000
+
+
+def first_open(path: str, script: Path | None = None) -> dict[str, float]:
+    """Milliseconds from navigation to the first title, progress line and content."""
+    with running_app(**({"script": script} if script else {})) as url, chromium_page() as page:
+        page.add_init_script(FIRST_SEEN)
+        page.goto(f"{url}/{path}")
+        page.wait_for_function("() => 'content' in window.__firstSeen", timeout=180_000)
+        return page.evaluate("window.__firstSeen")
+
+
+def run(quick: bool = False) -> list[Comparison]:
+    if not browser_available():
+        raise RuntimeError("needs playwright and Debian's chromium (apt-get install chromium)")
+    with tempfile.TemporaryDirectory() as folder:
+        script = Path(folder) / "minimal.py"
+        script.write_text(MINIMAL_APP)
+        reference = [first_open("", script)["content"] for _ in range(1 if quick else 2)]
+    results = []
+    for path in PAGES[:1] if quick else PAGES:
+        seen = first_open(path)
+        title, content = seen["title"], seen["content"]
+        met = f"title {'✔' if title <= TITLE_GOAL_MS else '✘'} ≤ 2 s, content {'✔' if content <= CONTENT_GOAL_MS else '✘'} ≤ 5 s"
+        results.append(
+            Comparison(
+                area="browser (cold start)",
+                case=f"first open of /{path} on a fresh server: content",
+                measure="ms",
+                ours=content,
+                reference=statistics.median(reference),
+                reference_name="fresh server, minimal page (title + image): shown",
+                higher_is_better=False,
+                note=f"title at {title:.0f} ms, progress line at {seen.get('progress', float('nan')):.0f} ms; {met}",
+            )
+        )
+    return results
