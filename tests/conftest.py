@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import functools
 import gzip
+import shutil
 import struct
 from pathlib import Path
 
@@ -87,6 +88,21 @@ def tiny_conditional_checkpoint(tmp_path_factory) -> Path:
     """A conditional MLP VAE trained for 1 epoch on digits (10 classes)."""
     folder = tmp_path_factory.mktemp("models")
     return _tiny_digits_model(folder, "tiny_conditional.pt", 1, 0, latent_dim=3, hidden_dims=(32,), conditional=True)
+
+
+@pytest.fixture(scope="session")
+def digits_models(tmp_path_factory) -> dict[str, Path]:
+    """models/digits.pt as each kind of model: the checkpoint itself, a bundle with a data
+    sample (its 359 held-out images, all held out again) and a bundle that names `digits`."""
+    from vae.bundle import bundle_from_checkpoint
+
+    folder, checkpoint = tmp_path_factory.mktemp("digits_models"), REPO / "models" / "digits.pt"
+    shutil.copy(checkpoint, folder / "digits.pt")
+    return {
+        "checkpoint": folder / "digits.pt",
+        "sample": bundle_from_checkpoint(checkpoint, folder / "digits-sample", sample=600),
+        "dataset": bundle_from_checkpoint(checkpoint, folder / "digits-named", sample=0),
+    }
 
 
 @pytest.fixture

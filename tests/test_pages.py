@@ -23,7 +23,7 @@ from conftest import REPO, assert_no_errors, open_page
 from ui.shell import cache
 from ui.shell.page import CHOSEN_KEY, MAP_PARAMS_KEY, MODEL_KEY
 from vae.analysis.anomaly import LatentGaussian, anomaly_scores
-from vae.analysis.clusters import agreement, cluster
+from vae.analysis.clusters import agreement, fit_clusters
 from vae.analysis.imputation import impute, make_mask
 from vae.data.datasets import Dataset, label_name, map_subset
 from vae.data.source import dataset_for_checkpoint
@@ -152,6 +152,16 @@ def _held(path: Path, n_points: int = 2000) -> Held:
     index = map_subset(held_idx, min(n_points, len(held_idx)))
     mu, _ = encode_dataset(vae, data.images[index])
     return Held(vae, data, index.numpy(), mu.numpy(), data.labels[index].numpy())
+
+
+def _training_images(path: Path, n_points: int, labels: bool = False):
+    """The first n of a checkpoint's training images in the fixed random order: what the
+    Analyze tabs and attribute vectors fit on (`OpenedModel.fitting().fit_subset`); with
+    `labels`, (images, labels)."""
+    _, meta = load_checkpoint(path)
+    data, train_idx, _ = dataset_for_checkpoint(meta)
+    index = map_subset(train_idx, min(n_points, len(train_idx)))
+    return (data.images[index], data.labels[index].numpy()) if labels else data.images[index]
 
 
 def _shown(at: AppTest, caption_start: str) -> np.ndarray:
@@ -502,7 +512,9 @@ def test_arithmetic_outputs_follow_their_inputs(models_dir, monkeypatch):
     names, classes = held.data.label_names, np.unique(held.labels)
     source, target = int(classes[0]), int(classes[-1])
     start = held.mu[held.first_row_of(source)]
-    vector = mean_difference_vector(held.mu, held.labels, source, target)
+    images, fit_labels = _training_images(models_dir / "tiny.pt", 2000, labels=True)  # what the vector is fitted on
+    fit_mu = encode_dataset(held.vae, images)[0].numpy()
+    vector = mean_difference_vector(fit_mu, fit_labels, source, target)
     for strength in (0.0, 2.0):
         at.slider(key="arithmetic_strength").set_value(strength).run()
         expected = held.decoded(apply_attribute(start, vector, [strength])[0], 160)
@@ -510,8 +522,11 @@ def test_arithmetic_outputs_follow_their_inputs(models_dir, monkeypatch):
     for method, make in (("means", mean_difference_vector), ("classifier", classifier_vector)):
         at.radio(key="arithmetic_method").set_value(method).run()
         _no_errors(at)
-        length = np.linalg.norm(make(held.mu, held.labels, source, target))
-        expected = f"Vector from {names[source]} toward {names[target]}: length {length:.2f}."
+        length = np.linalg.norm(make(fit_mu, fit_labels, source, target))
+        expected = (
+            f"Vector from {names[source]} toward {names[target]}: length {length:.2f}, found from the codes of "
+            f"{len(fit_mu)} training images."
+        )
         assert next(c.value for c in at.caption if c.value.startswith("Vector from")).startswith(expected)
 
 
@@ -599,9 +614,10 @@ def test_analyze_reports_clusters_probe_and_collapse(models_dir, monkeypatch):
     at = _app("pages/7_Analyze.py", models_dir, monkeypatch, "tiny.pt")
     _no_errors(at)
     held = _held(models_dir / "tiny.pt")  # the analysed images: the first 2000 held out, as on the Map
+    fit_mu = encode_dataset(held.vae, _training_images(models_dir / "tiny.pt", 2000))[0].numpy()
 
-    def assert_agreement(k: int) -> None:  # k-means (the default method), seed 0
-        found = agreement(held.labels, cluster(held.mu, k, "kmeans", 0))
+    def assert_agreement(k: int) -> None:  # k-means (the default method), seed 0, fitted on training images
+        found = agreement(held.labels, fit_clusters(fit_mu, k, "kmeans", 0).predict(held.mu))
         assert (_metric(at, "NMI"), _metric(at, "ARI")) == (f"{found.nmi:.3f}", f"{found.ari:.3f}")
 
     assert_agreement(len(np.unique(held.labels)))  # k starts at the number of classes
@@ -619,7 +635,9 @@ def test_analyze_anomaly_threshold_and_imputation_follow_their_inputs(models_dir
     # −ELBO of each analysed image, 2 draws of z (seed 0); the reference Gaussian only enters the Mahalanobis score
     reference = LatentGaussian(np.zeros((2, vae.latent_dim), np.float32))
     clean = anomaly_scores(vae, data.images[held.index], reference, samples=2)["neg_elbo"]
-    assert _metric(at, "Held-out images flagged") == f"{100 * np.mean(clean > np.percentile(clean, 95)):.1f} %"
+    # the threshold starts at the 95th percentile of 500 training images' scores: flagged out of sample
+    fitted = anomaly_scores(vae, _training_images(models_dir / "tiny.pt", 500), reference, samples=2)["neg_elbo"]
+    assert _metric(at, "Held-out images flagged") == f"{100 * np.mean(clean > np.percentile(fitted, 95)):.1f} %"
     slider = at.slider(key="analyze_threshold_neg_elbo")
     assert slider.min == pytest.approx(float(clean.min()))
     slider.set_value(slider.min).run()
@@ -633,6 +651,21 @@ def test_analyze_anomaly_threshold_and_imputation_follow_their_inputs(models_dir
         filled = impute(vae, original, make_mask(*vae.image_shape[1:], kind), iterations=50)
         _assert_shows(at, "imputed", np.asarray(picture(filled[0], 128)))
     assert "Squared error on the hidden pixels: model" in _markdown(at)
+
+
+def test_analyze_on_a_bundles_sample_fits_on_one_half_and_scores_on_the_other(digits_models, monkeypatch):
+    """A bundle's data sample is all held out: the probe, the anomaly reference and threshold,
+    the clusters and the mean image are fitted on a fixed half and scored on the other, and
+    the captions say so with the sizes of the actual sets."""
+    at = _app("pages/7_Analyze.py", digits_models["sample"].parent, monkeypatch, "digits-sample")
+    _no_errors(at)
+    captions = "\n".join(c.value for c in at.caption)
+    split = "fitted on 179 images of the bundle's data sample, scored on 180 others of it"
+    assert f"Logistic regression on standardised features, {split}." in captions
+    assert f"reference Gaussian {split}" in captions and f"k-means {split}" in captions
+    pixels = float(_metric(at, "Same probe on raw pixels").rstrip(" %"))
+    assert 60 < pixels < 99  # fitted and scored on the same 359 digits it read 100.0 %
+    assert at.number_input(key="analyze_impute_row").max == 179  # the images scored on
 
 
 @pytest.mark.slow  # MIG and its heatmap on 500 sprites through the shipped conv model: 10-15 s

@@ -10,20 +10,29 @@ from ui.shell import cache
 from ui.shell.panels import read_upload, show_picture
 from vae.analysis.imputation import MASKS, hidden_error, impute, make_mask, mean_image_fill
 from vae.models.interface import is_conditional
+from vae.opened.measures import MEAN_IMAGE_IMAGES
 from vae.pictures import picture
 
 
 def show(view: AnalysisView) -> None:
-    path, vae, info, data, codes = view.path, view.vae, view.info, view.data, view.codes
+    path, vae, info, data = view.path, view.vae, view.info, view.data
     c, h, w = vae.image_shape
+    scored = view.fitting.scored(view.n_points)  # images the mean-image baseline was not fitted on
     source_column, mask_column = st.columns(2)
     with source_column:
         source = st.radio("Image", ["held-out", "upload"], horizontal=True, key="analyze_impute_source")
         original = None
         if source == "held-out":
-            row = st.number_input("Held-out point", 0, len(codes.mu) - 1, 0, key="analyze_impute_row")
-            original = data.images[codes.index[row]][None]
-            label = data.labels[codes.index[row : row + 1]] if is_conditional(vae) else None
+            row = st.number_input(
+                "Held-out point",
+                0,
+                len(scored) - 1,
+                0,
+                key="analyze_impute_row",
+                help="One of the images scored on: the mean image is fitted on others",
+            )
+            original = data.images[scored[row]][None]
+            label = data.labels[scored[row : row + 1]] if is_conditional(vae) else None
         else:
             upload = st.file_uploader(
                 "Image to damage and repair", ["png", "jpg", "jpeg", "gif", "bmp", "webp"], key="analyze_impute_upload"
@@ -63,7 +72,9 @@ def show(view: AnalysisView) -> None:
             f"mean image **{hidden_error(baseline, original, mask):.4f}** "
             f"({100 * (1 - mask.mean().item()):.0f}% of the pixels hidden)."
         )
+        fitted = len(view.fitting.fit_subset(MEAN_IMAGE_IMAGES))
         st.caption(
             "Pseudo-Gibbs imputation (Rezende et al. 2014): the hidden pixels start grey; each iteration encodes "
-            "the current guess, decodes its posterior mean, and overwrites only the hidden pixels."
+            "the current guess, decodes its posterior mean, and overwrites only the hidden pixels. The mean image "
+            f"is {view.fitting.describe(fitted, len(scored))} (the held-out point is one of those)."
         )

@@ -13,12 +13,16 @@ def show(view: AnalysisView) -> None:
     if not has_labels:
         st.info("A linear probe predicts labels, and this model's data has no labels.")
     else:
-        accuracy = cache.probes(path, n_points)
+        try:
+            accuracy = cache.probes(path, n_points)
+        except ValueError as err:  # the images fitted on hold fewer than two classes
+            st.info(f"No probe: {err}.")
+            return
         left, right = st.columns(2)
-        left.metric("Probe on μ (held-out accuracy)", f"{100 * accuracy.latent:.1f} %")
+        left.metric("Probe on μ (accuracy on unseen images)", f"{100 * accuracy.latent:.1f} %")
         right.metric("Same probe on raw pixels", f"{100 * accuracy.pixels:.1f} %")
         st.caption(
-            f"Logistic regression on standardised features, trained on {accuracy.n_train} training images and "
-            f"scored on {accuracy.n_test} held-out images. A {vae.latent_dim}-d code that keeps most of the "
-            "pixels' accuracy has kept the label information in linear form."
+            f"Logistic regression on standardised features, {accuracy.about}. "
+            f"A {vae.latent_dim}-d code that keeps most of the pixels' accuracy has kept the label information "
+            "in linear form."
         )

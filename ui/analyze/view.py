@@ -11,6 +11,7 @@ import torch
 
 from ui.shell import cache
 from vae.data.datasets import Dataset
+from vae.data.source import FitScoreSplit
 from vae.errors import DatasetError
 from vae.models.interface import LatentModel
 from vae.opened import HeldOutCodes, ModelInfo
@@ -26,7 +27,7 @@ class AnalysisView:
     n_points: int
     names: list[str]
     has_labels: bool  # labels with at least two classes among the analysed images
-    train_idx: torch.Tensor | None
+    fitting: FitScoreSplit | None  # what the tabs that fit something fit on, and what they score on
     held_idx: torch.Tensor | None
 
 
@@ -34,12 +35,16 @@ def analysis_view(path: Path, vae: LatentModel, info: ModelInfo) -> AnalysisView
     """The model's data and the held-out codes to analyse (a sidebar slider sets how many), with
     a warning when the data is missing or too small (then only the history is analysed)."""
     try:
-        data, train_idx, held_idx = cache.data(path)
+        data, _, held_idx = cache.data(path)
+        fitting = cache.fitting(path)
     except DatasetError as err:
         st.warning(f"The model's data is not available, so only the training history is analysed. {err}")
-        data, train_idx, held_idx = None, None, None
-    if data is not None and len(held_idx) < 3:
-        st.warning("This model holds out fewer than 3 images: too few to analyse.")
+        data, fitting, held_idx = None, None, None
+    if data is not None and (len(held_idx) < 3 or min(len(fitting.fit_idx), len(fitting.score_idx)) < 2):
+        st.warning(
+            "This model holds out fewer than 3 images, or has fewer than 2 images to fit on or to score on: "
+            "too few to analyse."
+        )
         data = None
     codes, n_points, names, has_labels = None, 0, [], False
     if data is not None:
@@ -51,4 +56,4 @@ def analysis_view(path: Path, vae: LatentModel, info: ModelInfo) -> AnalysisView
         codes = cache.codes(path, n_points)
         names = data.label_names
         has_labels = codes.labels is not None and len(np.unique(codes.labels)) >= 2
-    return AnalysisView(path, vae, info, data, codes, n_points, names, has_labels, train_idx, held_idx)
+    return AnalysisView(path, vae, info, data, codes, n_points, names, has_labels, fitting, held_idx)

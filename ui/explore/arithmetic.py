@@ -24,6 +24,7 @@ from vae.latent.codes import (
 )
 from vae.models.interface import LatentModel, is_conditional
 from vae.opened import ModelInfo
+from vae.opened.measures import ATTRIBUTE_FIT
 from vae.pictures import grid_picture, picture
 
 SOURCES = ["data", "kept", "upload", "prior"]
@@ -96,7 +97,13 @@ def attribute_vectors(view: ArithmeticView) -> None:
         if source == target:
             st.info("Pick two different classes.")
         else:
-            vector = cache.attribute_vector(view.path, len(view.held.codes.mu), int(source), int(target), method)
+            try:
+                vector = cache.attribute_vector(view.path, int(source), int(target), method)
+            except ValueError as err:  # a class absent from the images fitted on
+                st.info(f"No attribute vector between these classes: {err}.")
+                return
+            split = cache.fitting(view.path)
+            fitted = len(split.fit_subset(ATTRIBUTE_FIT))
             with point:
                 start = pick_latent(
                     view.path,
@@ -111,7 +118,8 @@ def attribute_vectors(view: ArithmeticView) -> None:
                     prefer_kept=True,
                 )
             st.caption(
-                f"Vector from {names[source]} toward {names[target]}: length {np.linalg.norm(vector):.2f}. "
+                f"Vector from {names[source]} toward {names[target]}: length {np.linalg.norm(vector):.2f}, found "
+                f"from the codes of {fitted} {split.fit_about}. "
                 + (
                     "Mean code of the target class minus mean code of the source class."
                     if method == "means"

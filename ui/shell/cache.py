@@ -8,10 +8,9 @@ import hashlib
 import inspect
 from pathlib import Path
 
-import numpy as np
 import streamlit as st
 
-from vae.analysis.clusters import cluster
+from vae.data.source import FitScoreSplit
 from vae.latent.background import MAP_FITS, FitJob, fit_map, map_key
 from vae.latent.codes import typical_spacing
 from vae.latent.projection import LatentMap, ProjectionParams, cache_path, fit_or_load
@@ -59,6 +58,12 @@ def codes(path: Path, n_points: int) -> HeldOutCodes:
     return _codes(str(path), mtime(path), n_points)
 
 
+def fitting(path: Path) -> FitScoreSplit:
+    """The images analyses fit on and the disjoint ones they score on (kept by the opened
+    model); raises DatasetError."""
+    return _opened(str(path), mtime(path)).fitting()
+
+
 def _by_model(function, kind=st.cache_resource, **options):
     """A cache (`kind`: st.cache_resource shares the result between sessions, st.cache_data
     gives each a copy) of `function(opened, *args)`, keyed by the model's path and modification
@@ -80,10 +85,6 @@ def _by_model(function, kind=st.cache_resource, **options):
     return call
 
 
-def _clusters(opened: OpenedModel, n_points: int, k: int, method: str, seed: int = 0) -> np.ndarray:
-    return cluster(opened.held_out(n_points).mu, k, method, seed)
-
-
 def _spacing(opened: OpenedModel, n_points: int) -> float:
     """Median nearest-neighbour distance among the first n held-out codes: "on the data" yardstick."""
     return typical_spacing(opened.held_out(n_points).mu)
@@ -103,7 +104,7 @@ measured_metrics = _by_model(
     show_spinner="Measuring the held-out ELBO and NLL (once per model)…",
 )
 anomalies = _by_model(measures.anomalies, max_entries=4, show_spinner="Scoring held-out and corrupted images…")
-clusters = _by_model(_clusters, st.cache_data, max_entries=16, show_spinner="Clustering…")
+clusters = _by_model(measures.clusters, st.cache_data, max_entries=16, show_spinner="Clustering…")
 spacing = _by_model(_spacing, st.cache_data, max_entries=16, show_spinner=False)
 held_out_images = _by_model(  # content keys of the held-out images: which models Compare can score together
     comparability.held_out_images, max_entries=64, show_spinner="Looking for shared held-out images…"

@@ -40,6 +40,7 @@ async def warm_up(app):
     threading.Thread(target=warm_imports, name="warm-up imports", daemon=True).start()
     yield
 
+
 _BASE_URL_SCRIPT = b"<script>window.__streamlit={BACKEND_BASE_URL:window.location.origin+'/'}</script>"
 _NOT_PAGES = ("/_stcore/", "/static/", "/component/", "/media/", "/app/static/")
 

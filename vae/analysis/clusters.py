@@ -15,17 +15,22 @@ from sklearn.preprocessing import StandardScaler
 CLUSTER_METHODS = {"kmeans": "k-means", "gmm": "Gaussian mixture"}
 
 
-def cluster(mu: np.ndarray, k: int, method: str = "kmeans", seed: int = 0) -> np.ndarray:
-    """Cluster index of each latent mean (n,), k clusters by k-means or a full-covariance GMM."""
+def fit_clusters(mu: np.ndarray, k: int, method: str = "kmeans", seed: int = 0):
+    """k-means or a full-covariance GMM with k clusters fitted on the latent means (n, D): its
+    `predict` assigns other codes to those clusters."""
     if not 1 <= k <= len(mu):
         raise ValueError(f"k must be between 1 and the number of points ({len(mu)}), got {k}")
     if method == "kmeans":
-        return KMeans(n_clusters=k, n_init=4, random_state=seed).fit_predict(mu)
+        return KMeans(n_clusters=k, n_init=4, random_state=seed).fit(mu)
     if method == "gmm":
-        return GaussianMixture(n_components=k, covariance_type="full", reg_covar=1e-4, random_state=seed).fit_predict(
-            mu
-        )
+        return GaussianMixture(n_components=k, covariance_type="full", reg_covar=1e-4, random_state=seed).fit(mu)
     raise ValueError(f"unknown clustering method {method!r}: use one of {sorted(CLUSTER_METHODS)}")
+
+
+def cluster(mu: np.ndarray, k: int, method: str = "kmeans", seed: int = 0) -> np.ndarray:
+    """Cluster index of each latent mean (n,), k clusters by k-means or a full-covariance GMM
+    fitted on these same means."""
+    return fit_clusters(mu, k, method, seed).predict(mu)
 
 
 @dataclass(frozen=True)

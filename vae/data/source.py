@@ -1,5 +1,6 @@
 """Where a model's images come from, as typed values: the dataset it names (built-in spec, a
-folder, or a bundle's data sample) and its held-out split; and loading them back.
+folder, or a bundle's data sample) and its held-out split; loading them back; and which of
+them an analysis fits on and which disjoint ones it scores on (`FitScoreSplit`).
 
 A checkpoint's `meta` and a bundle's manifest both come down to a (DataSource, Split)."""
 
@@ -12,8 +13,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from vae.data.datasets import Dataset, class_names, load_dataset, split_indices
+from vae.data.datasets import Dataset, class_names, load_dataset, map_subset, split_indices
 from vae.errors import DatasetError
+
+SAMPLE_SPLIT_SEED = 0  # the fixed split of a bundle's sample into images to fit on and to score on
 
 
 @dataclass(frozen=True)
@@ -75,14 +78,14 @@ def load_source(
     source: DataSource | None, split: Split, data_dir: str | os.PathLike | None = None
 ) -> tuple[Dataset, torch.Tensor, torch.Tensor]:
     """(dataset, train indices, held-out indices). For IDX data the folder is `data_dir`, else
-    `VAE_DATA_DIR`, else the one recorded at training time. Raises DatasetError when the data
-    is missing or no longer matches."""
+    `VAE_DATA_DIR`, else the one recorded at training time. A bundle's data sample is all held
+    out: no training indices. Raises DatasetError when the data is missing or no longer matches."""
     if source is None:
         raise DatasetError("this model carries no data and names no dataset: the pages that need data are hidden")
     if source.sample is not None:
         data = _sample_dataset(source)
         held_idx = torch.tensor(split.held_out_indices, dtype=torch.long)
-        return data, held_idx, held_idx  # a sample is all held out; it also stands in for training data
+        return data, torch.zeros(0, dtype=torch.long), held_idx  # the model trained on none of these
     options = dict(source.options)
     recorded_dir = options.pop("data_dir", None)
     chosen_dir = data_dir or os.environ.get("VAE_DATA_DIR") or recorded_dir
@@ -121,3 +124,66 @@ def _sample_dataset(source: DataSource) -> Dataset:
         raise DatasetError("the bundle's data sample does not match its manifest")
     names = class_names(source.label_names, int(labels.max()) + 1 if labels is not None and len(labels) else 0)
     return Dataset(source.spec, images, labels, names, factors, list(source.factor_names), options={})
+
+
+@dataclass(frozen=True, eq=False)  # tensor fields: compared by identity
+class FitScoreSplit:
+    """Which images an analysis fits on (a probe, a reference Gaussian, a threshold, clusters, a
+    mean image) and which disjoint images it scores on, with what they are in words. Both are
+    sorted dataset indices; `fit_subset(n)` and `scored(n)` take the first n of a fixed random
+    order of each (`map_subset`: `scored(n)` of a checkpoint are the Map's first n points)."""
+
+    fit_idx: torch.Tensor
+    score_idx: torch.Tensor
+    fit_about: str  # "training images"
+    score_about: str  # "held-out images"
+    rule: str  # one sentence: where the two sets come from
+
+    def __post_init__(self) -> None:
+        if torch.isin(self.fit_idx, self.score_idx).any():
+            raise ValueError("the images an analysis fits on must not be among those it scores on")
+
+    def fit_subset(self, n: int) -> torch.Tensor:
+        return map_subset(self.fit_idx, n)
+
+    def scored(self, n: int) -> torch.Tensor:
+        return map_subset(self.score_idx, n)
+
+    def describe(self, n_fit: int, n_score: int) -> str:
+        """ "fitted on 300 images of the bundle's data sample, scored on 300 others of it"."""
+        return f"fitted on {n_fit} {self.fit_about}, scored on {n_score} {self.score_about}"
+
+
+def fit_score_split(source: DataSource | None, train_idx: torch.Tensor, held_idx: torch.Tensor) -> FitScoreSplit:
+    """The images analyses fit on and score on, for each kind of model: a checkpoint fits on its
+    training images and scores on its held-out ones; a bundle that names a dataset, on that
+    dataset's standard training part and held-out fifth; a bundle's data sample (all held
+    out) is split by a fixed seed into a half to fit on and the other half to score on."""
+    if source is not None and source.sample is not None:
+        order = torch.randperm(len(held_idx), generator=torch.Generator().manual_seed(SAMPLE_SPLIT_SEED))
+        n_fit = len(held_idx) // 2
+        fit, score = held_idx[order[:n_fit]].sort().values, held_idx[order[n_fit:]].sort().values
+        return FitScoreSplit(
+            fit,
+            score,
+            "images of the bundle's data sample",
+            "others of it",
+            f"the bundle's data sample ({len(held_idx)} images, none trained on here) is split by a fixed "
+            f"seed into {len(fit)} images to fit on and the other {len(score)} to score on",
+        )
+    if source is not None and source.num_examples is None:
+        return FitScoreSplit(
+            train_idx,
+            held_idx,
+            f"images of the standard training part of {source.spec}",
+            "of its standard held-out fifth",
+            f"{source.spec} is split as usual: analyses fit on its first four fifths and score on the held-out "
+            "fifth (the bundle does not say which images the model itself was trained on)",
+        )
+    return FitScoreSplit(
+        train_idx,
+        held_idx,
+        "training images",
+        "held-out images",
+        "analyses fit on the model's training images and score on the images it held out",
+    )

@@ -1,7 +1,11 @@
 """What the pages measure on an opened model's data: held-out ELBOs (the reference for "how
-unusual"), training-image codes, anomaly scores, linear probes, attribute directions, the
-imputation baseline and a bundle's held-out metrics. Each is a plain function of an
-OpenedModel; the app caches the results (ui.shell.cache)."""
+unusual"), anomaly scores, linear probes, clusters, attribute directions, the imputation
+baseline and a bundle's held-out metrics. Each is a plain function of an OpenedModel; the app
+caches the results (ui.shell.cache).
+
+Whatever is fitted (a probe, a reference Gaussian, a threshold, clusters, an attribute
+direction, the mean image) is fitted on `opened.fitting().fit_idx` and scored on the disjoint
+`score_idx`; each report says which, in words (`FitScoreSplit.describe`)."""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ import numpy as np
 import torch
 
 from vae.analysis.anomaly import LatentGaussian, anomaly_scores, corrupt, detection_auc
-from vae.analysis.clusters import linear_probe
+from vae.analysis.clusters import fit_clusters, linear_probe
 from vae.analysis.metrics import elbo_per_example, evaluate_model
 from vae.data.datasets import map_subset
 from vae.errors import DatasetError
@@ -23,9 +27,12 @@ from vae.opened.opening import OpenedModel
 ELBO_SAMPLES = 8  # draws of z per image: uploads are scored the same way
 MEASURED_IMAGES, MEASURED_IWAE_K = 1000, 50  # a bundle's card: a few seconds on two cores
 ANOMALY_SAMPLES = 2  # draws of z per image for the −ELBO score: enough to rank, half the time of 4
-ANOMALY_REFERENCE = 5000  # training images the Mahalanobis reference is fitted on
-PROBE_TRAIN = 1000  # training images for the linear probes: the pixel probe on 64×64 took 9 s at 2,000
-MEAN_IMAGE_IMAGES = 5000
+ANOMALY_REFERENCE = 5000  # images fitted on (training images) for the Mahalanobis reference
+THRESHOLD_IMAGES = 500  # of those, the images whose scores place the default threshold
+PROBE_TRAIN = 1000  # images fitted on for the linear probes: the pixel probe on 64×64 took 9 s at 2,000
+CLUSTER_FIT = 2000  # images fitted on for the clusters
+ATTRIBUTE_FIT = 2000  # images fitted on for an attribute direction
+MEAN_IMAGE_IMAGES = 5000  # images fitted on for the imputation baseline
 
 
 @torch.no_grad()
@@ -47,30 +54,51 @@ def all_mu(opened: OpenedModel) -> np.ndarray:
 
 @dataclass(frozen=True)
 class AnomalyReport:
-    """Scores (higher = more unusual) of the first n held-out images, clean and with a planted
-    corruption, and how well each score separates the two (ROC-AUC)."""
+    """Scores (higher = more unusual) of the first n images scored on (`index`, dataset
+    indices), clean and with a planted corruption, and how well each score separates the two
+    (ROC-AUC); `fitted`: the clean scores of images fitted on, where the default threshold is
+    placed; `about`: what was fitted on what, in words."""
 
+    index: np.ndarray
     clean: dict[str, np.ndarray]
     corrupted: dict[str, np.ndarray]
     auc: dict[str, float]
+    fitted: dict[str, np.ndarray]
+    about: str
 
 
 def anomalies(opened: OpenedModel, n_points: int, corruption: str, severity: float) -> AnomalyReport:
-    """Scores of the first n held-out images, clean and with `corruption` at `severity`, against
-    a Mahalanobis reference fitted on up to ANOMALY_REFERENCE training images."""
-    data = opened.data()
-    index = map_subset(data.held_idx, n_points)
+    """Scores of the first n images scored on, clean and with `corruption` at `severity`,
+    against a Mahalanobis reference fitted on up to ANOMALY_REFERENCE images fitted on; and the
+    clean scores of the first THRESHOLD_IMAGES of those, where the threshold starts."""
+    data, split = opened.data(), opened.fitting()
+    index = split.scored(n_points)
     x, y = data.dataset.images[index], data.labels_for(opened.model, index)
-    reference = LatentGaussian(opened.training_codes(ANOMALY_REFERENCE)[0])
+    fit_mu = opened.fit_codes(ANOMALY_REFERENCE)[0]
+    reference = LatentGaussian(fit_mu)
+    fit_index = split.fit_subset(THRESHOLD_IMAGES)
+    fitted = anomaly_scores(
+        opened.model,
+        data.dataset.images[fit_index],
+        reference,
+        data.labels_for(opened.model, fit_index),
+        samples=ANOMALY_SAMPLES,
+    )
     clean = anomaly_scores(opened.model, x, reference, y, samples=ANOMALY_SAMPLES)
     broken = anomaly_scores(
         opened.model, corrupt(x, corruption, severity, seed=1), reference, y, samples=ANOMALY_SAMPLES
     )
-    return AnomalyReport(clean, broken, {k: detection_auc(clean[k], broken[k]) for k in clean})
+    about = (
+        f"reference Gaussian {split.describe(len(fit_mu), len(index))}; the threshold starts at the 95th "
+        f"percentile of the scores of {len(fit_index)} of the images fitted on"
+    )
+    auc = {k: detection_auc(clean[k], broken[k]) for k in clean}
+    return AnomalyReport(index.numpy(), clean, broken, auc, fitted, about)
 
 
 def default_threshold(scores: np.ndarray) -> float:
-    """Where to start flagging: the 95th percentile of the clean held-out scores."""
+    """Where to start flagging: the 95th percentile of `scores` (those of the images fitted
+    on, `AnomalyReport.fitted`: the images then flagged are scored out of sample)."""
     return float(np.percentile(scores, 95))
 
 
@@ -81,33 +109,62 @@ def flagged_fraction(scores: np.ndarray, threshold: float) -> float:
 
 @dataclass(frozen=True)
 class ProbeReport:
-    latent: float  # held-out accuracy of the probe on μ
+    latent: float  # accuracy of the probe on μ, on the images scored on
     pixels: float  # the same probe on raw pixels
-    n_train: int
-    n_test: int
+    n_train: int  # images fitted on
+    n_test: int  # images scored on
+    about: str  # what was fitted on what, in words
 
 
 def probes(opened: OpenedModel, n_points: int) -> ProbeReport:
-    """Held-out accuracy of a logistic regression on μ and on raw pixels (same images)."""
-    data = opened.data()
-    train_mu, train_labels = opened.training_codes(PROBE_TRAIN)
-    held = opened.held_out(n_points)
-    train_index, held_index = map_subset(data.train_idx, PROBE_TRAIN), map_subset(data.held_idx, n_points)
+    """Accuracy of a logistic regression on μ and on raw pixels (same images), fitted on up to
+    PROBE_TRAIN images fitted on and scored on the first n images scored on."""
+    data, split = opened.data(), opened.fitting()
+    train_mu, train_labels = opened.fit_codes(PROBE_TRAIN)
+    scored = opened.scored(n_points)
+    train_index = split.fit_subset(PROBE_TRAIN)
     pixels = data.dataset.images.flatten(1).numpy()
     return ProbeReport(
-        latent=linear_probe(train_mu, train_labels, held.mu, held.labels),
-        pixels=linear_probe(pixels[train_index], train_labels, pixels[held_index], held.labels),
+        latent=linear_probe(train_mu, train_labels, scored.mu, scored.labels),
+        pixels=linear_probe(pixels[train_index], train_labels, pixels[scored.index], scored.labels),
         n_train=len(train_mu),
-        n_test=len(held.mu),
+        n_test=len(scored.mu),
+        about=split.describe(len(train_mu), len(scored.mu)),
     )
 
 
-def attribute_vector(opened: OpenedModel, n_points: int, source: int, target: int, method: str) -> np.ndarray:
-    """Direction from class `source` toward `target` in the map's held-out codes, (D,):
-    `means` (class-mean difference) or `classifier` (logistic-regression normal)."""
+@dataclass(frozen=True)
+class ClusterReport:
+    """Clusters fitted on the images fitted on (no labels) and assigned to the Map's first n
+    held-out codes (`assigned`, colours on the map); `scored`: the rows of those codes that
+    are images scored on (all of them for a checkpoint), where NMI and ARI are measured."""
+
+    assigned: np.ndarray  # (n,) cluster index of each of held_out(n)
+    scored: np.ndarray  # (n,) bool
+    n_fit: int
+    about: str
+
+
+def clusters(opened: OpenedModel, n_points: int, k: int, method: str, seed: int = 0) -> ClusterReport:
+    """k clusters (k-means or a Gaussian mixture) fitted on up to CLUSTER_FIT codes of images
+    fitted on, assigned to the first n held-out codes."""
+    split = opened.fitting()
+    fit_mu, _ = opened.fit_codes(CLUSTER_FIT)
     codes = opened.held_out(n_points)
+    assigned = fit_clusters(fit_mu, k, method, seed).predict(codes.mu)
+    scored = np.isin(codes.index, split.score_idx.numpy())
+    return ClusterReport(assigned, scored, len(fit_mu), split.describe(len(fit_mu), int(scored.sum())))
+
+
+def attribute_vector(opened: OpenedModel, source: int, target: int, method: str) -> np.ndarray:
+    """Direction from class `source` toward `target`, (D,), fitted on up to ATTRIBUTE_FIT codes
+    of images fitted on (`opened.fitting()`): `means` (class-mean difference) or `classifier`
+    (logistic-regression normal). Raises ValueError when a class has no such image."""
+    mu, labels = opened.fit_codes(ATTRIBUTE_FIT)
+    if labels is None:
+        raise ValueError("attribute vectors need labelled data")
     make = mean_difference_vector if method == "means" else classifier_vector
-    return make(codes.mu, codes.labels, source, target)
+    return make(mu, labels, source, target)
 
 
 def measured_metrics(opened: OpenedModel) -> HeldOutMetrics | None:
@@ -123,6 +180,7 @@ def measured_metrics(opened: OpenedModel) -> HeldOutMetrics | None:
 
 
 def mean_image(opened: OpenedModel) -> torch.Tensor:
-    """Mean of up to 5,000 training images, (1, C, H, W): the imputation baseline."""
+    """Mean of up to MEAN_IMAGE_IMAGES images fitted on, (1, C, H, W): the imputation baseline
+    (the images imputed are those scored on, `opened.fitting().scored`)."""
     data = opened.data()
-    return data.dataset.images[map_subset(data.train_idx, MEAN_IMAGE_IMAGES)].mean(0, keepdim=True)
+    return data.dataset.images[opened.fitting().fit_subset(MEAN_IMAGE_IMAGES)].mean(0, keepdim=True)

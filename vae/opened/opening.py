@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from vae.data.datasets import Dataset, map_subset
-from vae.data.source import load_source
+from vae.data.source import FitScoreSplit, fit_score_split, load_source
 from vae.latent.encoding import encode_dataset
 from vae.models.interface import LatentModel, is_conditional
 from vae.opened.info import ModelInfo, info_from_checkpoint, info_from_manifest
@@ -26,7 +26,9 @@ if TYPE_CHECKING:
 
 
 class ModelData(NamedTuple):
-    """The model's dataset and its split: `held_idx` the images it never trained on."""
+    """The model's dataset and its split: `held_idx` the images it never trained on, `train_idx`
+    those it did (none for a bundle's data sample). What analyses fit and score on:
+    `OpenedModel.fitting()`."""
 
     dataset: Dataset
     train_idx: torch.Tensor
@@ -39,7 +41,8 @@ class ModelData(NamedTuple):
 
 @dataclass(frozen=True)
 class HeldOutCodes:
-    """Encodings of the map's points: row i is dataset image `index[i]`."""
+    """Encodings of a fixed random subset of images (the Map's points, or those analyses score
+    on): row i is dataset image `index[i]`."""
 
     index: np.ndarray  # (N,) dataset indices
     mu: np.ndarray  # (N, D)
@@ -53,14 +56,15 @@ _KEPT_CODE_SETS = 16  # encodings kept per model and split, by point count (the 
 
 class OpenedModel:
     """A model as the app sees it. `model` is in eval mode and shared: inference only.
-    `data()`, `held_out(n)` and `training_codes(n)` are computed on first use and kept (the
-    last few point counts); they raise DatasetError when the model's data is not available
-    here. `data_dir` (IDX data elsewhere) counts on the first call only."""
+    `data()`, `held_out(n)`, `scored(n)` and `fit_codes(n)` are computed on first use and kept
+    (the last few point counts); they raise DatasetError when the model's data is not
+    available here. `data_dir` (IDX data elsewhere) counts on the first call only."""
 
     def __init__(self, path: Path, model: LatentModel, info: ModelInfo) -> None:
         self.path, self.model, self.info = Path(path), model, info
         self._lock = threading.Lock()
         self._data: ModelData | None = None
+        self._fitting: FitScoreSplit | None = None
         self._codes: OrderedDict[tuple[str, int], object] = OrderedDict()
 
     @property
@@ -73,9 +77,19 @@ class OpenedModel:
                 self._data = ModelData(*load_source(self.info.data, self.info.split, data_dir))
             return self._data
 
+    def fitting(self) -> FitScoreSplit:
+        """The images analyses fit on (probes, reference Gaussians, thresholds, clusters, the
+        mean image) and the disjoint images they score on, with what each set is in words."""
+        data = self.data()
+        with self._lock:
+            if self._fitting is None:
+                self._fitting = fit_score_split(self.info.data, data.train_idx, data.held_idx)
+            return self._fitting
+
     def held_out(self, n_points: int) -> HeldOutCodes:
         """Encodings (μ, σ, reconstruction error at z = μ) of the first `n_points` of the fixed
-        random order of the held-out images (`map_subset`)."""
+        random order of the held-out images (`map_subset`): the Map's points. Kept on disk
+        beside the model too (stored_codes)."""
         return self._kept(("held_out", n_points), lambda data: self._stored_or_encoded(data, n_points))
 
     def _stored_or_encoded(self, data: ModelData, n_points: int) -> HeldOutCodes:
@@ -83,14 +97,23 @@ class OpenedModel:
         stored = load_codes(path, map_subset(data.held_idx, n_points).numpy())
         if stored is not None:
             return HeldOutCodes(**{"labels": None, **stored})
-        codes = encode_held_out(self.model, data, n_points)
+        codes = encode_codes(self.model, data, data.held_idx, n_points)
         save_codes(path, vars(codes))
         return codes
 
-    def training_codes(self, n_points: int) -> tuple[np.ndarray, np.ndarray | None]:
-        """(latent means, labels) of up to n training images (a fixed random subset): what
-        probes and anomaly references are fitted on."""
-        return self._kept(("training", n_points), lambda data: encode_training(self.model, data, n_points))
+    def scored(self, n_points: int) -> HeldOutCodes:
+        """Encodings of the first `n_points` images analyses score on (`fitting().scored`): the
+        Map's points for a checkpoint, the half of a bundle's sample not fitted on."""
+        score_idx = self.fitting().score_idx
+        if torch.equal(score_idx, self.data().held_idx):
+            return self.held_out(n_points)
+        return self._kept(("scored", n_points), lambda data: encode_codes(self.model, data, score_idx, n_points))
+
+    def fit_codes(self, n_points: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """(latent means, labels) of up to n images analyses fit on (`fitting().fit_subset(n)`):
+        what probes, anomaly references, clusters and attribute vectors are fitted on."""
+        fit_idx = self.fitting().fit_idx
+        return self._kept(("fit", n_points), lambda data: encode_means(self.model, data, fit_idx, n_points))
 
     def _kept(self, key: tuple[str, int], compute):
         data = self.data()
@@ -107,8 +130,9 @@ class OpenedModel:
 
 
 @torch.no_grad()
-def encode_held_out(model: LatentModel, data: ModelData, n_points: int) -> HeldOutCodes:
-    index = map_subset(data.held_idx, n_points)
+def encode_codes(model: LatentModel, data: ModelData, among: torch.Tensor, n_points: int) -> HeldOutCodes:
+    """Codes of the first n of a fixed random order of the dataset indices `among`."""
+    index = map_subset(among, n_points)
     x, y = data.dataset.images[index], data.labels_for(model, index)
     mu, logvar = encode_dataset(model, x, y)
     recon_error = -model.log_px_given_z(x, mu, y)
@@ -117,8 +141,11 @@ def encode_held_out(model: LatentModel, data: ModelData, n_points: int) -> HeldO
 
 
 @torch.no_grad()
-def encode_training(model: LatentModel, data: ModelData, n_points: int) -> tuple[np.ndarray, np.ndarray | None]:
-    index = map_subset(data.train_idx, n_points)
+def encode_means(
+    model: LatentModel, data: ModelData, among: torch.Tensor, n_points: int
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """(latent means, labels) of the first n of a fixed random order of the indices `among`."""
+    index = map_subset(among, n_points)
     mu, _ = encode_dataset(model, data.dataset.images[index], data.labels_for(model, index))
     labels = data.dataset.labels[index].numpy() if data.dataset.labels is not None else None
     return mu.numpy(), labels
