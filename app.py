@@ -16,7 +16,7 @@ from ui.shell.start import run_page
 
 app = st.App(__file__, middleware=[Middleware(PageBaseUrl)], lifespan=warm_up)
 
-if get_script_run_ctx() is not None:  # a session's run, not the server importing this file
+if get_script_run_ctx(suppress_warning=True) is not None:  # a session's run, not the server importing this file
     PAGES = Path(__file__).resolve().parent / "pages"
     # st.navigation rather than Streamlit's pages/ folder mode (which lists this file as "app");
     # its menu is hidden (.streamlit/config.toml) for these page links. URLs stay /Map, /Encode…

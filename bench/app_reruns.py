@@ -65,6 +65,14 @@ def _traverse(name: str) -> tuple[AppTest, callable]:
     return at, move
 
 
+def map_point_clicked(row: int):
+    """The map chart's widget value after a click on point `row` (as the browser sends it)."""
+    point = {"curve_number": 1, "point_number": row, "point_index": row, "x": 0.0, "y": 0.0}
+    point["customdata"] = {"0": row, "1": row}
+    selection = {"points": [point], "point_indices": [row], "box": [], "lasso": []}
+    return PlotlyChartSelectionSerde().deserialize(json.dumps({"selection": selection}))
+
+
 def _map_click(name: str) -> tuple[AppTest, callable]:
     at = AppTest.from_file(str(REPO / "pages" / "1_Map.py"), default_timeout=600)
     at.session_state["model_name"] = name
@@ -77,10 +85,7 @@ def _map_click(name: str) -> tuple[AppTest, callable]:
     def click():
         state["i"] += 1
         row = 3 + state["i"] % 2
-        point = {"curve_number": 1, "point_number": row, "point_index": row, "x": 0.0, "y": 0.0}
-        point["customdata"] = {"0": row, "1": row}
-        selection = {"points": [point], "point_indices": [row], "box": [], "lasso": []}
-        at.session_state[key] = PlotlyChartSelectionSerde().deserialize(json.dumps({"selection": selection}))
+        at.session_state[key] = map_point_clicked(row)
         at.run()
         if "Nearest neighbours in latent space" not in [m.value for m in at.markdown]:
             raise RuntimeError(f"the map click on {name} did not show the point")

@@ -12,7 +12,6 @@ is used. AppTest reruns whole pages (in the browser a click reruns only the map 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import statistics
@@ -25,10 +24,9 @@ os.environ.setdefault("STREAMLIT_LOGGER_LEVEL", "error")
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO)]
 
-from streamlit.elements.plotly_chart import PlotlyChartSelectionSerde  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from bench.app_reruns import _traverse  # noqa: E402
+from bench.app_reruns import _traverse, map_point_clicked  # noqa: E402
 from ui.map.chart import chart_key  # noqa: E402
 from ui.shell.page import MODEL_KEY  # noqa: E402
 from vae.latent.background import MAP_FITS, map_key  # noqa: E402
@@ -48,10 +46,7 @@ def _clicker(at: AppTest, key):
     def click():
         state["i"] += 1
         row = 3 + state["i"] % 2
-        point = {"curve_number": 1, "point_number": row, "point_index": row, "x": 0.0, "y": 0.0}
-        point["customdata"] = {"0": row, "1": row}
-        selection = {"points": [point], "point_indices": [row], "box": [], "lasso": []}
-        at.session_state[key()] = PlotlyChartSelectionSerde().deserialize(json.dumps({"selection": selection}))
+        at.session_state[key()] = map_point_clicked(row)
         at.run()
 
     return click

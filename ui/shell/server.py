@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import logging
 
 # What nearly every page imports (torch, scikit-learn with SciPy, Plotly, our ui rooms): about
 # 4 s on two cores, paid by the first page opened unless the server has imported it already.
@@ -27,9 +28,17 @@ WARM_MODULES = (
 
 
 def warm_imports() -> None:
-    for name in WARM_MODULES:
-        with contextlib.suppress(Exception):  # a failing import shows, with its message, on the page that needs it
-            importlib.import_module(name)
+    # Some modules define fragments at import: outside a session Streamlit logs "missing
+    # ScriptRunContext" for each, which means nothing here.
+    context_log = logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context")
+    level = context_log.level
+    context_log.setLevel(logging.ERROR)
+    try:
+        for name in WARM_MODULES:
+            with contextlib.suppress(Exception):  # a failing import shows, with its message, on its page
+                importlib.import_module(name)
+    finally:
+        context_log.setLevel(level)
 
 
 @contextlib.asynccontextmanager
