@@ -10,35 +10,27 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import logging
 
-# What nearly every page imports (torch, scikit-learn with SciPy, Plotly, our ui rooms): about
+# What nearly every page imports (torch, scikit-learn with SciPy, Plotly, the library): about
 # 4 s on two cores, paid by the first page opened unless the server has imported it already.
+# No ui module: those declare Streamlit components and caches, which belong to the runtime
+# the server starts after this (imported here, the live component's files were not served).
 WARM_MODULES = (
     "torch",
     "sklearn.neighbors",
+    "sklearn.decomposition",
     "plotly.graph_objects",
-    "ui.shell.panels",
-    "ui.shell.pickers",
-    "ui.map.chart",
-    "ui.live.graphs",
-    "ui.explore.traverse",
-    "ui.home.overview",
+    "vae.opened",
+    "vae.latent.projection",
+    "vae.latent.grids",
+    "vae.models.onnx_graphs",
 )
 
 
 def warm_imports() -> None:
-    # Some modules define fragments at import: outside a session Streamlit logs "missing
-    # ScriptRunContext" for each, which means nothing here.
-    context_log = logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context")
-    level = context_log.level
-    context_log.setLevel(logging.ERROR)
-    try:
-        for name in WARM_MODULES:
-            with contextlib.suppress(Exception):  # a failing import shows, with its message, on its page
-                importlib.import_module(name)
-    finally:
-        context_log.setLevel(level)
+    for name in WARM_MODULES:
+        with contextlib.suppress(Exception):  # a failing import shows, with its message, on its page
+            importlib.import_module(name)
 
 
 @contextlib.asynccontextmanager
