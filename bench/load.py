@@ -49,7 +49,7 @@ def session(url: str, number: int, seconds: float, results) -> None:
             page.get_by_text("Nearest neighbours in latent space").wait_for(timeout=60_000)
             image_number = page.evaluate("() => (document.body.innerText.match(/Image (\\d+) ·/) || [])[1]")
             report["image"] = image_number
-            page.locator('[data-testid="stSidebar"] a[data-testid="stPageLink-NavLink"][href$="/Traverse"]').click()
+            page.locator('[data-testid="stSidebar"] a[data-testid="stPageLink-NavLink"][href$="Traverse"]').click()
             page.get_by_text("Decode in the browser while dragging").wait_for(timeout=60_000)
             use_server_sliders(page)  # the server path is what load tests
             thumb = page.locator('[data-testid="stSlider"] input[type="range"]').first

@@ -405,8 +405,10 @@ def test_reload_and_shared_links_keep_the_model_and_the_kept_point(app_url, shar
     with chromium_page() as page:
         page.goto(app_url)
         page.get_by_text("Model card: digits.pt").wait_for(timeout=60_000)
-        names = page.locator('[data-testid="stSidebar"] a[data-testid="stPageLink-NavLink"]').all_inner_texts()
-        assert names[0].splitlines()[-1] == "Home" and not any(n.strip() == "app" for n in names)
+        links = page.locator('[data-testid="stSidebar"] a[data-testid="stPageLink-NavLink"]')
+        links.first.wait_for(timeout=30_000)
+        names = links.all_inner_texts()
+        assert names[0].strip() == "Home" and not any(n.strip() == "app" for n in names)
         choose_model(page, "mnist.pt")
         page.get_by_text("Model card: mnist.pt").wait_for(timeout=60_000)
         page.wait_for_url("**model=mnist.pt**", timeout=30_000)
@@ -417,7 +419,7 @@ def test_reload_and_shared_links_keep_the_model_and_the_kept_point(app_url, shar
         page.goto(app_url + "/Map?model=mnist.pt&method=pca&view=2&points=500&point=5")
         page.get_by_text("Kept for the other pages: map point").wait_for(timeout=90_000)
         page.wait_for_url("**z=**", timeout=30_000)
-        page.locator('[data-testid="stSidebar"] a[data-testid="stPageLink-NavLink"][href$="/Traverse"]').click()
+        page.locator('[data-testid="stSidebar"] a[data-testid="stPageLink-NavLink"][href$="Traverse"]').click()
         page.get_by_text("kept code (map point").wait_for(timeout=60_000)
         page.wait_for_url("**start=kept**", timeout=30_000)
         assert "model=mnist.pt" in page.url
