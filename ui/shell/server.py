@@ -38,7 +38,15 @@ async def warm_up(app):
     """ASGI lifespan: import what the pages need before the server takes its first request, so
     the first page opened does not pay for it. Not in a background thread: a page importing
     the same modules at the same time could deadlock on Python's import locks, and competing
-    for the interpreter lock delayed the first title from 1.0-1.4 s to 2.0-2.5 s."""
+    for the interpreter lock delayed the first title from 1.0-1.4 s to 2.0-2.5 s.
+
+    It also takes Streamlit out of its pages/-folder mode before the first session. Streamlit
+    leaves it only when app.py calls st.navigation, and in it a deep link as a fresh server's
+    first request ran the page without app.py: every session then listed an "app" entry."""
+    with contextlib.suppress(ImportError, AttributeError):
+        from streamlit.runtime.pages_manager import PagesManager
+
+        PagesManager.uses_pages_directory = False
     warm_imports()
     yield
 

@@ -13,29 +13,10 @@ import threading
 import streamlit as st
 
 _line = threading.local()
-_SHELL_RAN = "_shell_ran"  # set once a page of the session ran through app.py
-
-
-def _run_through_app_py() -> None:
-    """Streamlit starts in its pages/-folder mode and leaves it only when app.py calls
-    st.navigation; when a fresh server's first request is a deep link (/Traverse), it ran the
-    page directly, app.py never ran, and every session showed a menu with an "app" entry.
-    Leave that mode and run again, through app.py."""
-    try:
-        from streamlit.runtime.pages_manager import PagesManager
-    except ImportError:  # a Streamlit without that mode
-        return
-    if getattr(PagesManager, "uses_pages_directory", False):
-        PagesManager.uses_pages_directory = False
-        # Only a session's first run can need it; AppTest sets the mode again before every
-        # run, and a rerun there would drop the click that started the run.
-        if _SHELL_RAN not in st.session_state:
-            st.rerun()
 
 
 def begin_page(title: str, icon: str, heading: str, caption: str | None = None) -> None:
     """Page config, the heading (and caption), and a progress line saying the page loads."""
-    _run_through_app_py()
     st.set_page_config(page_title=f"{title} · VAE Latent Explorer", page_icon=icon, layout="wide")
     st.title(heading)
     if caption:
@@ -54,7 +35,6 @@ def progress(message: str) -> None:
 def run_page(page) -> None:
     """Run the page app.py's navigation chose; its progress line goes when it ends."""
     _line.in_app = True
-    st.session_state[_SHELL_RAN] = True
     try:
         page.run()
     finally:
