@@ -106,8 +106,7 @@ def test_encode_upload_and_a_zipped_bundle_added_on_home(bundle_app, tmp_path):
             [{"name": "uploaded.zip", "mimeType": "application/zip", "buffer": archive.getvalue()}]
         )
         wait_for_app(page)
-        page.get_by_label("Name in the model picker").fill("uploaded")  # typed: kept after adding
-        page.get_by_label("Name in the model picker").press("Enter")
+        page.get_by_label("Name in the model picker").wait_for()  # proposed from the file name
         wait_for_app(page)
         page.get_by_role("button", name="Add the bundle").click()
         page.get_by_text("Model card: uploaded").wait_for(timeout=60_000)
