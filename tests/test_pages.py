@@ -827,3 +827,13 @@ def test_traverse_marks_and_reports_images_the_decoder_returned_nan_for(tmp_path
     assert len(notes) == 2 and "for this image:" in notes[0] and "for 10 of 18 images:" in notes[1]
     decoded = _shown(at, "decoded")  # marked, not black
     assert set(map(tuple, decoded.reshape(-1, 3))) == {(255, 0, 255), (0, 0, 0)}
+
+
+def test_the_progress_line_is_gone_when_a_page_ends(models_dir, monkeypatch):
+    """Through app.py a page's progress line ("Opening tiny.pt…") is removed when the page ends
+    (however it ends); a page script run alone draws none, since nothing would remove it."""
+    for page in ("app.py", "pages/3_Traverse.py"):
+        at = _app(page, models_dir, monkeypatch, "tiny.pt")
+        _no_errors(at)
+        captions = [c.value for c in at.caption]
+        assert not any("Opening tiny.pt" in c or "Loading…" in c for c in captions), captions
