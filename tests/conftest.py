@@ -73,7 +73,8 @@ def idx_folder(tmp_path: Path) -> Path:
 
 def _tiny_digits_model(folder: Path, name: str, epochs: int, iwae_k: int, **model: object) -> Path:
     out = folder / name
-    train(TrainConfig(dataset="digits", epochs=epochs, iwae_k=iwae_k), out, {"arch": "mlp", **model}, progress=False)
+    options = {"arch": "mlp", **model}
+    train(TrainConfig(dataset="digits", epochs=epochs, iwae_k=iwae_k), out, options, progress=False)
     return out
 
 
@@ -88,6 +89,15 @@ def tiny_conditional_checkpoint(tmp_path_factory) -> Path:
     """A conditional MLP VAE trained for 1 epoch on digits (10 classes)."""
     folder = tmp_path_factory.mktemp("models")
     return _tiny_digits_model(folder, "tiny_conditional.pt", 1, 0, latent_dim=3, hidden_dims=(32,), conditional=True)
+
+
+@pytest.fixture(scope="session")
+def tiny_hierarchical_checkpoint(tmp_path_factory) -> Path:
+    """A two-level hierarchical VAE (levels 2 and 3) trained for 2 epochs on digits."""
+    folder = tmp_path_factory.mktemp("models")
+    return _tiny_digits_model(
+        folder, "tiny_hierarchical.pt", 2, 5, arch="hierarchical", level_dims=(2, 3), hidden_dim=32
+    )
 
 
 @pytest.fixture(scope="session")

@@ -27,16 +27,23 @@ def elbo_per_example(
     samples: int = 1,
 ) -> dict[str, torch.Tensor]:
     """ELBO per image, its reconstruction term averaged over `samples` draws of z:
-    `elbo`, `recon_ll`, `kl` of shape (N,), `kl_per_dim` (N, D)."""
+    `elbo`, `recon_ll`, `kl` of shape (N,), `kl_per_dim` (N, D). For a hierarchical model the
+    KL of each level is against its conditional prior, given levels drawn from the posterior."""
     device = model.device
     out: dict[str, list[torch.Tensor]] = {"elbo": [], "recon_ll": [], "kl": [], "kl_per_dim": []}
     for s in batches(len(x), batch_size):
         xb, yb = x[s].to(device), labels_part(y, s, device)
-        mu, logvar = model.encode(xb, yb)
-        recon_ll = (
-            sum(model.log_px_given_z(xb, reparameterize(mu, logvar, generator), yb) for _ in range(samples)) / samples
-        )
-        kl_per_dim = gaussian_kl(mu, logvar)
+        if hasattr(model, "elbo_parts"):  # a hierarchical model draws its levels top-down
+            draws = [model.elbo_parts(xb, generator) for _ in range(samples)]
+            recon_ll = sum(d[0] for d in draws) / samples
+            kl_per_dim = sum(d[1] for d in draws) / samples
+        else:
+            mu, logvar = model.encode(xb, yb)
+            recon_ll = (
+                sum(model.log_px_given_z(xb, reparameterize(mu, logvar, generator), yb) for _ in range(samples))
+                / samples
+            )
+            kl_per_dim = gaussian_kl(mu, logvar)
         out["recon_ll"].append(recon_ll.cpu())
         out["kl_per_dim"].append(kl_per_dim.cpu())
         out["kl"].append(kl_per_dim.sum(1).cpu())
@@ -87,6 +94,9 @@ def iwae_log_likelihood(
     results = []
     for s in batches(len(x), batch):
         xb, yb = x[s].to(device), labels_part(y, s, device)
+        if hasattr(model, "log_weights"):  # the top-down posterior of a hierarchical model
+            results.append((torch.logsumexp(model.log_weights(xb, k, generator), 0) - math.log(k)).cpu())
+            continue
         mu, logvar = model.encode(xb, yb)
         eps = torch.randn((k, *mu.shape), generator=generator, device=device)
         z = mu + torch.exp(0.5 * logvar) * eps  # (k, B, D)

@@ -16,7 +16,7 @@ import torch
 
 from vae.errors import CheckpointError
 from vae.files import write_atomically
-from vae.models.native import VAE, VAEConfig
+from vae.models.build import NativeModel, build_model, config_from_dict
 
 FORMAT = "vae-latent-explorer"
 FORMAT_VERSION = 1
@@ -24,7 +24,7 @@ FORMAT_VERSION = 1
 
 def save_checkpoint(
     path: str | os.PathLike,
-    model: VAE,
+    model: NativeModel,
     meta: dict,
     optimizer_state: dict | None = None,
 ) -> Path:
@@ -86,12 +86,12 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
     return payload
 
 
-def model_from_payload(payload: dict, path: str | os.PathLike = "checkpoint") -> VAE:
+def model_from_payload(payload: dict, path: str | os.PathLike = "checkpoint") -> NativeModel:
     try:
-        config = VAEConfig.from_dict(payload["config"])
+        config = config_from_dict(payload["config"])
     except (TypeError, ValueError) as err:
         raise CheckpointError(f"{path} has an invalid model config: {err}") from None
-    model = VAE(config)
+    model = build_model(config)
     try:
         model.load_state_dict(payload["state_dict"])
     except (RuntimeError, KeyError) as err:
@@ -100,7 +100,7 @@ def model_from_payload(payload: dict, path: str | os.PathLike = "checkpoint") ->
     return model
 
 
-def load_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu") -> tuple[VAE, dict]:
+def load_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu") -> tuple[NativeModel, dict]:
     """(model in eval mode on `device`, meta). Raises CheckpointError with a one-line reason."""
     payload = read_checkpoint(path)
     model = model_from_payload(payload, path).to(device)

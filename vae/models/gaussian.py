@@ -41,3 +41,11 @@ def total_correlation(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor, d
     log_qz = torch.logsumexp(log_q.sum(2), dim=1) - log_norm
     log_prod_qzd = (torch.logsumexp(log_q, dim=1) - log_norm).sum(1)
     return (log_qz - log_prod_qzd).mean()
+
+
+def gaussian_kl_between(
+    mu_q: torch.Tensor, logvar_q: torch.Tensor, mu_p: torch.Tensor, logvar_p: torch.Tensor
+) -> torch.Tensor:
+    """KL(N(mu_q, σ_q²) || N(mu_p, σ_p²)) per dimension: a hierarchical level's KL to its
+    conditional prior. With mu_p = 0, logvar_p = 0 it is `gaussian_kl`."""
+    return 0.5 * (logvar_p - logvar_q + (logvar_q.exp() + (mu_q - mu_p).pow(2)) / logvar_p.exp() - 1.0)

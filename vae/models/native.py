@@ -53,6 +53,40 @@ class _Flatten(nn.Flatten):
         return super().forward(x)
 
 
+def conv_encoder(in_channels: int, channels: tuple[int, ...]) -> nn.Sequential:
+    """Stride-2, kernel-4 convolutions with SiLU, flattened: (N, C, H, W) -> (N, features)."""
+    convs: list[nn.Module] = []
+    for c_in, c_out in zip((in_channels, *channels[:-1]), channels):
+        convs += [nn.Conv2d(c_in, c_out, 4, 2, 1), nn.SiLU()]
+    return nn.Sequential(*convs, _Flatten())
+
+
+def conv_decoder(out_channels: int, channels: tuple[int, ...], sizes: list[tuple[int, int]]) -> nn.Sequential:
+    """The mirror of `conv_encoder`: (N, channels[-1], h, w) -> logits (N, C, H, W); `sizes`
+    are `conv_sizes` of the image."""
+    deconvs: list[nn.Module] = []
+    outs = (*reversed(channels[:-1]), out_channels)
+    for i, (c_in, c_out) in enumerate(zip(reversed(channels), outs)):
+        (in_h, in_w), (out_h, out_w) = sizes[-1 - i], sizes[-2 - i]
+        # Exact inverse of the encoder's sizes: odd sides get an output_padding of 1.
+        padding = (out_h - 2 * in_h, out_w - 2 * in_w)
+        deconvs.append(nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, output_padding=padding))
+        if c_out != out_channels:  # (as first written: the saved layer indices depend on it)
+            deconvs.append(nn.SiLU())
+    return nn.Sequential(*deconvs)
+
+
+def log_likelihood(
+    x_logits: torch.Tensor, x: torch.Tensor, likelihood: str, log_scale: torch.Tensor | None
+) -> torch.Tensor:
+    """log p(x | z) summed over pixels, (N,) nats: Bernoulli on the logits, or a Gaussian
+    around their sigmoid with one learned scale (σ-VAE, Rybkin et al. 2021)."""
+    if likelihood == "bernoulli":
+        return -F.binary_cross_entropy_with_logits(x_logits, x, reduction="none").flatten(1).sum(1)
+    mean = torch.sigmoid(x_logits)
+    return gaussian_log_density(x, mean, log_scale.clamp(min=math.log(1e-3))).flatten(1).sum(1)
+
+
 class VAE(nn.Module):
     """Gaussian-posterior VAE with a standard-normal prior (Kingma & Welling 2014)."""
 
@@ -71,10 +105,7 @@ class VAE(nn.Module):
         else:
             channels = config.conv_channels
             self._sizes = conv_sizes(h, w, len(channels))
-            convs: list[nn.Module] = []
-            for c_in, c_out in zip((c, *channels[:-1]), channels):
-                convs += [nn.Conv2d(c_in, c_out, 4, 2, 1), nn.SiLU()]
-            self.encoder_convs = nn.Sequential(*convs, _Flatten())
+            self.encoder_convs = conv_encoder(c, channels)
             last_h, last_w = self._sizes[-1]
             flat = channels[-1] * last_h * last_w
             dense = [flat + y_dim, *config.hidden_dims]
@@ -83,16 +114,7 @@ class VAE(nn.Module):
             self.decoder_body = nn.Sequential(
                 _mlp([config.latent_dim + y_dim, *reversed(config.hidden_dims), flat]), nn.SiLU()
             )
-            deconvs: list[nn.Module] = []
-            outs = (*reversed(channels[:-1]), c)
-            for i, (c_in, c_out) in enumerate(zip(reversed(channels), outs)):
-                (in_h, in_w), (out_h, out_w) = self._sizes[-1 - i], self._sizes[-2 - i]
-                # Exact inverse of the encoder's sizes: odd sides get an output_padding of 1.
-                padding = (out_h - 2 * in_h, out_w - 2 * in_w)
-                deconvs.append(nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, output_padding=padding))
-                if c_out != c:
-                    deconvs.append(nn.SiLU())
-            self.decoder_deconvs = nn.Sequential(*deconvs)
+            self.decoder_deconvs = conv_decoder(c, channels, self._sizes)
             self._unflatten = (channels[-1], last_h, last_w)
         self.to_mu = nn.Linear(feature_dim, config.latent_dim)
         self.to_logvar = nn.Linear(feature_dim, config.latent_dim)
@@ -208,11 +230,7 @@ class VAE(nn.Module):
     # -- log-densities ----------------------------------------------------------------------
     def log_likelihood(self, x_logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """log p(x | z) summed over pixels: (N,) in nats."""
-        if self.config.likelihood == "bernoulli":
-            return -F.binary_cross_entropy_with_logits(x_logits, x, reduction="none").flatten(1).sum(1)
-        mean = torch.sigmoid(x_logits)
-        log_scale = self.log_scale.clamp(min=math.log(1e-3))
-        return gaussian_log_density(x, mean, log_scale).flatten(1).sum(1)
+        return log_likelihood(x_logits, x, self.config.likelihood, getattr(self, "log_scale", None))
 
     def elbo_terms(
         self,

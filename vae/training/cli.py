@@ -7,6 +7,7 @@ import sys
 
 from vae.errors import VAEError
 from vae.models.checkpoints import read_checkpoint
+from vae.models.hierarchical import DEFAULT_LEVELS
 from vae.training.config import TrainConfig
 from vae.training.distributed import is_main_process
 from vae.training.loop import train
@@ -45,9 +46,27 @@ def build_parser(sweep: bool = False) -> argparse.ArgumentParser:
         type=int,
         help="how many sprites to generate (default 10000; under torchrun write --num-images: it reads --n as its own)",
     )
-    p.add_argument("--arch", choices=("mlp", "conv"), default="conv")
-    p.add_argument("--latent-dim", type=int, default=16)
-    p.add_argument("--hidden", type=int, nargs="+", default=[256], help="dense layer sizes (default: 256)")
+    p.add_argument(
+        "--arch",
+        choices=("mlp", "conv", "hierarchical"),
+        default="conv",
+        help="conv or mlp: one latent vector; hierarchical: a top-down VAE with several levels (see --levels)",
+    )
+    p.add_argument("--latent-dim", type=int, default=16, help="size of the latent vector (flat archs)")
+    p.add_argument(
+        "--levels",
+        type=int,
+        nargs="+",
+        default=list(DEFAULT_LEVELS),
+        help="hierarchical: the size of each level, the top one first (2 to 5 levels; default: 8 16)",
+    )
+    p.add_argument(
+        "--hidden",
+        type=int,
+        nargs="+",
+        default=[256],
+        help="dense layer sizes (default: 256); hierarchical: the width of its states (the first size)",
+    )
     p.add_argument("--conv-channels", type=int, nargs="+", help="conv widths (default: derived from image size)")
     p.add_argument("--likelihood", choices=("bernoulli", "gaussian"), default="bernoulli")
     p.add_argument("--conditional", action="store_true", help="condition encoder and decoder on the label")
@@ -119,13 +138,22 @@ def configs_from_args(args: argparse.Namespace) -> tuple[TrainConfig, dict]:
         iwae_k=args.iwae_k,
         slim=args.slim,
     )
-    model_config = {
-        "arch": args.arch,
-        "latent_dim": args.latent_dim,
-        "hidden_dims": tuple(args.hidden),
-        "likelihood": args.likelihood,
-        "conditional": args.conditional,
-    }
+    if args.arch == "hierarchical":
+        model_config = {
+            "arch": args.arch,
+            "level_dims": tuple(args.levels),
+            "hidden_dim": args.hidden[0],
+            "likelihood": args.likelihood,
+            "conditional": args.conditional,
+        }
+    else:
+        model_config = {
+            "arch": args.arch,
+            "latent_dim": args.latent_dim,
+            "hidden_dims": tuple(args.hidden),
+            "likelihood": args.likelihood,
+            "conditional": args.conditional,
+        }
     if args.conv_channels:
         model_config["conv_channels"] = tuple(args.conv_channels)
     return cfg, model_config

@@ -23,8 +23,8 @@ from vae.data.datasets import split_indices
 from vae.data.source import dataset_for_checkpoint
 from vae.devices import pick_device
 from vae.errors import TrainingError
+from vae.models.build import NativeModel, build_model, config_from_dict
 from vae.models.checkpoints import model_from_payload, read_checkpoint, save_checkpoint
-from vae.models.native import VAE, VAEConfig
 from vae.training.config import TrainConfig, dataset_meta, load_training_data
 from vae.training.distributed import Group, Objective, join, leave
 from vae.training.precision import match_optimizer_layout, memory_format, use_bf16, use_channels_last
@@ -36,7 +36,7 @@ class _Run:
 
     cfg: TrainConfig
     out: Path
-    model: VAE
+    model: NativeModel
     meta: dict
     x_train: torch.Tensor
     y_train: torch.Tensor | None
@@ -51,8 +51,8 @@ def train(
     model_config: dict | None = None,
     resume: bool = False,
     progress: bool = True,
-    on_epoch: Callable[[dict, VAE], None] | None = None,
-) -> tuple[VAE, dict]:
+    on_epoch: Callable[[dict, NativeModel], None] | None = None,
+) -> tuple[NativeModel, dict]:
     """Train (or with `resume`, continue the file at `out` up to `cfg.epochs`). Returns the
     model and the metadata written with it. `model_config` holds VAEConfig fields other than
     those the data fixes (image_shape, num_classes). `on_epoch(record, model)` is called after
@@ -122,9 +122,16 @@ def _start(cfg: TrainConfig, out: Path, model_config: dict | None) -> _Run:
     options = dict(model_config or {})
     if options.get("conditional") and data.labels is None:
         raise TrainingError(f"--conditional needs labels, and {cfg.dataset} has none")
-    config = VAEConfig(image_shape=data.image_shape, num_classes=data.num_classes, **options)
+    try:
+        config = config_from_dict({**options, "image_shape": data.image_shape, "num_classes": data.num_classes})
+    except ValueError as err:
+        raise TrainingError(str(err)) from None
+    if config.arch == "hierarchical" and cfg.tc_beta != 1.0:
+        raise TrainingError(
+            "--tc-beta (β-TCVAE) is for flat VAEs; a hierarchical VAE takes --beta, --warmup-epochs and --free-bits"
+        )
     torch.manual_seed(cfg.seed)  # weight initialisation
-    model = VAE(config)
+    model = build_model(config)
     train_idx, held_idx = split_indices(len(data), cfg.held_out, cfg.split_seed)
     meta = {
         **dataset_meta(data, cfg, held_idx),
@@ -273,7 +280,7 @@ def _print_epoch(record: dict, epochs: int) -> None:
     )
 
 
-def _heldout_means(model: VAE, x: torch.Tensor, y: torch.Tensor | None, group: Group, device) -> dict:
+def _heldout_means(model: NativeModel, x: torch.Tensor, y: torch.Tensor | None, group: Group, device) -> dict:
     """Held-out ELBO, reconstruction, KL and KL per dimension, averaged over the held-out
     images: each rank scores its share and the sums are all-reduced."""
     share = group.shard(torch.arange(len(x)))

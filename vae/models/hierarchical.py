@@ -1,0 +1,311 @@
+"""A top-down hierarchical VAE in the Ladder VAE / NVAE manner (Sønderby et al. 2016; Vahdat &
+Kautz 2020): a deterministic bottom-up path from the image, then a top-down path that draws
+the levels one after another, the top one first. Level l has a conditional prior
+p(z_l | z_<l) = N(μ_p, σ_p²) computed from the levels above, and a posterior that combines
+that top-down state with the bottom-up features of the image (as a residual on the prior's
+parameters, NVAE section 3.2). The KL is counted per level, against the level's own prior.
+
+The code this model shows the explorer is standardised (see `vae.models.levels`): ε_l with
+z_l = μ_p + σ_p ⊙ ε_l, whose prior is N(0, I). `encode` returns the posterior of ε along the
+mean path (every upper level at its posterior mean); the ELBO and the IWAE bound use the true
+top-down posterior, drawn level by level (`elbo_parts`, `log_weights`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields
+
+import torch
+from torch import nn
+
+from vae.models.architecture import LIKELIHOODS, conv_sizes, default_conv_channels
+from vae.models.gaussian import gaussian_kl_between, gaussian_log_density
+from vae.models.levels import Level, make_levels
+from vae.models.native import ElboTerms, conv_decoder, conv_encoder, log_likelihood
+
+DEFAULT_LEVELS = (8, 16)  # top first: a few global dimensions over more local ones
+
+
+@dataclass(frozen=True)
+class HierarchicalConfig:
+    image_shape: tuple[int, int, int] = (1, 28, 28)
+    level_dims: tuple[int, ...] = DEFAULT_LEVELS  # the top level first
+    hidden_dim: int = 256  # width of the bottom-up and top-down states
+    conv_channels: tuple[int, ...] = ()  # empty: derived from the image size
+    likelihood: str = "bernoulli"
+    num_classes: int = 0  # classes of the training data (for labels); the model is unconditional
+    arch: str = "hierarchical"
+    conditional: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "image_shape", tuple(int(s) for s in self.image_shape))
+        object.__setattr__(self, "level_dims", tuple(int(d) for d in self.level_dims))
+        channels = tuple(int(c) for c in self.conv_channels) or default_conv_channels(*self.image_shape[1:])
+        object.__setattr__(self, "conv_channels", channels)
+        if len(self.image_shape) != 3 or min(self.image_shape) < 1:
+            raise ValueError(f"image_shape must be (C, H, W), got {self.image_shape}")
+        if not 2 <= len(self.level_dims) <= 5 or min(self.level_dims) < 1:
+            raise ValueError(f"a hierarchical VAE needs 2 to 5 levels of positive size, got {list(self.level_dims)}")
+        if self.arch != "hierarchical":
+            raise ValueError(f"arch must be 'hierarchical', got {self.arch!r}")
+        if self.conditional:
+            raise ValueError("the hierarchical VAE is unconditional here: drop --conditional")
+        if self.likelihood not in LIKELIHOODS:
+            raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {self.likelihood!r}")
+        if self.hidden_dim < 1:
+            raise ValueError(f"hidden_dim must be positive, got {self.hidden_dim}")
+        last_h, last_w = conv_sizes(*self.image_shape[1:], len(channels))[-1]
+        if min(last_h, last_w) < 1:
+            raise ValueError(
+                f"{len(channels)} conv layers shrink a {self.image_shape[1]}×{self.image_shape[2]} image below one pixel"
+            )
+
+    @property
+    def latent_dim(self) -> int:
+        return sum(self.level_dims)
+
+    @property
+    def label_dim(self) -> int:
+        return 0
+
+    def to_dict(self) -> dict:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, values: dict) -> HierarchicalConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise ValueError(f"unknown model config fields: {sorted(unknown)}")
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+
+
+def _soft_clamp(logvar: torch.Tensor, bound: float = 8.0) -> torch.Tensor:
+    """Keeps log-variances in (−bound, bound) smoothly: no exp overflow early in training."""
+    return bound * torch.tanh(logvar / bound)
+
+
+# What the top-down walk hands each level's `pick`: its index, prior μ and log σ², and the
+# posterior's μ and log σ² (None when no image is being encoded).
+Pick = Callable[[int, torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None], torch.Tensor]
+
+
+class HierarchicalVAE(nn.Module):
+    def __init__(self, config: HierarchicalConfig) -> None:
+        super().__init__()
+        self.config = config
+        c, h, w = config.image_shape
+        channels, width = config.conv_channels, config.hidden_dim
+        self._sizes = conv_sizes(h, w, len(channels))
+        last_h, last_w = self._sizes[-1]
+        flat = channels[-1] * last_h * last_w
+        self._unflatten = (channels[-1], last_h, last_w)
+        dims = config.level_dims
+        self.levels: tuple[Level, ...] = make_levels(dims)
+        self.encoder_convs = conv_encoder(c, channels)
+        # Bottom-up features, the lowest level's first; level l reads bottom_up[L - 1 - l].
+        self.bottom_up = nn.ModuleList(
+            nn.Sequential(nn.Linear(flat if i == 0 else width, width), nn.SiLU()) for i in range(len(dims))
+        )
+        self.top_posterior = nn.Linear(width, 2 * dims[0])
+        self.top_state = nn.Sequential(nn.Linear(dims[0], width), nn.SiLU())
+        self.priors = nn.ModuleList(nn.Linear(width, 2 * d) for d in dims[1:])
+        self.posteriors = nn.ModuleList(nn.Linear(2 * width, 2 * d) for d in dims[1:])
+        self.merges = nn.ModuleList(
+            nn.Sequential(nn.Linear(width + d, width), nn.SiLU(), nn.Linear(width, width)) for d in dims[1:]
+        )
+        for layer in (*self.priors, *self.posteriors):  # start at prior = N(0, I), posterior = prior
+            nn.init.zeros_(layer.weight)
+            nn.init.zeros_(layer.bias)
+        self.decoder_body = nn.Sequential(nn.Linear(width, flat), nn.SiLU())
+        self.decoder_deconvs = conv_decoder(c, channels, self._sizes)
+        if config.likelihood == "gaussian":
+            self.log_scale = nn.Parameter(torch.tensor(math.log(0.1)))
+
+    # -- the model interface (vae.models.interface.LatentModel) ----------------------------
+    @property
+    def device(self) -> torch.device:
+        return self.top_posterior.weight.device
+
+    @property
+    def latent_dim(self) -> int:
+        return self.config.latent_dim
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return self.config.image_shape
+
+    @property
+    def num_classes(self) -> int:
+        return 0
+
+    @property
+    def likelihood(self) -> str:
+        return self.config.likelihood
+
+    @property
+    def architecture(self) -> str:
+        c = self.config
+        sizes = " → ".join(f"{lv.name} {lv.size}" for lv in self.levels)
+        return f"hierarchical, levels {sizes}, width {c.hidden_dim}, conv {list(c.conv_channels)}"
+
+    @property
+    def channels_last(self) -> bool:
+        return False
+
+    def encode(self, x: torch.Tensor, y: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Images -> (μ, log σ²) of the standardised code, (N, latent_dim): each level's
+        posterior relative to its conditional prior, the levels above at their posterior means."""
+        mus, logvars = [], []
+
+        def at_mean(i, mu_p, logvar_p, mu_q, logvar_q):
+            mus.append((mu_q - mu_p) * torch.exp(-0.5 * logvar_p))
+            logvars.append(logvar_q - logvar_p)
+            return mu_q
+
+        self._walk(len(x), at_mean, self._features(x))
+        return torch.cat(mus, 1), torch.cat(logvars, 1)
+
+    def decode(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """Standardised codes (N, latent_dim) -> mean images (N, C, H, W) in [0, 1]."""
+        return torch.sigmoid(self.decode_logits(z))
+
+    def decode_logits(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        eps = [z[:, lv.dims] for lv in self.levels]
+        h = self._walk(len(z), lambda i, mu_p, logvar_p, *_: mu_p + torch.exp(0.5 * logvar_p) * eps[i])
+        return self._image_logits(h)
+
+    def log_px_given_z(self, x: torch.Tensor, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        return self.log_likelihood(self.decode_logits(z), x)
+
+    def log_likelihood(self, x_logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        return log_likelihood(x_logits, x, self.config.likelihood, getattr(self, "log_scale", None))
+
+    # -- levels -----------------------------------------------------------------------------
+    def absolute(self, z: torch.Tensor) -> torch.Tensor:
+        """Standardised codes ε -> the levels' values z_l = μ_p + σ_p ⊙ ε_l, (N, latent_dim)."""
+        values = []
+
+        def place(i, mu_p, logvar_p, *_):
+            values.append(mu_p + torch.exp(0.5 * logvar_p) * z[:, self.levels[i].dims])
+            return values[-1]
+
+        self._walk(len(z), place)
+        return torch.cat(values, 1)
+
+    def standardised(self, values: torch.Tensor) -> torch.Tensor:
+        """The inverse of `absolute`: the levels' values -> ε."""
+        eps = []
+
+        def measure(i, mu_p, logvar_p, *_):
+            level_values = values[:, self.levels[i].dims]
+            eps.append((level_values - mu_p) * torch.exp(-0.5 * logvar_p))
+            return level_values
+
+        self._walk(len(values), measure)
+        return torch.cat(eps, 1)
+
+    def decode_absolute(self, values: torch.Tensor) -> torch.Tensor:
+        """The levels' values (not standardised) -> mean images: what keeps a lower level's
+        values fixed while an upper one moves."""
+        h = self._walk(len(values), lambda i, *_: values[:, self.levels[i].dims])
+        return torch.sigmoid(self._image_logits(h))
+
+    # -- bounds -----------------------------------------------------------------------------
+    def elbo_parts(
+        self, x: torch.Tensor, generator: torch.Generator | None = None, noise: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """One draw from the top-down posterior: (log p(x | z) (N,), KL per dimension (N, D)
+        against each level's conditional prior given the drawn levels above, the drawn z (N, D))."""
+        if noise is None:
+            noise = torch.randn((len(x), self.latent_dim), generator=generator, device=x.device, dtype=x.dtype)
+        kls, drawn = [], []
+
+        def draw(i, mu_p, logvar_p, mu_q, logvar_q):
+            kls.append(gaussian_kl_between(mu_q.float(), logvar_q.float(), mu_p.float(), logvar_p.float()))
+            drawn.append(mu_q + torch.exp(0.5 * logvar_q) * noise[:, self.levels[i].dims].to(mu_q.dtype))
+            return drawn[-1]
+
+        h = self._walk(len(x), draw, self._features(x))
+        recon_ll = self.log_likelihood(self._image_logits(h).float(), x.float())
+        return recon_ll, torch.cat(kls, 1), torch.cat(drawn, 1)
+
+    def log_weights(self, x: torch.Tensor, k: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """log p(x, z) − log q(z | x) for k top-down posterior draws per image, (k, N): the
+        importance weights of the IWAE bound (Burda et al. 2016)."""
+        features = [f.repeat(k, 1) for f in self._features(x)]
+        n = len(x) * k
+        noise = torch.randn((n, self.latent_dim), generator=generator, device=x.device, dtype=x.dtype)
+        log_ratio = torch.zeros(n, device=x.device)
+
+        def draw(i, mu_p, logvar_p, mu_q, logvar_q):
+            z = mu_q + torch.exp(0.5 * logvar_q) * noise[:, self.levels[i].dims]
+            log_p = gaussian_log_density(z, mu_p, 0.5 * logvar_p).sum(1)
+            log_q = gaussian_log_density(z, mu_q, 0.5 * logvar_q).sum(1)
+            log_ratio.add_(log_p - log_q)
+            return z
+
+        h = self._walk(n, draw, features)
+        log_px = self.log_likelihood(self._image_logits(h), x.repeat(k, 1, 1, 1))
+        return (log_px + log_ratio).view(k, len(x))
+
+    def elbo_terms(
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor | None = None,
+        beta: float = 1.0,
+        free_bits: float = 0.0,
+        generator: torch.Generator | None = None,
+        tc_penalty: float = 0.0,
+        dataset_size: int | None = None,
+        noise: torch.Tensor | None = None,
+    ) -> ElboTerms:
+        """The training objective. `free_bits` (nats per dimension) is a floor on each level's
+        batch-mean KL, counted for the level as a whole (free bits per group, Kingma et al. 2016)."""
+        if tc_penalty:
+            raise ValueError("the total-correlation penalty (--tc-beta) is for flat VAEs only")
+        recon_ll, kl_per_dim, _ = self.elbo_parts(x, generator, noise)
+        recon_ll, kl_per_dim = recon_ll.mean(), kl_per_dim.mean(0)
+        kl = kl_per_dim.sum()
+        if free_bits > 0:
+            kl_for_loss = sum(kl_per_dim[lv.dims].sum().clamp(min=free_bits * lv.size) for lv in self.levels)
+        else:
+            kl_for_loss = kl
+        return ElboTerms(-recon_ll + beta * kl_for_loss, recon_ll - kl, recon_ll, kl, kl_per_dim)
+
+    # -- the two paths ----------------------------------------------------------------------
+    def _features(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Bottom-up features, one per level, the top level's first."""
+        h = self.encoder_convs(x)
+        out = []
+        for layer in self.bottom_up:
+            h = layer(h)
+            out.append(h)
+        return out[::-1]
+
+    def _walk(self, n: int, pick: Pick, features: list[torch.Tensor] | None = None) -> torch.Tensor:
+        """The top-down path: for each level, its prior and (given features) its posterior,
+        then z_l = pick(...) feeds the state below. Returns the final state (N, width)."""
+        device = self.device
+        dim0 = self.config.level_dims[0]
+        zeros = torch.zeros(n, dim0, device=device)
+        if features is not None:
+            mu_q, logvar_q = self.top_posterior(features[0]).chunk(2, 1)
+            logvar_q = _soft_clamp(logvar_q)
+        else:
+            mu_q = logvar_q = None
+        h = self.top_state(pick(0, zeros, zeros, mu_q, logvar_q))
+        for i, (prior, posterior, merge) in enumerate(zip(self.priors, self.posteriors, self.merges), start=1):
+            mu_p, logvar_p = prior(h).chunk(2, 1)
+            logvar_p = _soft_clamp(logvar_p)
+            if features is not None:
+                d_mu, d_logvar = posterior(torch.cat([h, features[i]], 1)).chunk(2, 1)
+                mu_q, logvar_q = mu_p + d_mu, _soft_clamp(logvar_p + d_logvar)
+            z = pick(i, mu_p, logvar_p, mu_q, logvar_q)
+            h = h + merge(torch.cat([h, z], 1))
+        return h
+
+    def _image_logits(self, h: torch.Tensor) -> torch.Tensor:
+        return self.decoder_deconvs(self.decoder_body(h).view(-1, *self._unflatten))
