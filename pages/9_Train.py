@@ -37,8 +37,16 @@ with st.form("train_form"):
     image_size = dataset_columns[2].number_input("Image side (sprites, folders)", 8, 128, 32, key="train_image_size")
     n_sprites = dataset_columns[2].number_input("Sprites to generate", 500, 100_000, 10_000, 500, key="train_n")
     model_columns = st.columns(4)
-    arch = model_columns[0].selectbox("Architecture", ["conv", "mlp"], key="train_arch")
+    arch = model_columns[0].selectbox(
+        "Architecture",
+        ["conv", "mlp", "hierarchical"],
+        key="train_arch",
+        help="hierarchical: a top-down VAE with several levels of latents (Ladder VAE / NVAE), convolutional",
+    )
     latent_dim = model_columns[1].number_input("Latent size", 1, 256, 10, key="train_latent")
+    levels = model_columns[1].text_input(
+        "Level sizes, top first (hierarchical)", "8, 16", key="train_levels", help="2 to 5 levels, e.g. 4, 8, 16"
+    )
     likelihood = model_columns[2].selectbox("Likelihood", ["bernoulli", "gaussian"], key="train_likelihood")
     conditional = model_columns[3].checkbox("Conditional (needs labels)", key="train_conditional")
     loss_columns = st.columns(4)
@@ -83,6 +91,7 @@ if submitted:
         n_sprites=n_sprites,
         arch=arch,
         latent_dim=latent_dim,
+        levels=levels,
         likelihood=likelihood,
         conditional=conditional,
         beta=beta,

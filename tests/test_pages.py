@@ -763,6 +763,23 @@ def test_train_page_refuses_a_sweep_of_one_value_or_a_taken_member_name(tmp_path
     assert not (tmp_path / ".jobs" / "job.json").exists()  # nothing started
 
 
+def test_train_page_starts_a_hierarchical_model_with_its_levels(tmp_path, monkeypatch):
+    fake = FakeJobs(monkeypatch)
+    at = _app("pages/9_Train.py", tmp_path, monkeypatch)
+    at.selectbox(key="train_arch").set_value("hierarchical")
+    at.text_input(key="train_levels").set_value("4, 8 16")
+    at.text_input(key="train_name").set_value("deep")
+    next(b for b in at.button if b.label == "Start training").click().run()
+    _no_errors(at)
+    _, _, model_config = fake.started[-1]
+    assert model_config["arch"] == "hierarchical" and model_config["level_dims"] == [4, 8, 16]
+    assert "latent_dim" not in model_config
+    at.text_input(key="train_levels").set_value("16")
+    at.text_input(key="train_name").set_value("shallow")
+    next(b for b in at.button if b.label == "Start training").click().run()
+    assert any("2 to 5 positive whole numbers" in e.value for e in at.error) and len(fake.started) == 1
+
+
 def test_train_page_can_be_turned_off(tmp_path, monkeypatch):
     monkeypatch.setenv("VAE_DISABLE_TRAINING", "1")
     at = _app("pages/9_Train.py", tmp_path, monkeypatch)

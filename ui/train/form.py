@@ -45,6 +45,17 @@ def dataset_spec(
     return choice
 
 
+def level_sizes(text: str) -> list[int]:
+    """ "8, 16" -> [8, 16]: a hierarchical model's level sizes, the top one first."""
+    try:
+        sizes = [int(part) for part in text.replace(",", " ").split()]
+    except ValueError:
+        sizes = []
+    if not 2 <= len(sizes) <= 5 or min(sizes) < 1:
+        raise VAEError(f"level sizes: write 2 to 5 positive whole numbers, top first (e.g. 8, 16), not {text!r}")
+    return sizes
+
+
 def start_training(
     folder: Path,
     data_root: Path,
@@ -76,12 +87,11 @@ def start_training(
         "iwae_k": 100,
         "slim": True,
     }
-    model_config = {
-        "arch": form["arch"],
-        "latent_dim": int(form["latent_dim"]),
-        "likelihood": form["likelihood"],
-        "conditional": bool(form["conditional"]),
-    }
+    model_config = {"arch": form["arch"], "likelihood": form["likelihood"], "conditional": bool(form["conditional"])}
+    if form["arch"] == "hierarchical":
+        model_config["level_dims"] = level_sizes(form.get("levels", ""))
+    else:
+        model_config["latent_dim"] = int(form["latent_dim"])
     if sweep_over == "one":
         jobs.start_job(folder, file_name, train_config, model_config, overwrite=replace)
     else:
