@@ -59,7 +59,8 @@ PAGES = [
     "pages/8_Compare.py",
     "pages/9_Train.py",
 ]
-SHIPPED = ["digits.pt", "mnist.pt", "sprites.pt"]  # the β sweep (digits-beta-*.pt) is digits.pt's architecture
+# The β sweep (digits-beta-*.pt) is digits.pt's architecture; mnist-hierarchical.pt has levels.
+SHIPPED = ["digits.pt", "mnist.pt", "sprites.pt", "mnist-hierarchical.pt"]
 PCA_PARAMS = {**ProjectionParams("pca").__dict__, "n_points": 100}
 
 
@@ -83,10 +84,11 @@ def fresh_caches():
 
 
 @pytest.fixture(scope="module")
-def models_dir(tmp_path_factory, tiny_checkpoint, tiny_conditional_checkpoint) -> Path:
+def models_dir(tmp_path_factory, tiny_checkpoint, tiny_conditional_checkpoint, tiny_hierarchical_checkpoint) -> Path:
     folder = tmp_path_factory.mktemp("models")
     shutil.copy(tiny_checkpoint, folder / "tiny.pt")
     shutil.copy(tiny_conditional_checkpoint, folder / "tiny_conditional.pt")
+    shutil.copy(tiny_hierarchical_checkpoint, folder / "tiny_hierarchical.pt")
     return folder
 
 
@@ -178,7 +180,7 @@ def _assert_shows(at: AppTest, caption_start: str, expected: np.ndarray) -> None
 
 
 @pytest.mark.parametrize("page", PAGES)
-@pytest.mark.parametrize("model", ["tiny.pt", "tiny_conditional.pt"])
+@pytest.mark.parametrize("model", ["tiny.pt", "tiny_conditional.pt", "tiny_hierarchical.pt"])
 def test_every_page_runs_on_tiny_checkpoints(page, model, models_dir, monkeypatch):
     at = _app(page, models_dir, monkeypatch, model, **{MAP_PARAMS_KEY: PCA_PARAMS})
     _no_errors(at)
@@ -187,7 +189,7 @@ def test_every_page_runs_on_tiny_checkpoints(page, model, models_dir, monkeypatc
 
 # Analyze on the shipped sprites and MNIST models (clusters, probes, anomalies, MIG on 2,000 held-out
 # images through a conv encoder): 20-30 s and 5-15 s; their other pages take 0.1-4 s.
-SLOW_SHIPPED = {("sprites.pt", "pages/7_Analyze.py"), ("mnist.pt", "pages/7_Analyze.py")}
+SLOW_SHIPPED = {(m, "pages/7_Analyze.py") for m in ("sprites.pt", "mnist.pt", "mnist-hierarchical.pt")}
 
 
 @pytest.mark.parametrize(
@@ -195,7 +197,7 @@ SLOW_SHIPPED = {("sprites.pt", "pages/7_Analyze.py"), ("mnist.pt", "pages/7_Anal
     [pytest.param(m, p, marks=[pytest.mark.slow] if (m, p) in SLOW_SHIPPED else []) for m in SHIPPED for p in PAGES],
 )
 def test_every_page_runs_on_the_shipped_models(page, model, monkeypatch, request):
-    if model == "mnist.pt":
+    if model.startswith("mnist"):
         request.getfixturevalue("shared_mnist")  # skips where the MNIST files are not beside the repo
     at = _app(page, REPO / "models", monkeypatch, model)
     _no_errors(at)
