@@ -52,9 +52,11 @@ def run_area(area: str, args: argparse.Namespace) -> list[Comparison]:
         from bench import training
 
         return training.run(args.quick, args.device, args.data_dir)
-    from bench import browser, browser_decode, cold_start
+    from bench import browser, browser_decode, cold_start, levels
 
-    return browser_decode.run(args.quick) + browser.run(args.quick) + cold_start.run(args.quick)
+    return (
+        browser_decode.run(args.quick) + levels.run(args.quick) + browser.run(args.quick) + cold_start.run(args.quick)
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -107,6 +107,7 @@ TABLE_COMMANDS = [
 # What picks each block for the test that runs it: every block but `make`'s holds one of these.
 RUNS = (
     "models/mine.pt",
+    "models/deep.pt",
     "--resume",
     "torchrun --standalone --nproc_per_node 2",
     "-m vae.download",
@@ -145,6 +146,13 @@ def test_every_shell_block_is_run_by_a_test_here():
 def test_first_training_command(tmp_path):
     _run_block(_block("models/mine.pt"), tmp_path)
     assert load_checkpoint(tmp_path / "models" / "mine.pt")[1]["epochs_done"] == 1
+
+
+@pytest.mark.slow
+def test_hierarchical_training_command(tmp_path):
+    _run_block(_block("models/deep.pt"), tmp_path)
+    model, meta = load_checkpoint(tmp_path / "models" / "deep.pt")
+    assert [level.size for level in model.levels] == [4, 8] and meta["epochs_done"] == 1
 
 
 def _run_block(block: list[str], tmp_path: Path) -> list[subprocess.CompletedProcess]:
