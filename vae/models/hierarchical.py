@@ -207,6 +207,34 @@ class HierarchicalVAE(nn.Module):
         self._walk(len(values), measure)
         return torch.cat(eps, 1)
 
+    def encode_absolute(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Images -> (μ, log σ²) of the levels' values along the mean path, (N, latent_dim):
+        what a model bundle's encoder returns (vae.bundle)."""
+        mus, logvars = [], []
+
+        def at_mean(i, mu_p, logvar_p, mu_q, logvar_q):
+            mus.append(mu_q)
+            logvars.append(logvar_q)
+            return mu_q
+
+        self._walk(len(x), at_mean, self._features(x))
+        return torch.cat(mus, 1), torch.cat(logvars, 1)
+
+    def conditional_prior(self, level: int, upper: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(μ_p, log σ_p²) of p(z_l | z_<l), each (N, size of level l), for level l ≥ 1 given
+        the values of the levels above it, (N, their sizes summed): a bundle's prior graph."""
+        if not 1 <= level < len(self.levels):
+            raise ValueError(f"level {level}: the levels below the top are 1 to {len(self.levels) - 1}")
+        found = []
+
+        def above(i, mu_p, logvar_p, *_):
+            if i == level:
+                found.append((mu_p, logvar_p))
+            return upper[:, self.levels[i].dims] if i < level else mu_p
+
+        self._walk(len(upper), above)
+        return found[0]
+
     def decode_absolute(self, values: torch.Tensor) -> torch.Tensor:
         """The levels' values (not standardised) -> mean images: what keeps a lower level's
         values fixed while an upper one moves."""
