@@ -133,6 +133,8 @@ def export_bundle(
         sample=None if arrays is None else {**_sample_entry(arrays), "factor_names": list(factor_names or [])},
     )
     manifest = check_manifest(folder, manifest)  # as the app will read it back
+    if len(levels) <= 1:  # a flat bundle's manifest as before levels: any version-1 reader opens it
+        del manifest["levels"]
     if folder.exists() and not folder.is_dir():
         raise BundleError(f"{folder} is a file, not a folder: choose another place for the bundle")
     encoder_graph = _export(
@@ -232,7 +234,7 @@ def _manifest(
         "dataset": dataset,
         "upload_style": upload_style or {},
         "sample": sample,
-        "levels": [{"name": name, "size": size} for name, size in levels],
+        **({"levels": [{"name": name, "size": size} for name, size in levels]} if levels else {}),
         "graphs": graphs,
         "exported_with": {"torch": torch.__version__, "onnx": _onnx().__version__},
     }

@@ -58,7 +58,7 @@ def probe_modules(encoder, decoder, image_shape, low, high, num_classes) -> int:
 def probe_priors(priors: list[nn.Module], levels: list[tuple[str, int]]) -> None:
     """Each level's prior module takes the values of the levels above it, (N, sum of their
     sizes), and returns (mu, logvar), each (N, the level's size), the same for the same input."""
-    above = levels[0][1]
+    above = levels[0][1] if levels else 0
     for module, (name, size) in zip(priors, levels[1:]):
         upper = torch.randn(3, above, generator=torch.Generator().manual_seed(2))
         try:
