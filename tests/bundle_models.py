@@ -192,3 +192,77 @@ def nan_bundle(folder: Path) -> Path:
         description="a decoder that returns NaN for z0 > 2.5",
     )
     return folder
+
+
+class TwoLevelVAE(nn.Module):
+    """A two-level VAE as its author might write it, plain torch: z_top (4) over z_bottom (6) on
+    8×8 images. Bottom-up inference q(z_bottom | x), q(z_top | z_bottom); a learnt conditional
+    prior p(z_bottom | z_top); the decoder reads both levels."""
+
+    def __init__(self, pixels: int = 64, hidden: int = 48, top: int = 4, bottom: int = 6) -> None:
+        super().__init__()
+        self.features = nn.Sequential(nn.Linear(pixels, hidden), nn.ReLU())
+        self.q_bottom = nn.Linear(hidden, 2 * bottom)
+        self.q_top = nn.Sequential(nn.Linear(bottom, hidden), nn.ReLU(), nn.Linear(hidden, 2 * top))
+        self.p_bottom = nn.Sequential(nn.Linear(top, hidden), nn.Tanh(), nn.Linear(hidden, 2 * bottom))
+        self.decoder = nn.Sequential(nn.Linear(top + bottom, hidden), nn.ReLU(), nn.Linear(hidden, pixels))
+
+    def encode(self, x):
+        """((mu, logvar) of z_top, (mu, logvar) of z_bottom), z_top's given z_bottom's mean."""
+        mu_b, logvar_b = self.q_bottom(self.features(x.flatten(1))).chunk(2, 1)
+        mu_t, logvar_t = self.q_top(mu_b).chunk(2, 1)
+        return (mu_t, logvar_t), (mu_b, logvar_b)
+
+    def prior(self, z_top):
+        return self.p_bottom(z_top).chunk(2, 1)
+
+    def decode(self, z_top, z_bottom):
+        return torch.sigmoid(self.decoder(torch.cat([z_top, z_bottom], 1))).view(-1, 1, 8, 8)
+
+
+class TwoLevelEncoder(nn.Module):
+    def __init__(self, vae: TwoLevelVAE) -> None:
+        super().__init__()
+        self.vae = vae
+
+    def forward(self, x):
+        (mu_t, logvar_t), (mu_b, logvar_b) = self.vae.encode(x)
+        return torch.cat([mu_t, mu_b], 1), torch.cat([logvar_t, logvar_b], 1)
+
+
+class TwoLevelDecoder(nn.Module):
+    def __init__(self, vae: TwoLevelVAE) -> None:
+        super().__init__()
+        self.vae = vae
+
+    def forward(self, z):
+        return self.vae.decode(z[:, :4], z[:, 4:])
+
+
+class TwoLevelPrior(nn.Module):
+    def __init__(self, vae: TwoLevelVAE) -> None:
+        super().__init__()
+        self.vae = vae
+
+    def forward(self, z_top):
+        return self.vae.prior(z_top)
+
+
+def two_level_bundle(folder: Path) -> tuple[Path, TwoLevelVAE]:
+    """The two-level VAE with random weights, exported with a data sample of 8×8 digits."""
+    torch.manual_seed(0)
+    model = TwoLevelVAE().eval()
+    data = load_dataset("digits")
+    export_bundle(
+        folder,
+        encoder=TwoLevelEncoder(model).eval(),
+        decoder=TwoLevelDecoder(model).eval(),
+        prior=TwoLevelPrior(model).eval(),
+        levels=[("top", 4), ("bottom", 6)],
+        image_shape=(1, 8, 8),
+        likelihood="bernoulli",
+        sample_images=data.images[:200],
+        sample_labels=data.labels[:200],
+        description="a two-level VAE in plain torch",
+    )
+    return folder, model

@@ -41,11 +41,14 @@ def _user_folder(tmp_path: Path) -> Path:
     torch.save(ExamplesVAE(784, 400, 20).state_dict(), tmp_path / "vae.pt")
     torch.save(ConvVAE(latent=8, side=64).state_dict(), tmp_path / "conv_vae.pt")
     torch.save(torch.rand(6, 3, 64, 64), tmp_path / "some_images.pt")
+    two_level = {}  # the hierarchical recipe defines its model inline: its weights come from that class
+    exec(RECIPES[2].split("model = TwoLevelVAE()")[0], two_level)
+    torch.save(two_level["TwoLevelVAE"]().state_dict(), tmp_path / "two_level_vae.pt")
     return tmp_path
 
 
-def test_both_recipes_run_as_written_and_their_bundles_open(tmp_path):
-    assert len(RECIPES) == 2, "docs/bundles.md lost a recipe"
+def test_the_recipes_run_as_written_and_their_bundles_open(tmp_path):
+    assert len(RECIPES) == 3, "docs/bundles.md lost a recipe"
     folder = _user_folder(tmp_path)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(folder), str(TESTS), str(REPO)])}
     for recipe in RECIPES:
@@ -62,6 +65,9 @@ def test_both_recipes_run_as_written_and_their_bundles_open(tmp_path):
     conv = open_model(folder / "models" / "my-conv-vae")
     assert (conv.model.latent_dim, conv.model.image_shape, conv.model.likelihood) == (8, (3, 64, 64), "gaussian")
     assert conv.info.data.num_examples == 6
+    two_level = open_model(folder / "models" / "two-level-mnist")
+    assert [(lv.name, lv.size) for lv in two_level.model.levels] == [("top", 8), ("bottom", 16)]
+    assert (two_level.model.latent_dim, two_level.info.data.spec) == (24, "mnist")
 
 
 def test_the_readme_sketch_calls_export_bundle_with_its_own_arguments():

@@ -9,8 +9,8 @@ import streamlit as st
 
 from ui.live.decoding import DecoderGraph, graph_folder
 from ui.shell import cache
-from vae.bundle.format import DECODER
-from vae.models.onnx_graphs import cached_graph, served_copy
+from vae.bundle.composing import browser_decoder
+from vae.models.onnx_graphs import cached_graph
 
 
 @st.cache_data(max_entries=16, show_spinner="Exporting the decoder for the browser (once per model)…")
@@ -18,9 +18,9 @@ def _decoder_graph(path: str, modified: float) -> tuple[str, float, float] | Non
     found = cache.opened(Path(path))
     folder = graph_folder(Path(path).parent)
     try:
-        if not found.info.is_native:  # a bundle brings its decoder: served under a content name
+        if not found.info.is_native:  # a bundle's decoder (composed with its priors for levels), by content
             low, high = found.info.provenance.pixel_range
-            return str(served_copy(folder, Path(path) / DECODER)), float(low), float(high)
+            return str(browser_decoder(found.model, folder)), float(low), float(high)
         return str(cached_graph(folder, path, found.model, "decoder")), 0.0, 1.0
     except Exception:  # an exporter failure on some layer: the page decodes on the server instead
         return None

@@ -13,6 +13,11 @@ a second argument. A checkpoint trained here becomes a bundle with
 
     python -m vae.bundle models/mnist.pt --out models/mnist-bundle [--sample 2000]
 
+A hierarchical VAE adds `levels=[("top", 8), ("bottom", 16)]` (top first) and `prior=`, the
+conditional prior of each level below the top (values of the levels above -> (mu, logvar)),
+with encoder and decoder in the levels' values; its bundle holds prior_1.onnx ... as well
+(docs/bundles.md).
+
 The folder holds encoder.onnx and decoder.onnx (every weight inside, no external data),
 manifest.json and, optionally, data.npz: a sample of the data (uint8 images, labels,
 factors) so the bundle opens where the original dataset is not. ONNX is a graph of standard

@@ -13,7 +13,17 @@ from pathlib import Path
 
 import numpy as np
 
-from vae.bundle.format import FORMAT, FORMAT_VERSION, LIKELIHOODS, MANIFEST, MAX_SAMPLE_BYTES, MAX_SAMPLE_IMAGES, SAMPLE
+from vae.bundle.format import (
+    FORMAT,
+    LEVELS_FORMAT_VERSION,
+    LIKELIHOODS,
+    MANIFEST,
+    MAX_LEVELS,
+    MAX_SAMPLE_BYTES,
+    MAX_SAMPLE_IMAGES,
+    READ_VERSIONS,
+    SAMPLE,
+)
 from vae.data.datasets import BUILTIN
 from vae.errors import BundleError
 
@@ -44,10 +54,10 @@ def check_manifest(folder: Path, manifest: dict) -> dict:
     writes anything. Raises BundleError."""
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise BundleError(f"{folder.name}/{MANIFEST} is not a VAE Latent Explorer bundle manifest")
-    if manifest.get("format_version") != FORMAT_VERSION:
+    if manifest.get("format_version") not in READ_VERSIONS:
         raise BundleError(
             f"{folder.name} is a bundle of format version {manifest.get('format_version')}; this app reads "
-            f"version {FORMAT_VERSION}: export it again with this version's vae.bundle"
+            f"versions {' and '.join(map(str, READ_VERSIONS))}: export it again with this version's vae.bundle"
         )
     try:
         shape = [_integer(s) for s in manifest["image_shape"]]
@@ -57,6 +67,7 @@ def check_manifest(folder: Path, manifest: dict) -> dict:
         sigma = None if sigma is None else float(sigma)
         names = [str(n) for n in manifest.get("label_names") or []]
         style = dict(manifest.get("upload_style") or {})
+        levels = [(str(lv["name"]), _integer(lv["size"])) for lv in manifest.get("levels") or []]
         sample = manifest.get("sample")
         if sample is not None:
             sample = {**sample, "num_examples": _integer(sample["num_examples"])}
@@ -87,8 +98,16 @@ def check_manifest(folder: Path, manifest: dict) -> dict:
         )
     if sample is not None and not 1 <= sample["num_examples"] <= MAX_SAMPLE_IMAGES:
         raise BundleError(f"{folder.name}/{MANIFEST}: a data sample holds 1 to {MAX_SAMPLE_IMAGES} images")
+    levels = _check_levels(folder, levels or [("z", latent_dim)], latent_dim)
+    if len(levels) > 1 and manifest["format_version"] != LEVELS_FORMAT_VERSION:
+        raise BundleError(
+            f"{folder.name}/{MANIFEST}: a bundle with levels is of format version {LEVELS_FORMAT_VERSION}"
+        )
+    if len(levels) > 1 and num_classes:
+        raise BundleError(f"{folder.name}/{MANIFEST}: a bundle with levels is unconditional here (num_classes 0)")
     manifest = {
         **manifest,
+        "levels": [{"name": name, "size": size} for name, size in levels],
         "image_shape": shape,
         "pixel_range": [low, high],
         "latent_dim": latent_dim,
@@ -99,6 +118,20 @@ def check_manifest(folder: Path, manifest: dict) -> dict:
         "sample": sample,
     }
     return manifest
+
+
+def _check_levels(folder: Path, levels: list[tuple[str, int]], latent_dim: int) -> list[tuple[str, int]]:
+    """The levels (name, size), top first, once they are named apart, of positive sizes, and
+    add up to the latent size."""
+    names, sizes = [n for n, _ in levels], [s for _, s in levels]
+    where = f"{folder.name}/{MANIFEST}"
+    if not 1 <= len(levels) <= MAX_LEVELS or min(sizes) < 1:
+        raise BundleError(f"{where}: 1 to {MAX_LEVELS} levels of positive size please, not {sizes}")
+    if len(set(names)) != len(names) or not all(n.strip() and len(n) <= 40 for n in names):
+        raise BundleError(f"{where}: level names must be distinct, non-empty and short, not {names}")
+    if sum(sizes) != latent_dim:
+        raise BundleError(f"{where}: the levels' sizes {sizes} add up to {sum(sizes)}, not the latent_dim {latent_dim}")
+    return levels
 
 
 def checked_graph(folder: Path, name: str, inputs: dict[str, list], outputs: dict[str, list]) -> bytes:

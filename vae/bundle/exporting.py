@@ -18,12 +18,14 @@ from vae.bundle.format import (
     ENCODER,
     FORMAT,
     FORMAT_VERSION,
+    LEVELS_FORMAT_VERSION,
     MANIFEST,
     MAX_SAMPLE_BYTES,
     MAX_SAMPLE_IMAGES,
     SAMPLE,
+    prior_graph,
 )
-from vae.bundle.module_checks import check_graph, image_batch, labels_for, probe_modules
+from vae.bundle.module_checks import check_graph, image_batch, labels_for, probe_modules, probe_priors
 from vae.data.datasets import class_names
 from vae.errors import BundleError, VAEError
 
@@ -37,6 +39,23 @@ class _Labelled(nn.Module):
 
     def forward(self, first: torch.Tensor, label: torch.Tensor | None = None):
         return self.network(first, label) if self.conditional else self.network(first)
+
+
+class _Values(nn.Module):
+    """A native hierarchical model's networks in the levels' values, as a bundle holds them:
+    `part` "encoder" (images -> μ, log σ² along the mean path), "decoder" (values -> images)
+    or the prior of level `level` (values above -> μ_p, log σ_p²)."""
+
+    def __init__(self, model, part: str, level: int = 0) -> None:
+        super().__init__()
+        self.model, self.part, self.level = model, part, level
+
+    def forward(self, first: torch.Tensor):
+        if self.part == "encoder":
+            return self.model.encode_absolute(first)
+        if self.part == "decoder":
+            return self.model.decode_absolute(first)
+        return self.model.conditional_prior(self.level, first)
 
 
 def export_bundle(
@@ -57,6 +76,8 @@ def export_bundle(
     sample_factors: np.ndarray | torch.Tensor | None = None,
     factor_names: list[str] | None = None,
     description: str = "",
+    levels: list[tuple[str, int]] | None = None,
+    prior: nn.Module | list[nn.Module] | None = None,
 ) -> Path:
     """Write a bundle folder (created if needed; its files replaced). Raises BundleError with
     a one-line reason, before anything is written, when the manifest would not open in the app
@@ -65,9 +86,18 @@ def export_bundle(
     exported graph does not compute what its module does. `dataset` names a built-in dataset
     (digits, sprites, mnist, fashion-mnist); other data travels as a sample: `sample_images`,
     (N, C, H, W) in [0, 1] (floats) or 0-255 (uint8), with `sample_labels`. `sigma` is the
-    Gaussian likelihood's σ in `pixel_range` units."""
+    Gaussian likelihood's σ in `pixel_range` units.
+
+    A hierarchical VAE: `levels` [(name, size), ...], the top level first; the encoder returns
+    (mu, logvar) of all levels' values concatenated (along the mean path, as the model computes
+    them), the decoder takes all levels' values, and `prior` gives p(z_l | z_<l) for each
+    level below the top: a module per level (a list, the second level's first), or one module
+    for all of them, taking the values of the levels above, (N, their sizes summed), and
+    returning (mu, logvar), each (N, the level's size). The top level's prior is N(0, I)."""
     folder = Path(folder)
-    for name, module in (("encoder", encoder), ("decoder", decoder)):
+    levels = [(str(n), int(s)) for n, s in levels] if levels else []
+    priors = _prior_modules(levels, prior)
+    for name, module in (("encoder", encoder), ("decoder", decoder), *(("prior", m) for m in priors)):
         training = [n or type(module).__name__ for n, m in module.named_modules() if m.training]
         if training:
             raise BundleError(f"the {name} is in training mode ({training[0]}): call {name}.eval() first")
@@ -79,13 +109,21 @@ def export_bundle(
         "num_classes": num_classes,
         "dataset": dataset,
     }
-    checked = check_manifest(folder, _manifest(**described, latent_dim=1))  # before any module runs (D not known yet)
+    described["levels"] = levels
+    declared = sum(size for _, size in levels) if levels else 1  # D is not known yet
+    checked = check_manifest(folder, _manifest(**described, latent_dim=declared))  # before any module runs
     image_shape, (low, high) = tuple(checked["image_shape"]), checked["pixel_range"]
     num_classes = checked["num_classes"]
     conditional = num_classes > 0
     described.update(image_shape=list(image_shape), pixel_range=[low, high], num_classes=num_classes)
     arrays = _sample_arrays(sample_images, sample_labels, sample_factors, image_shape)
     latent_dim = probe_modules(encoder, decoder, image_shape, low, high, num_classes)
+    if levels and declared != latent_dim:
+        raise BundleError(
+            f"the levels' sizes {[size for _, size in levels]} add up to {declared}, "
+            f"but the encoder returns {latent_dim} dimensions"
+        )
+    probe_priors(priors, levels)
     manifest = _manifest(
         **described,
         latent_dim=latent_dim,
@@ -95,6 +133,8 @@ def export_bundle(
         sample=None if arrays is None else {**_sample_entry(arrays), "factor_names": list(factor_names or [])},
     )
     manifest = check_manifest(folder, manifest)  # as the app will read it back
+    if len(levels) <= 1:  # a flat bundle's manifest as before levels: any version-1 reader opens it
+        del manifest["levels"]
     if folder.exists() and not folder.is_dir():
         raise BundleError(f"{folder} is a file, not a folder: choose another place for the bundle")
     encoder_graph = _export(
@@ -115,17 +155,48 @@ def export_bundle(
         torch.randn(5, latent_dim, generator=torch.Generator().manual_seed(1)),
         num_classes,
     )
+    prior_graphs = []
+    for index, module in enumerate(priors, start=1):
+        above = sum(size for _, size in levels[:index])
+        graph = _export(_Labelled(module, False), torch.zeros(2, above), "upper", ["mu", "logvar"], 0)
+        upper = torch.randn(5, above, generator=torch.Generator().manual_seed(index))
+        check_graph(f"prior of level {levels[index][0]!r}", graph, _Labelled(module, False), upper, 0, "upper")
+        prior_graphs.append(graph)
     from vae.files import write_bytes_atomically
 
     try:
         folder.mkdir(parents=True, exist_ok=True)
         write_bytes_atomically(folder / ENCODER, encoder_graph)
         write_bytes_atomically(folder / DECODER, decoder_graph)
+        for stale in folder.glob("prior_*.onnx"):
+            stale.unlink()
+        for index, graph in enumerate(prior_graphs, start=1):
+            write_bytes_atomically(folder / prior_graph(index), graph)
         _write_sample(folder, arrays)
         write_bytes_atomically(folder / MANIFEST, json.dumps(manifest, indent=2).encode())
     except OSError as err:
         raise BundleError(f"cannot write the bundle to {folder}: {err.strerror or err}") from None
     return folder
+
+
+def _prior_modules(levels: list[tuple[str, int]], prior) -> list[nn.Module]:
+    """One prior module per level below the top, checked against `levels` before anything runs."""
+    if len(levels) <= 1:
+        if prior is not None:
+            raise BundleError("a prior is for a model with levels: pass levels=[(name, size), ...], the top first")
+        return []
+    below = len(levels) - 1
+    if prior is None:
+        raise BundleError(
+            f"a model with {len(levels)} levels needs prior=: p(z_l | z_<l) for the {below} below the top"
+        )
+    priors = [prior] * below if isinstance(prior, nn.Module) else list(prior)
+    if len(priors) != below or not all(isinstance(m, nn.Module) for m in priors):
+        raise BundleError(
+            f"prior= takes one torch module, or a list of {below} (one per level below the top), "
+            f"not {len(priors)} item(s)"
+        )
+    return priors
 
 
 def _manifest(
@@ -141,11 +212,16 @@ def _manifest(
     upload_style: dict | None = None,
     sample: dict | None = None,
     description: str = "",
+    levels: list[tuple[str, int]] | None = None,
 ) -> dict:
     """The manifest.json a bundle of these fields has (vae.bundle.checks reads it back)."""
+    levels = levels or []
+    graphs: dict = {"encoder": ENCODER, "decoder": DECODER}
+    if len(levels) > 1:
+        graphs["priors"] = [prior_graph(i) for i in range(1, len(levels))]
     return {
         "format": FORMAT,
-        "format_version": FORMAT_VERSION,
+        "format_version": LEVELS_FORMAT_VERSION if len(levels) > 1 else FORMAT_VERSION,
         "description": description,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "image_shape": image_shape,
@@ -158,7 +234,8 @@ def _manifest(
         "dataset": dataset,
         "upload_style": upload_style or {},
         "sample": sample,
-        "graphs": {"encoder": ENCODER, "decoder": DECODER},
+        **({"levels": [{"name": name, "size": size} for name, size in levels]} if levels else {}),
+        "graphs": graphs,
         "exported_with": {"torch": torch.__version__, "onnx": _onnx().__version__},
     }
 
@@ -241,10 +318,19 @@ def bundle_from_checkpoint(checkpoint: str | Path, out: str | Path, sample: int 
             factor_names = list(data.factor_names)
     spec = meta["dataset"]["spec"]
     gaussian = model.likelihood == "gaussian"
+    levels = getattr(model, "levels", None) or ()
+    if len(levels) > 1:  # networks in the levels' values; the browser composes priors and decoder
+        networks = {
+            "encoder": _Values(model, "encoder").eval(),
+            "decoder": _Values(model, "decoder").eval(),
+            "levels": [(level.name, level.size) for level in levels],
+            "prior": [_Values(model, "prior", i).eval() for i in range(1, len(levels))],
+        }
+    else:
+        networks = {"encoder": EncodeModule(model).eval(), "decoder": DecodeModule(model).eval()}
     return export_bundle(
         out,
-        encoder=EncodeModule(model).eval(),
-        decoder=DecodeModule(model).eval(),
+        **networks,
         image_shape=model.image_shape,
         dataset=spec if spec in BUILTIN else None,
         likelihood=model.likelihood,

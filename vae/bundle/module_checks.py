@@ -55,6 +55,31 @@ def probe_modules(encoder, decoder, image_shape, low, high, num_classes) -> int:
     return int(mu.shape[1])
 
 
+def probe_priors(priors: list[nn.Module], levels: list[tuple[str, int]]) -> None:
+    """Each level's prior module takes the values of the levels above it, (N, sum of their
+    sizes), and returns (mu, logvar), each (N, the level's size), the same for the same input."""
+    above = levels[0][1] if levels else 0
+    for module, (name, size) in zip(priors, levels[1:]):
+        upper = torch.randn(3, above, generator=torch.Generator().manual_seed(2))
+        try:
+            out = _call(module, upper, 0)
+        except Exception as err:
+            raise BundleError(
+                f"the prior of level {name!r} failed on the levels above it, shape {tuple(upper.shape)}: {err}"
+            ) from None
+        shapes = [tuple(t.shape) for t in out] if isinstance(out, (tuple, list)) else None
+        if shapes != [(3, size), (3, size)]:
+            raise BundleError(
+                f"the prior of level {name!r} returns {shapes or type(out).__name__} for the levels above it "
+                f"(3, {above}); expected (mu, logvar), each (3, {size})"
+            )
+        if not torch.equal(_call(module, upper, 0)[0], out[0]):
+            raise BundleError(
+                f"the prior of level {name!r} gives different outputs for the same input: return (mu, logvar)"
+            )
+        above += size
+
+
 def _run_graph(graph: bytes, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
     try:
         import onnxruntime
@@ -66,15 +91,19 @@ def _run_graph(graph: bytes, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
     return onnxruntime.InferenceSession(graph, providers=["CPUExecutionProvider"]).run(None, feeds)
 
 
-def check_graph(name: str, graph: bytes, module: nn.Module, first: torch.Tensor, num_classes: int) -> None:
-    """The graph computes what the module does, on inputs it was not exported with."""
+def check_graph(
+    name: str, graph: bytes, module: nn.Module, first: torch.Tensor, num_classes: int, first_name: str = ""
+) -> None:
+    """The graph computes what the module does, on inputs it was not exported with. `name`:
+    "encoder", "decoder" or a prior's description (its input then `first_name`, "upper")."""
     expected = _call(module, first, num_classes)
     expected = [expected] if isinstance(expected, torch.Tensor) else list(expected)
-    feeds = {("image" if name == "encoder" else "z"): first.numpy()}
+    first_name = first_name or ("image" if name == "encoder" else "z")
+    feeds = {first_name: first.numpy()}
     if num_classes:
         feeds["label"] = labels_for(len(first), num_classes).numpy()
     got = _run_graph(graph, feeds)
-    output_names = ["mu", "logvar"] if name == "encoder" else ["image"]
+    output_names = ["image"] if name == "decoder" else ["mu", "logvar"]
     for output, want, have in zip(output_names, expected, got):
         difference = float(np.abs(want.numpy() - have).max()) if want.shape == have.shape else float("inf")
         if not difference <= CHECK_TOLERANCE:

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from vae.bundle.checks import check_sample, checked_graph, read_manifest
-from vae.bundle.format import DECODER, ENCODER, MANIFEST
+from vae.bundle.format import DECODER, ENCODER, MANIFEST, prior_graph
 from vae.errors import BundleError
 from vae.models.gaussian import gaussian_log_density
 
@@ -28,24 +28,26 @@ class BundleModel:
     in [0, 1] at the boundary, converted to and from the networks' pixel range."""
 
     def __init__(self, folder: Path, manifest: dict, encoder: bytes, decoder: bytes) -> None:
-        import onnxruntime
-
         self.folder, self.manifest = folder, manifest
         self.latent_dim = int(manifest["latent_dim"])
         self.image_shape = tuple(int(s) for s in manifest["image_shape"])
         self.num_classes = int(manifest.get("num_classes") or 0)
         self.likelihood = manifest["likelihood"]
         self.low, self.high = (float(v) for v in manifest["pixel_range"])
+        self._encoder, self._decoder = self._session(encoder), self._session(decoder)
+        self.training = False
+
+    def _session(self, graph: bytes):
+        import onnxruntime
+
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = 1  # like torch in the app: sessions of several users share the cores
         try:
-            self._encoder = onnxruntime.InferenceSession(encoder, options, providers=["CPUExecutionProvider"])
-            self._decoder = onnxruntime.InferenceSession(decoder, options, providers=["CPUExecutionProvider"])
+            return onnxruntime.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
         except Exception as err:  # onnxruntime refuses a malformed graph in many ways
             raise BundleError(
-                f"{folder.name}: onnxruntime cannot load its graphs ({str(err).splitlines()[0][:160]})"
+                f"{self.folder.name}: onnxruntime cannot load its graphs ({str(err).splitlines()[0][:160]})"
             ) from None
-        self.training = False
 
     # -- the model interface ----------------------------------------------------------------
     @property
@@ -68,19 +70,14 @@ class BundleModel:
 
     def _run(self, session, first_name: str, first: torch.Tensor, y) -> list[np.ndarray]:
         first = np.ascontiguousarray(first.detach().cpu().float().numpy())
-        if len(first) == 0:
-            return [np.zeros((0, *o.shape[1:]), np.float32) for o in self._declared(session)]
+        if len(first) == 0:  # every dimension after the batch is a number (vae.bundle.checks)
+            return [np.zeros((0, *o.shape[1:]), np.float32) for o in session.get_outputs()]
         labels = None if y is None else torch.as_tensor(y).reshape(-1)
         parts = []
         for start in range(0, len(first), _BATCH):
             chunk_y = None if labels is None else (labels if labels.numel() == 1 else labels[start : start + _BATCH])
             parts.append(session.run(None, self._feeds(first_name, first[start : start + _BATCH], chunk_y)))
         return [np.concatenate([p[i] for p in parts]) for i in range(len(parts[0]))]
-
-    def _declared(self, session):
-        """Empty stand-ins for a session's outputs: (0, *shape) with the batch left out."""
-        shapes = {"mu": (self.latent_dim,), "logvar": (self.latent_dim,), "image": self.image_shape}
-        return [np.zeros((1, *shapes[o.name])) for o in session.get_outputs()]
 
     def encode(self, x: torch.Tensor, y: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         scaled = self.low + (self.high - self.low) * x
@@ -92,7 +89,10 @@ class BundleModel:
         return ((torch.from_numpy(image) - self.low) / (self.high - self.low)).clamp(0.0, 1.0)
 
     def log_px_given_z(self, x: torch.Tensor, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        mean = self.decode(z, y)
+        return self._log_likelihood(x, self.decode(z, y))
+
+    def _log_likelihood(self, x: torch.Tensor, mean: torch.Tensor) -> torch.Tensor:
+        """log p(x | mean image) summed over pixels, (N,)."""
         x = x.to(mean.dtype)
         if self.likelihood == "bernoulli":
             p = mean.clamp(_EPS, 1 - _EPS)
@@ -126,8 +126,18 @@ def load_bundle(folder: str | Path) -> BundleModel:
     label = {"label": []} if conditional else {}
     encoder = checked_graph(folder, ENCODER, {"image": shape, **label}, {"mu": [d], "logvar": [d]})
     decoder = checked_graph(folder, DECODER, {"z": [d], **label}, {"image": shape})
+    sizes = [int(level["size"]) for level in manifest["levels"]]
+    priors = [  # p(z_l | z_<l): the levels above -> (mu, logvar) of level l
+        checked_graph(folder, prior_graph(i), {"upper": [sum(sizes[:i])]}, {"mu": [size], "logvar": [size]})
+        for i, size in enumerate(sizes[1:], start=1)
+    ]
     check_sample(folder, manifest)
-    model = BundleModel(folder, manifest, encoder, decoder)
+    if priors:
+        from vae.bundle.levelled import LevelledBundleModel
+
+        model: BundleModel = LevelledBundleModel(folder, manifest, encoder, decoder, priors)
+    else:
+        model = BundleModel(folder, manifest, encoder, decoder)
     _probe_outputs(model, folder)
     return model
 

@@ -165,7 +165,7 @@ class HierarchicalVAE(nn.Module):
             logvars.append(logvar_q - logvar_p)
             return mu_q
 
-        self._walk(len(x), at_mean, self._features(x))
+        self._walk(x.shape[0], at_mean, self._features(x))
         return torch.cat(mus, 1), torch.cat(logvars, 1)
 
     def decode(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
@@ -174,7 +174,7 @@ class HierarchicalVAE(nn.Module):
 
     def decode_logits(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         eps = [z[:, lv.dims] for lv in self.levels]
-        h = self._walk(len(z), lambda i, mu_p, logvar_p, *_: mu_p + torch.exp(0.5 * logvar_p) * eps[i])
+        h = self._walk(z.shape[0], lambda i, mu_p, logvar_p, *_: mu_p + torch.exp(0.5 * logvar_p) * eps[i])
         return self._image_logits(h)
 
     def log_px_given_z(self, x: torch.Tensor, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
@@ -192,7 +192,7 @@ class HierarchicalVAE(nn.Module):
             values.append(mu_p + torch.exp(0.5 * logvar_p) * z[:, self.levels[i].dims])
             return values[-1]
 
-        self._walk(len(z), place)
+        self._walk(z.shape[0], place)
         return torch.cat(values, 1)
 
     def standardised(self, values: torch.Tensor) -> torch.Tensor:
@@ -204,13 +204,41 @@ class HierarchicalVAE(nn.Module):
             eps.append((level_values - mu_p) * torch.exp(-0.5 * logvar_p))
             return level_values
 
-        self._walk(len(values), measure)
+        self._walk(values.shape[0], measure)
         return torch.cat(eps, 1)
+
+    def encode_absolute(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Images -> (μ, log σ²) of the levels' values along the mean path, (N, latent_dim):
+        what a model bundle's encoder returns (vae.bundle)."""
+        mus, logvars = [], []
+
+        def at_mean(i, mu_p, logvar_p, mu_q, logvar_q):
+            mus.append(mu_q)
+            logvars.append(logvar_q)
+            return mu_q
+
+        self._walk(x.shape[0], at_mean, self._features(x))
+        return torch.cat(mus, 1), torch.cat(logvars, 1)
+
+    def conditional_prior(self, level: int, upper: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(μ_p, log σ_p²) of p(z_l | z_<l), each (N, size of level l), for level l ≥ 1 given
+        the values of the levels above it, (N, their sizes summed): a bundle's prior graph."""
+        if not 1 <= level < len(self.levels):
+            raise ValueError(f"level {level}: the levels below the top are 1 to {len(self.levels) - 1}")
+        found = []
+
+        def above(i, mu_p, logvar_p, *_):
+            if i == level:
+                found.append((mu_p, logvar_p))
+            return upper[:, self.levels[i].dims] if i < level else mu_p
+
+        self._walk(upper.shape[0], above)
+        return found[0]
 
     def decode_absolute(self, values: torch.Tensor) -> torch.Tensor:
         """The levels' values (not standardised) -> mean images: what keeps a lower level's
         values fixed while an upper one moves."""
-        h = self._walk(len(values), lambda i, *_: values[:, self.levels[i].dims])
+        h = self._walk(values.shape[0], lambda i, *_: values[:, self.levels[i].dims])
         return torch.sigmoid(self._image_logits(h))
 
     # -- bounds -----------------------------------------------------------------------------
@@ -228,7 +256,7 @@ class HierarchicalVAE(nn.Module):
             drawn.append(mu_q + torch.exp(0.5 * logvar_q) * noise[:, self.levels[i].dims].to(mu_q.dtype))
             return drawn[-1]
 
-        h = self._walk(len(x), draw, self._features(x))
+        h = self._walk(x.shape[0], draw, self._features(x))
         recon_ll = self.log_likelihood(self._image_logits(h).float(), x.float())
         return recon_ll, torch.cat(kls, 1), torch.cat(drawn, 1)
 
