@@ -6,7 +6,7 @@ begin_page("Map", "🗺️", "Latent map")
 
 
 from ui.map.chart import chart_key, colouring, keep_point_across_the_fit, map_and_details, take_linked_point
-from ui.map.controls import map_controls
+from ui.map.controls import level_caption, map_controls
 from ui.map.details import MapView, map_hover
 from ui.map.figures import latent_scatter
 from ui.map.fitting import fit_notice, map_to_show
@@ -18,6 +18,7 @@ path, vae, info = open_model_page()
 data, _, held_idx = data_or_stop(path)
 
 params, n_points, colour_by = map_controls(path, vae, data, held_idx)
+level_caption(params)
 codes = cache.codes(path, int(n_points))
 # UMAP / t-SNE not fitted yet: PCA now, the fit in the background, its map when it lands.
 latent_map, shown, fit_job = map_to_show(path, int(n_points), params)

@@ -114,3 +114,35 @@ def linked_map(
         )
     fig.update_layout(height=340, dragmode="select", showlegend=False, margin=dict(l=10, r=10, t=10, b=10))
     return fig
+
+
+LEVEL_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
+
+
+def rate_by_level(rates: dict[str, dict[str, float]]) -> go.Figure:
+    """The rate (mean KL, nats) of each model stacked by level, top level at the bottom of each
+    bar; `rates`: model name -> level name -> nats. A flat model is one level, "z"."""
+    fig = go.Figure()
+    names = list(rates)
+    position: dict[str, int] = {}  # a level's place within its model: the top levels of all models share a colour
+    for levels in rates.values():
+        for i, level in enumerate(levels):
+            position.setdefault(level, i)
+    for level, i in position.items():
+        fig.add_trace(
+            go.Bar(
+                x=names,
+                y=[rates[name].get(level, 0.0) for name in names],
+                name=level,
+                marker_color=LEVEL_COLOURS[i % len(LEVEL_COLOURS)],
+                hovertemplate="%{x}<br>" + level + ": %{y:.2f} nats<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        barmode="stack",
+        height=280,
+        margin=dict(l=10, r=10, t=10, b=10),
+        yaxis_title="rate (nats)",
+        legend_title_text="level",
+    )
+    return fig

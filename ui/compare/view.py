@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
+from ui.compare.figures import rate_by_level
 from ui.compare.measured import COMPARE_IWAE_K, comparison, kl_figure, map_figure, map_names, plane_figure
 from ui.shell import cache
 from ui.shell.page import make_current
@@ -59,6 +60,27 @@ def plane(paths: list[Path], images: dict[Path, np.ndarray], current: Path) -> N
         "Up and left: more information in z, sharper reconstructions; down and right: the decoder ignores z "
         "(posterior collapse at R ≈ 0). Click a model to make it the current one (★)."
     )
+    rates = {path.name: comparison(path, images).rate_by_level for path in paths}
+    if any(len(levels) > 1 for levels in rates.values()):
+        _rate_by_level(rates)
+
+
+def _rate_by_level(rates: dict[str, dict[str, float]]) -> None:
+    """The rate split by level, for a set that holds a hierarchical model."""
+    st.markdown("**Rate by level**")
+    st.plotly_chart(rate_by_level(rates), key="compare_rate_levels", config={"displayModeBar": False})
+    st.dataframe(
+        [
+            {"model": name, **{level: round(nats, 2) for level, nats in levels.items()}}
+            for name, levels in rates.items()
+        ],
+        hide_index=True,
+    )
+    st.caption(
+        "Each bar is a model's rate R above, split by level: the mean KL of each level on the same held-out "
+        "images, a hierarchical model's levels each against its conditional prior p(z_l | z_<l) given the "
+        "levels drawn above (so a lower level counts only what it adds). A flat model is one level, z."
+    )
 
 
 def columns(paths: list[Path], images: dict[Path, np.ndarray], data: Dataset) -> None:
@@ -82,6 +104,8 @@ def columns(paths: list[Path], images: dict[Path, np.ndarray], data: Dataset) ->
             st.metric("held-out ELBO (nats)", f"{rd.elbo:.2f}")
             st.metric(f"IWAE NLL, k={COMPARE_IWAE_K} (nats)", f"{found.iwae_nll:.2f}")
             st.caption(f"rate {rd.rate:.2f} · distortion {rd.distortion:.2f} nats")
+            if len(found.rate_by_level) > 1:
+                st.caption("rate by level: " + " · ".join(f"{k} {v:.2f}" for k, v in found.rate_by_level.items()))
             st.metric("active units", f"{len(found.active)} of {latent_dim}")
             show_picture(st, grid_picture(found.reconstructions, ncols=4, target=40), caption="reconstructions")
             show_picture(st, grid_picture(found.prior_samples, ncols=4, target=40), caption="prior samples (seed 0)")

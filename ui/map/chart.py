@@ -61,8 +61,8 @@ def keep_point_across_the_fit(view: MapView, asked: ProjectionParams, shown: Pro
 
 
 def shown_pca(params: ProjectionParams) -> ProjectionParams:
-    """The PCA map of the same view (2-D or 3-D, seed): what stands in for a map not fitted yet."""
-    return ProjectionParams("pca", params.n_components, params.seed)
+    """The PCA map of the same view (2-D or 3-D, seed, level): what stands in for a map not fitted yet."""
+    return ProjectionParams("pca", params.n_components, params.seed, level=params.level)
 
 
 @st.fragment

@@ -11,6 +11,9 @@ from ui.shell.page import MAP_PARAMS_KEY
 from vae.data.datasets import Dataset
 from vae.latent.projection import METHOD_LABELS, METHODS, ProjectionParams
 from vae.models.interface import LatentModel
+from vae.models.levels import Level, is_hierarchical, levels_of
+
+ALL_LEVELS = "all levels"
 
 
 def map_controls(path: Path, vae: LatentModel, data: Dataset, held_idx) -> tuple[ProjectionParams, int, str]:
@@ -24,7 +27,8 @@ def map_controls(path: Path, vae: LatentModel, data: Dataset, held_idx) -> tuple
         saved = {**saved, "n_components": linked_view}
     if (linked_points := links.int_param("points", 1, len(held_idx))) is not None:
         saved = {**saved, "n_points": linked_points}
-    controls = st.columns([1.2, 0.8, 1.2, 1.4])
+    hierarchical = is_hierarchical(vae)
+    controls = st.columns([1.2, 0.8, 1.2, 1.4, 1.2] if hierarchical else [1.2, 0.8, 1.2, 1.4])
     method = controls[0].selectbox(
         "Projection",
         METHODS,
@@ -82,8 +86,43 @@ def map_controls(path: Path, vae: LatentModel, data: Dataset, held_idx) -> tuple
         perplexity = knobs[3].slider(
             "t-SNE perplexity", 2.0, 100.0, saved.get("perplexity", 30.0), key="map_perp", disabled=method != "tsne"
         )
-    params = ProjectionParams(method, dims, int(seed), n_neighbors, min_dist, perplexity)
-    st.session_state[MAP_PARAMS_KEY] = {**params.__dict__, "n_points": int(requested_points)}
+    level = _level_control(controls[4], path, vae) if hierarchical else None
+    params = ProjectionParams(method, dims, int(seed), n_neighbors, min_dist, perplexity, level)
+    # Other pages (Encode) reuse the projection on any model, so the level (this model's) stays here.
+    st.session_state[MAP_PARAMS_KEY] = {
+        **{k: v for k, v in params.__dict__.items() if k != "level"},
+        "n_points": int(requested_points),
+    }
     for name, value in {"method": method, "view": dims, "points": int(n_points)}.items():
         links.set_param(name, value)
+    if hierarchical:
+        links.set_param("level", level.name if level else None)
     return params, int(n_points), colour_by
+
+
+def _level_control(column, path: Path, vae: LatentModel) -> Level | None:
+    """A hierarchical model's level whose posterior means are mapped (None: the whole code),
+    seeded from a link; one widget per model, as each has its own levels."""
+    levels = {level.name: level for level in levels_of(vae)}
+    key = f"map_level_{path.name}"
+    if (linked := links.linked("level")) in levels and key not in st.session_state:
+        st.session_state[key] = linked
+    name = column.selectbox(
+        "Level",
+        [ALL_LEVELS, *levels],
+        key=key,
+        help="Map the posterior means of one level only (the fit sees that level's dimensions). Coloured by "
+        "label, it shows which level holds the class. A click or hover still decodes a whole code: the codes "
+        "of the nearest map points, every level of them.",
+    )
+    return levels.get(name)
+
+
+def level_caption(params: ProjectionParams) -> None:
+    """Under the controls of a map of one level: what was mapped."""
+    if (level := params.level) is not None:
+        st.caption(
+            f"Mapped: the posterior means of level **{level.name}** alone ({level.size} of the code's dimensions, "
+            f"z{level.start}–z{level.start + level.size - 1}). Clicks and hover decode whole codes, every level "
+            "taken from the nearest map points."
+        )

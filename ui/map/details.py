@@ -18,6 +18,7 @@ from vae.data.datasets import Dataset, label_name
 from vae.latent.codes import decode_codes, nearest_neighbours
 from vae.latent.projection import METHOD_LABELS, LatentMap
 from vae.models.interface import LatentModel, is_conditional
+from vae.models.levels import dim_label, levels_of
 from vae.opened import HeldOutCodes
 from vae.pictures import grid_picture, picture
 
@@ -48,7 +49,7 @@ def show_point(view: MapView, row: int) -> None:
     show_picture(right, picture(reconstruction, 128), caption="reconstruction", output_format="PNG")
     st.dataframe(
         {
-            "dim": [f"z{i}" for i in range(len(codes.mu[row]))],
+            "dim": [dim_label(levels_of(vae), i) for i in range(len(codes.mu[row]))],
             "μ": codes.mu[row].round(3),
             "σ": codes.sigma[row].round(3),
         },
@@ -81,8 +82,9 @@ def show_location(view: MapView, point: np.ndarray) -> None:
         st, picture(image, 160), caption="decoded" + (" (as class 0)" if y is not None else ""), output_format="PNG"
     )
     st.markdown(f"{distance:.1f}× the typical spacing from the nearest image: {distance_reading(distance)}.")
-    how = "exact PCA inverse" if method == "pca" else "distance-weighted nearest map points"
-    st.caption(f"Latent vector from the {how}.")
+    how = "exact PCA inverse" if latent_map.pca_parameters() is not None else "distance-weighted nearest map points"
+    whole = f" (every level: the map is of level {latent_map.params.level.name})" if latent_map.params.level else ""
+    st.caption(f"Latent vector from the {how}{whole}.")
     choose_latent(path, z, f"map location ({point[0]:.2f}, {point[1]:.2f}) with {METHOD_LABELS[method]}")
     links.set_param("point", None)  # the kept code in the link holds the location
 

@@ -107,7 +107,7 @@ def ready_map(path, n_points: int, params: ProjectionParams) -> tuple[LatentMap,
             note = f" The {name} map is being fitted (started on the Map page): PCA until it is done."
         else:
             note = f" The {name} map is not computed yet: open it on the Map page."
-        params = ProjectionParams("pca", params.n_components, params.seed)
+        params = ProjectionParams("pca", params.n_components, params.seed, level=params.level)
     return load_map(path, n_points, params), params, note
 
 

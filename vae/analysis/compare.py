@@ -18,6 +18,7 @@ from vae.latent.codes import decode_codes, prior_samples, reconstruct
 from vae.latent.encoding import encode_dataset
 from vae.latent.grids import traversal_grid
 from vae.models.interface import LatentModel, is_conditional
+from vae.models.levels import levels_of, per_level_sums
 
 
 def image_keys(images: torch.Tensor) -> np.ndarray:
@@ -105,6 +106,7 @@ class ModelComparison:
     iwae_nll: float
     iwae_k: int
     kl_per_dim: np.ndarray  # (D,) nats, mean over the images
+    rate_by_level: dict[str, float]  # the rate split by level, top first (a flat model: one level "z")
     active: list[int]  # active units (Burda et al. 2016)
     reconstructions: torch.Tensor  # (R, C, H, W) of the first R images
     prior_samples: torch.Tensor  # (S, C, H, W), the same seed for every model
@@ -144,6 +146,7 @@ def compare_model(
         iwae_nll=nll,
         iwae_k=iwae_k,
         kl_per_dim=kl_per_dim,
+        rate_by_level=per_level_sums(kl_per_dim, levels_of(model)),
         active=active_units(mu),
         reconstructions=reconstruct(model, x[:shown], None if y is None else y[:shown]),
         prior_samples=prior,

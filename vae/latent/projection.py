@@ -6,6 +6,10 @@ PCA does both exactly. UMAP and t-SNE have no fast exact inverse (umap's own tak
 call), so both directions use inverse-distance-weighted nearest neighbours between the
 fitted points' latent vectors and map positions: about a millisecond a call.
 
+A map of one level of a hierarchical code (`ProjectionParams.level`) is fitted on that level's
+dimensions only, places new codes by those dimensions, and still turns a map location into a
+*full* code: see `LatentMap.inverse_transform`.
+
 Fitted maps persist as .npz files keyed by the checkpoint's content hash and the parameters.
 """
 
@@ -24,6 +28,7 @@ from sklearn.decomposition import PCA
 from sklearn.neighbors import NearestNeighbors
 
 from vae.files import file_digest, write_atomically
+from vae.models.levels import Level
 
 METHODS = ("pca", "umap", "tsne")
 METHOD_LABELS = {"pca": "PCA", "umap": "UMAP", "tsne": "t-SNE"}
@@ -42,6 +47,7 @@ class ProjectionParams:
     n_neighbors: int = 15  # UMAP
     min_dist: float = 0.1  # UMAP
     perplexity: float = 30.0  # t-SNE
+    level: Level | None = None  # a hierarchical code's level mapped alone; None: the whole code
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -56,7 +62,14 @@ class ProjectionParams:
             parts += [f"nn{self.n_neighbors}", f"md{self.min_dist:g}"]
         elif self.method == "tsne":
             parts += [f"p{self.perplexity:g}"]
+        if self.level is not None:  # the dimensions themselves, and the name to read the file by
+            name = re.sub(r"[^A-Za-z0-9]", "", self.level.name) or "level"
+            parts += [f"lv{name}{self.level.start}x{self.level.size}"]
         return "-".join(parts)
+
+    def projected(self, mu: np.ndarray) -> np.ndarray:
+        """The dimensions of `mu` (N, D) the map is fitted on: the level's, or all of them."""
+        return mu if self.level is None else mu[:, self.level.dims]
 
 
 def _idw(distances: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -104,10 +117,11 @@ class LatentMap:
     def fit(self, mu: np.ndarray, progress: Progress | None = None) -> LatentMap:
         """mu (N, D) latent means -> self, with `embedding_` (N, n_components). `progress`
         hears the stages of a UMAP or t-SNE fit and, where known, the fraction done."""
-        mu = np.asarray(mu, dtype=np.float32)
-        if len(mu) < 3:
+        full = np.asarray(mu, dtype=np.float32)
+        if len(full) < 3:
             raise ValueError("a map needs at least 3 points")
         p = self.params
+        mu = p.projected(full)  # below, `mu` is what the projection sees: one level's dims or all
         progress = progress or (lambda stage, fraction: None)
         dims = min(p.n_components, mu.shape[1])
         if p.method == "pca":
@@ -159,12 +173,14 @@ class LatentMap:
             embedding = np.asarray(tsne.fit(mu))
         if embedding.shape[1] < p.n_components:  # a 2-d latent asked for a 3-d map
             embedding = np.pad(embedding, ((0, 0), (0, p.n_components - embedding.shape[1])))
-        return self._set(mu, np.asarray(embedding, dtype=np.float32))
+        return self._set(full, np.asarray(embedding, dtype=np.float32))
 
     def _set(self, mu: np.ndarray, embedding: np.ndarray) -> LatentMap:
-        self.mu_ = mu
+        if self.params.level is not None and self.params.level.start + self.params.level.size > mu.shape[1]:
+            raise ValueError(f"level {self.params.level.name!r} lies outside these {mu.shape[1]}-d codes")
+        self.mu_ = mu  # the full codes, whatever the map was fitted on
         self.embedding_ = embedding
-        self._latent_index = NearestNeighbors(n_neighbors=min(self.placement_k, len(mu))).fit(mu)
+        self._latent_index = NearestNeighbors(n_neighbors=min(self.placement_k, len(mu))).fit(self.params.projected(mu))
         self._map_index = NearestNeighbors(n_neighbors=min(self.placement_k, len(mu))).fit(embedding)
         # Typical spacing of the data on the map: the scale for "how far from real data". A
         # median is stable on a fixed sample, and all 50k points took 120 ms of every load.
@@ -177,17 +193,23 @@ class LatentMap:
 
     # -- both directions --------------------------------------------------------------------
     def transform(self, z: np.ndarray) -> np.ndarray:
-        """Latent vectors (M, D) -> map positions (M, n_components)."""
-        z = np.atleast_2d(np.asarray(z, dtype=np.float32))
+        """Latent vectors (M, D) -> map positions (M, n_components), by the mapped dimensions."""
+        z = self.params.projected(np.atleast_2d(np.asarray(z, dtype=np.float32)))
         if self.params.method == "pca":
             return self._pad(self._pca.transform(z))
         distances, index = self._latent_index.kneighbors(z)
         return _idw(distances, self.embedding_[index]).astype(np.float32)
 
     def inverse_transform(self, points: np.ndarray) -> np.ndarray:
-        """Map positions (M, n_components) -> latent vectors (M, D)."""
+        """Map positions (M, n_components) -> full latent vectors (M, D).
+
+        A map of one level uses the nearest map points for every method, PCA included: PCA's
+        exact inverse gives only the level's dimensions, and the other levels have no place on
+        this map. The distance-weighted codes of the nearest map points are whole codes the
+        model made (the other levels as the images mapped there have them), and the browser's
+        hover inverts the same way (`pca_parameters` is None), so click and hover agree."""
         points = np.atleast_2d(np.asarray(points, dtype=np.float32))
-        if self.params.method == "pca":
+        if self.params.method == "pca" and self.params.level is None:
             return self._pca.inverse_transform(points[:, : self._pca.n_components_]).astype(np.float32)
         distances, index = self._map_index.kneighbors(points)
         return _idw(distances, self.mu_[index]).astype(np.float32)
@@ -195,8 +217,8 @@ class LatentMap:
     def pca_parameters(self) -> tuple[np.ndarray, np.ndarray] | None:
         """(mean (D,), components (n_components, D)) of a PCA map, whose inverse is
         mean + point @ components; None for UMAP and t-SNE (inverted by `placement_k` nearest
-        map points, distance-weighted)."""
-        if self.params.method != "pca":
+        map points, distance-weighted) and for a map of one level (see `inverse_transform`)."""
+        if self.params.method != "pca" or self.params.level is not None:
             return None
         return self._pca.mean_.astype(np.float64), self._pca.components_.astype(np.float64)
 
@@ -214,9 +236,10 @@ class LatentMap:
     # -- persistence ------------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> None:
         """Atomic write of the fitted map (embedding, and PCA's parameters)."""
-        extra = {}
+        level = self.params.level
+        extra = {"level_dims": np.array([-1, -1] if level is None else [level.start, level.size])}
         if self.params.method == "pca":
-            extra = {"pca_mean": self._pca.mean_, "pca_components": self._pca.components_}
+            extra |= {"pca_mean": self._pca.mean_, "pca_components": self._pca.components_}
         write_atomically(
             path, lambda handle: np.savez(handle, embedding=self.embedding_, n_points=len(self.mu_), **extra)
         )
@@ -229,6 +252,10 @@ class LatentMap:
             embedding = saved["embedding"]
             if int(saved["n_points"]) != len(mu) or embedding.shape[1] != params.n_components:
                 raise ValueError(f"{path} was fitted on other points")
+            wanted = [-1, -1] if params.level is None else [params.level.start, params.level.size]
+            mapped = saved["level_dims"].tolist() if "level_dims" in saved else [-1, -1]  # older files: whole codes
+            if mapped != wanted:
+                raise ValueError(f"{path} maps other dimensions")
             latent_map = cls(params)
             if params.method == "pca":
                 pca = PCA(n_components=saved["pca_components"].shape[0])

@@ -17,10 +17,12 @@ import torch
 from vae.analysis.anomaly import LatentGaussian, anomaly_scores, corrupt, detection_auc
 from vae.analysis.clusters import fit_clusters, linear_probe
 from vae.analysis.metrics import elbo_per_example, evaluate_model
+from vae.analysis.per_level import active_per_level, chance_accuracy, probe_per_level
 from vae.data.datasets import map_subset
 from vae.errors import DatasetError
 from vae.latent.codes import classifier_vector, mean_difference_vector
 from vae.latent.encoding import encode_dataset
+from vae.models.levels import Level, levels_of, per_level_sums
 from vae.opened.info import HeldOutMetrics
 from vae.opened.opening import OpenedModel
 
@@ -130,6 +132,50 @@ def probes(opened: OpenedModel, n_points: int) -> ProbeReport:
         n_train=len(train_mu),
         n_test=len(scored.mu),
         about=split.describe(len(train_mu), len(scored.mu)),
+    )
+
+
+@dataclass(frozen=True)
+class LevelReport:
+    """What each level of the code holds. KL and active units on the map's first n held-out
+    images; the probe (None without two classes) fitted and scored as `probes` is."""
+
+    levels: tuple[Level, ...]
+    kl_per_dim: np.ndarray  # (D,) mean KL per dimension, nats, each level against its conditional prior
+    kl: dict[str, float]  # level name -> mean KL of the level, nats
+    active: dict[str, int]  # level name -> active units among its dimensions
+    n_images: int  # held-out images KL and activity are measured on
+    probe: dict[str, float] | None  # level name (and ALL_LEVELS) -> accuracy on the images scored on
+    chance: float | None  # the probe's floor: always the commonest class fitted on
+    about: str  # what the probe was fitted on and scored on, in words
+
+
+@torch.no_grad()
+def level_report(opened: OpenedModel, n_points: int) -> LevelReport:
+    """KL per level and per dimension (ELBO_SAMPLES draws of z, levels drawn top-down), active
+    units per level on held-out μ, and the linear probe on each level's μ alone."""
+    data, split, model = opened.data(), opened.fitting(), opened.model
+    levels = levels_of(model)
+    index = map_subset(data.held_idx, n_points)
+    x, y = data.dataset.images[index], data.labels_for(model, index)
+    generator = torch.Generator().manual_seed(0)
+    kl_per_dim = elbo_per_example(model, x, y, generator=generator, samples=ELBO_SAMPLES)["kl_per_dim"].mean(0).numpy()
+    active = active_per_level(opened.held_out(n_points).mu, levels)
+    train_mu, train_labels = opened.fit_codes(PROBE_TRAIN)
+    scored = opened.scored(n_points)
+    probe, chance = None, None
+    if train_labels is not None and scored.labels is not None and len(np.unique(train_labels)) >= 2:
+        probe = probe_per_level(train_mu, train_labels, scored.mu, scored.labels, levels)
+        chance = chance_accuracy(train_labels, scored.labels)
+    return LevelReport(
+        levels,
+        kl_per_dim,
+        per_level_sums(kl_per_dim, levels),
+        active,
+        len(index),
+        probe,
+        chance,
+        split.describe(len(train_mu), len(scored.mu)),
     )
 
 
