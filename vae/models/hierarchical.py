@@ -174,7 +174,8 @@ class HierarchicalVAE(nn.Module):
 
     def decode_logits(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         eps = [z[:, lv.dims] for lv in self.levels]
-        h = self._walk(len(z), lambda i, mu_p, logvar_p, *_: mu_p + torch.exp(0.5 * logvar_p) * eps[i])
+        # z.shape[0], not len(z): len() would fix the batch size of an exported (ONNX) graph
+        h = self._walk(z.shape[0], lambda i, mu_p, logvar_p, *_: mu_p + torch.exp(0.5 * logvar_p) * eps[i])
         return self._image_logits(h)
 
     def log_px_given_z(self, x: torch.Tensor, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
@@ -210,7 +211,7 @@ class HierarchicalVAE(nn.Module):
     def decode_absolute(self, values: torch.Tensor) -> torch.Tensor:
         """The levels' values (not standardised) -> mean images: what keeps a lower level's
         values fixed while an upper one moves."""
-        h = self._walk(len(values), lambda i, *_: values[:, self.levels[i].dims])
+        h = self._walk(values.shape[0], lambda i, *_: values[:, self.levels[i].dims])
         return torch.sigmoid(self._image_logits(h))
 
     # -- bounds -----------------------------------------------------------------------------
