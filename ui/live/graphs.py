@@ -14,22 +14,25 @@ from vae.models.onnx_graphs import cached_graph, served_copy
 
 
 @st.cache_data(max_entries=16, show_spinner="Exporting the decoder for the browser (once per model)…")
-def _decoder_graph(path: str, modified: float) -> tuple[str, float, float] | None:
+def _decoder_graph(path: str, modified: float, part: str = "decoder") -> tuple[str, float, float] | None:
     found = cache.opened(Path(path))
     folder = graph_folder(Path(path).parent)
     try:
+        if part != "decoder" and not found.info.is_native:
+            return None  # a bundle brings one decoder graph only
         if not found.info.is_native:  # a bundle brings its decoder: served under a content name
             low, high = found.info.provenance.pixel_range
             return str(served_copy(folder, Path(path) / DECODER)), float(low), float(high)
-        return str(cached_graph(folder, path, found.model, "decoder")), 0.0, 1.0
+        return str(cached_graph(folder, path, found.model, part)), 0.0, 1.0
     except Exception:  # an exporter failure on some layer: the page decodes on the server instead
         return None
 
 
-def decoder_graph(path: Path) -> DecoderGraph | None:
+def decoder_graph(path: Path, part: str = "decoder") -> DecoderGraph | None:
     """The model's decoder as an ONNX file for the browser (exported on first use, then cached
-    beside the model by content), or None when it cannot be exported."""
-    found = _decoder_graph(str(path), cache.mtime(path))
+    beside the model by content), or None when it cannot be exported. `part="decoder-absolute"`:
+    a hierarchical model's decoder of the levels' values (not standardised codes)."""
+    found = _decoder_graph(str(path), cache.mtime(path), part)
     if found is None or not Path(found[0]).is_file():
         return None
     return DecoderGraph(Path(found[0]), (found[1], found[2]))
