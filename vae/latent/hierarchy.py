@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from vae.latent.codes import prior_samples, slider_ranges
+from vae.latent.codes import decode_codes, prior_samples, slider_ranges, traverse
 from vae.models.levels import Level, level_of_dim
 
 
@@ -142,3 +142,20 @@ def value_ranges(
         raise ValueError(f"unknown range mode {mode!r}: use 'prior' or 'data'")
     codes = prior_samples(samples, model.latent_dim, 1.0, seed) if mode == "prior" else mu
     return slider_ranges(to_values(model, codes), "data", width)
+
+
+def level_traversal(model, code: np.ndarray, dims: list[int], values: list[np.ndarray], below: str) -> torch.Tensor:
+    """Decoded traversals of a hierarchical `model` from the standardised `code` (D,): row r
+    sets dimension dims[r] to each of values[r]; images (rows × columns, C, H, W) row by row.
+    `below="keep"`: `values` are levels' values and every other dimension keeps its value
+    (decoded by `decode_absolute`); `"follow"`: `values` are standardised and the levels
+    below dims[r]'s sit at their conditional prior means."""
+    levels = model.levels
+    if below == "keep":
+        base = to_values(model, code)[0]
+        return decode_values(model, np.concatenate([traverse(base, d, v) for d, v in zip(dims, values)]))
+    if below != "follow":
+        raise ValueError(f"below must be 'keep' or 'follow', got {below!r}")
+    base = np.asarray(code, np.float32).reshape(-1)
+    rows = [at_prior_means_below(traverse(base, d, v), levels, level_index(levels, d)) for d, v in zip(dims, values)]
+    return decode_codes(model, np.concatenate(rows))
