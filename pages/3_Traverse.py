@@ -13,7 +13,7 @@ begin_page(
 
 import streamlit as st
 
-from ui.explore.traverse import TraverseSliders, dimension_kl, ranges, show_grid, show_kl
+from ui.explore.traverse import TraverseSliders, below_choice, dimension_kl, ranges, show_grid, show_kl
 from ui.live.decoding import browser_decoding
 from ui.live.graphs import decoder_graph
 from ui.shell.panels import open_model_page
@@ -49,6 +49,7 @@ with options_column:
         horizontal=True,
         key="traverse_range",
     )
+    below = below_choice(vae)  # a hierarchical model: what an upper slider does to the levels below
     y = decode_class(vae, info, "traverse_class", follow=start)
     graph = browser_decoding(
         decoder_graph(path),
@@ -56,11 +57,13 @@ with options_column:
         "Decode in the browser while dragging",
         "The image follows the mouse during a drag; off: Streamlit sliders, decoded on the server on release",
     )
+    if graph is not None and below == "keep":  # the levels' values: the absolute decoder
+        graph = decoder_graph(path, "decoder-absolute")
 if start is None:
     st.stop()
 
-low, high = ranges(held, mode, vae.latent_dim)
-sliders = TraverseSliders(path, vae, start, held, kl, active, inactive, low, high, mode, y, graph)
+low, high = ranges(held, mode, vae, below)
+sliders = TraverseSliders(path, vae, start, held, kl, active, inactive, low, high, mode, y, graph, below)
 sliders.buttons()
 sliders.show()
 

@@ -13,7 +13,15 @@ begin_page(
 
 import streamlit as st
 
-from ui.explore.interpolate import PATHS, Interpolation, default_b_row, downloads, paths_on_map, scrubber
+from ui.explore.interpolate import (
+    PATHS,
+    Interpolation,
+    default_b_row,
+    downloads,
+    level_choice,
+    paths_on_map,
+    scrubber,
+)
 from ui.live.decoding import browser_decoding
 from ui.live.graphs import decoder_graph
 from ui.shell.panels import open_model_page, show_picture
@@ -37,17 +45,18 @@ with class_slot:
     y = decode_class(vae, info, "interpolate_class", follow=a)
 with settings:
     method = st.radio("Path", list(PATHS), horizontal=True, key="interpolate_method")
+    level = level_choice(vae)  # a hierarchical model: one level may move alone
     steps = st.slider("Steps (A and B included)", 3, 30, 10, key="interpolate_steps")
     frame_ms = st.slider("GIF frame time (ms)", 40, 1000, 150, 10, key="interpolate_frame_ms")
 if a is None or b is None:
     st.stop()
 
-view = Interpolation(path, vae, a, b, y, method, steps, held)
+view = Interpolation(path, vae, a, b, y, method, steps, held, level)
 frames = view.frames()
 show_picture(
     st,
     grid_picture(frames, ncols=steps, target=80),
-    caption=f"{method} path, {steps} steps: A = {a.caption}, B = {b.caption}",
+    caption=f"{view.what}, {steps} steps: A = {a.caption}, B = {b.caption}",
     output_format="PNG",
 )
 distances = view.distances()

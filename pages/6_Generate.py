@@ -1,4 +1,5 @@
-"""Generate: new images from the prior, z ~ N(0, T² I); one row per class for a conditional model."""
+"""Generate: new images from the prior, z ~ N(0, T² I); one row per class for a conditional model;
+a hierarchical model's grids keep some levels and redraw the others."""
 
 from ui.shell.start import begin_page
 
@@ -6,7 +7,7 @@ begin_page("Generate", "🎲", "Generate from the prior")
 
 import streamlit as st
 
-from ui.explore.generate import sample_picker
+from ui.explore.generate import grid_kind, level_grid, sample_picker
 from ui.live.decoding import browser_decoding, live_grid, released
 from ui.live.graphs import decoder_graph
 from ui.shell.panels import open_model_page, show_picture
@@ -20,12 +21,17 @@ TEMPERATURE_KEY = "generate_live_temperature"  # the temperature the live slider
 
 path, vae, info = open_model_page()
 
+kind = grid_kind(vae)  # "prior", or a hierarchical model's level grid
 controls = st.columns(3)
 per_row = 8
 rows = vae.num_classes if is_conditional(vae) else controls[0].slider("Rows", 1, 8, 4, key="generate_rows")
 if is_conditional(vae):
     controls[0].markdown(f"One row per class ({vae.num_classes} rows).")
 seed = controls[2].number_input("Seed", 0, 1_000_000, 0, key="generate_seed")
+if kind != "prior":  # decoded on the server
+    z, images, settings = level_grid(vae, kind, rows, per_row, int(seed))
+    sample_picker(path, info, z, None, images, int(seed), settings)
+    st.stop()
 with controls[1]:
     graph = browser_decoding(
         decoder_graph(path),
@@ -69,4 +75,4 @@ if is_conditional(vae):
     st.caption(
         "Rows: " + ", ".join(info.label_names[:rows]) + ". A column keeps one z: the same style drawn as each class."
     )
-sample_picker(path, info, z, y, images, int(seed), temperature)
+sample_picker(path, info, z, y, images, int(seed), f"T = {temperature:g}")

@@ -65,3 +65,31 @@ def test_graphs_are_cached_by_checkpoint_content(tiny_checkpoint, tmp_path, monk
     os.utime(changed)
     assert onnx_graphs.graph_path(tmp_path, changed, "decoder").name != first.name
     assert first.name.startswith("tiny-") and first.name.endswith("-decoder.onnx")
+
+
+def test_the_absolute_decoder_graph_equals_torch_decode_absolute(tmp_path):
+    from vae.models.hierarchical import HierarchicalConfig, HierarchicalVAE
+
+    torch.manual_seed(0)
+    model = HierarchicalVAE(HierarchicalConfig((1, 8, 8), (2, 3), hidden_dim=16)).eval()
+    with torch.no_grad():  # away from the zero-initialised priors, so the levels' values matter
+        for p in model.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+    graph = decoder_onnx(model, part="absolute")
+    values = model.absolute(torch.randn(5, 5, generator=torch.Generator().manual_seed(1))).detach()
+    values[:, 2:] += 0.5  # values off the standardised path
+    with torch.no_grad():
+        expected = model.decode_absolute(values).numpy()
+        standardised = model.decode(values).numpy()
+    (decoded,) = _run(graph, {"z": values.numpy()})
+    assert np.abs(decoded - expected).max() < 1e-5
+    (one,) = _run(graph, {"z": values[:1].numpy()})  # batch 1, as the live sliders send
+    (one_standardised,) = _run(decoder_onnx(model), {"z": values[:1].numpy()})
+    assert np.abs(one - expected[:1]).max() < 1e-5 and np.abs(one_standardised - standardised[:1]).max() < 1e-5
+    assert np.abs(expected - standardised).max() > 1e-3  # not the standardised decoder
+    checkpoint = tmp_path / "h.pt"
+    checkpoint.write_bytes(b"the cache is keyed by this content")
+    cached = cached_graph(tmp_path, checkpoint, model, "decoder-absolute")
+    assert cached.name.endswith("-decoder-absolute.onnx")
+    (again,) = _run(cached.read_bytes(), {"z": values.numpy()})
+    assert np.array_equal(again, decoded)

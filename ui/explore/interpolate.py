@@ -19,8 +19,10 @@ from ui.shell.page import choose_latent
 from ui.shell.panels import distance_reading, maps_projection, ready_map, show_picture
 from ui.shell.pickers import HeldOut, LatentChoice
 from vae.latent.codes import decode_codes, lerp, nearest_distances, slerp
+from vae.latent.hierarchy import level_path
 from vae.latent.projection import METHOD_LABELS
 from vae.models.interface import LatentModel, is_conditional
+from vae.models.levels import Level, is_hierarchical, levels_of
 from vae.pictures import gif_bytes, grid_picture, picture, png_bytes
 
 PATH_COLOURS = {"linear": "#d62728", "spherical": "#9467bd"}
@@ -38,6 +40,23 @@ def default_b_row(held: HeldOut | None) -> int:
     return 1
 
 
+def level_choice(vae: LatentModel) -> Level | None:
+    """A hierarchical model: interpolate every level, or one level holding the others at A's
+    values (None: every level). A flat model: None, no control."""
+    if not is_hierarchical(vae):
+        return None
+    levels = {level.name: level for level in levels_of(vae)}
+    name = st.radio(
+        "Levels",
+        ["all", *levels],
+        format_func=lambda n: "all levels" if n == "all" else f"only {n}",
+        horizontal=True,
+        key="interpolate_level",
+        help="Only one level: it moves from A's values to B's, every other level stays at A's",
+    )
+    return levels.get(name)
+
+
 @dataclass(frozen=True)
 class Interpolation:
     path: Path
@@ -48,16 +67,28 @@ class Interpolation:
     method: str
     steps: int
     held: HeldOut | None
+    level: Level | None = None  # a hierarchical model's one level that moves; None: all
+
+    def _path(self, method: str) -> np.ndarray:
+        if self.level is None:
+            return PATHS[method](self.a.z, self.b.z, self.steps)
+        return level_path(PATHS[method], self.a.z, self.b.z, self.steps, self.level)
 
     @property
     def codes(self) -> np.ndarray:
-        return PATHS[self.method](self.a.z, self.b.z, self.steps)
+        return self._path(self.method)
+
+    @property
+    def what(self) -> str:
+        """The path in words, for captions."""
+        held = "" if self.level is None else f" of {self.level.name} only (the other levels held at A's)"
+        return f"{self.method} path{held}"
 
     def frames(self) -> torch.Tensor:
         return decode_codes(self.vae, self.codes, None if self.y is None else self.y.repeat(self.steps))
 
     def both_paths(self) -> dict[str, np.ndarray]:
-        return {name: make(self.a.z, self.b.z, self.steps) for name, make in PATHS.items()}
+        return {name: self._path(name) for name in PATHS}
 
     def distances(self) -> dict[str, np.ndarray]:
         """Each step's distance to the nearest held-out code, in typical spacings; {} without data."""
@@ -91,7 +122,7 @@ def scrubber(view: Interpolation, frames: torch.Tensor, distances: dict, graph: 
         if graph is not None:
             st.markdown(f"**Step {step} of {steps - 1}** (where the slider was released)")
         t = step / (steps - 1)
-        st.markdown(f"**t = {t:.2f}** along the {method} path, |z| = {np.linalg.norm(z_path[step]):.2f}.")
+        st.markdown(f"**t = {t:.2f}** along the {view.what}, |z| = {np.linalg.norm(z_path[step]):.2f}.")
         if distances:
             distance = float(distances[method][step])
             st.markdown(
@@ -101,7 +132,7 @@ def scrubber(view: Interpolation, frames: torch.Tensor, distances: dict, graph: 
             choose_latent(
                 view.path,
                 z_path[step],
-                f"step {step}/{steps - 1} of the {method} path from {view.a.caption} to {view.b.caption}",
+                f"step {step}/{steps - 1} of the {view.what} from {view.a.caption} to {view.b.caption}",
                 None if y is None else int(y),
             )
             st.success("Kept for the other pages.")
@@ -109,7 +140,8 @@ def scrubber(view: Interpolation, frames: torch.Tensor, distances: dict, graph: 
 
 def downloads(view: Interpolation, frames: torch.Tensor, frame_ms: int) -> None:
     gif, png = st.columns(2)
-    name = f"interpolation-{view.method}-{view.steps}"
+    level = "" if view.level is None else f"-{view.level.name}"
+    name = f"interpolation-{view.method}{level}-{view.steps}"
     gif.download_button(
         "Download the animation (GIF)",
         gif_bytes(frames, frame_ms=frame_ms),

@@ -1,6 +1,12 @@
 """Traverse's sliders and decoded image: Streamlit sliders decoded on the server, or the live
 component decoding in the browser while dragging. The current code lives in session state, so
-the grid below and a switch between the two modes start from the same values."""
+the grid below and a switch between the two modes start from the same values.
+
+A hierarchical model's sliders are grouped by level, and what an upper slider does to the levels
+below is a choice (`BELOW`): "keep" shows and decodes the levels' own values (the absolute
+decoder), so the lower levels' values stay put; "follow" shows the standardised code and sets
+the levels below the moved one to their conditional prior means (ε = 0). The code kept in
+session state is always the standardised one."""
 
 from __future__ import annotations
 
@@ -26,12 +32,39 @@ from vae.latent.codes import (
     slider_ranges,
 )
 from vae.latent.grids import traversal_grid
+from vae.latent.hierarchy import (
+    at_prior_means_below,
+    decode_values,
+    from_values,
+    level_index,
+    level_traversal,
+    to_values,
+    value_ranges,
+)
 from vae.models.interface import LatentModel, is_conditional
+from vae.models.levels import dim_label, is_hierarchical, levels_of
 from vae.opened import ModelInfo
 from vae.pictures import grid_picture, picture
 
 STATE_KEY = "traverse_state"  # {"start": signature of the starting point, "z": current values}
 RELEASED_KEY = "traverse_live_released"  # nonce of the last release the live component reported
+BELOW = {"keep": "keep their values", "follow": "follow the upper levels (conditional prior means)"}
+
+
+def below_choice(vae: LatentModel) -> str | None:
+    """A hierarchical model: what moving an upper level's slider does to the levels below
+    ("keep" or "follow"); a flat model: None, no control."""
+    if not is_hierarchical(vae):
+        return None
+    return st.radio(
+        "When an upper level moves, the levels below",
+        list(BELOW),
+        format_func=BELOW.get,
+        key="traverse_below",
+        help="Keep their values: the sliders hold the levels' own values, decoded as they are. Follow: the "
+        "sliders hold standardised codes ε, and the levels below the moved one go to their conditional prior "
+        "means (ε = 0)",
+    )
 
 
 @dataclass
@@ -48,6 +81,23 @@ class TraverseSliders:
     mode: str  # the slider range: "prior" or "data"
     y: torch.Tensor | None
     graph: DecoderGraph | None  # the ONNX decoder for the browser; None: Streamlit sliders decoded on the server
+    below: str | None = None  # a hierarchical model's BELOW choice; None: a flat model
+    # with below == "keep", `graph` decodes the levels' values and low/high bound them
+
+    @property
+    def keeps_values(self) -> bool:
+        return self.below == "keep"
+
+    def shown(self, z: np.ndarray) -> np.ndarray:
+        """A standardised code (D,) as the sliders show it."""
+        return to_values(self.vae, z)[0] if self.keeps_values else np.asarray(z, np.float32)
+
+    def stored(self, values: np.ndarray) -> np.ndarray:
+        """The sliders' values (D,) as the standardised code kept in session state."""
+        return from_values(self.vae, values)[0] if self.keeps_values else np.asarray(values, np.float32)
+
+    def label(self, d: int) -> str:
+        return f"{dim_label(levels_of(self.vae), d)} · KL {self.kl[d]:.2f}"
 
     def __post_init__(self) -> None:
         signature = [self.path.name, self.path.stat().st_mtime, self.start.caption]
@@ -56,25 +106,39 @@ class TraverseSliders:
         if not state or state.get("start") != signature or len(state.get("z", [])) != self.vae.latent_dim:
             st.session_state[STATE_KEY] = {"start": signature, "z": [float(v) for v in self.start.z]}
             self.set(self.start.z)
+        shown = np.clip(self.shown(self.current), self.low, self.high)
         for d in range(self.vae.latent_dim):
             if self.graph is not None:  # the component holds the values; server sliders restart from them
                 st.session_state.pop(self.key(d), None)
             elif self.key(d) not in st.session_state:  # a slider not shown yet in this range starts at the value
-                st.session_state[self.key(d)] = float(np.clip(self.current[d], self.low[d], self.high[d]))
+                st.session_state[self.key(d)] = float(shown[d])
 
     @property
     def current(self) -> np.ndarray:
         return np.array(st.session_state[STATE_KEY]["z"], np.float32)
 
     def key(self, d: int) -> str:
-        # the range is part of the key: a slider's bounds cannot change under a kept value
-        return f"traverse_{self.path.stem}_{self.mode}_z{d}"
+        # the range (and for levels' values, the space) is part of the key: a slider's bounds
+        # cannot change under a kept value
+        space = "_values" if self.keeps_values else ""
+        return f"traverse_{self.path.stem}_{self.mode}{space}_z{d}"
 
     def set(self, z: np.ndarray) -> None:
-        z = np.clip(np.asarray(z, np.float32), self.low, self.high)
-        st.session_state[STATE_KEY]["z"] = [float(v) for v in z]
+        """Moves the sliders to the standardised code `z` (D,), clipped to their ranges."""
+        values = np.clip(self.shown(z), self.low, self.high)
+        st.session_state[STATE_KEY]["z"] = [float(v) for v in self.stored(values)]
         for d in range(self.vae.latent_dim):
-            st.session_state[self.key(d)] = float(z[d])
+            st.session_state[self.key(d)] = float(values[d])
+
+    def _follow(self, d: int) -> None:
+        """A server slider of dimension d moved (below == "follow"): the levels below its level
+        go to their conditional prior means."""
+        values = np.array([st.session_state[self.key(k)] for k in range(self.vae.latent_dim)], np.float32)
+        moved = np.clip(
+            at_prior_means_below(values, levels_of(self.vae), level_index(levels_of(self.vae), d)), self.low, self.high
+        )
+        for k in range(self.vae.latent_dim):
+            st.session_state[self.key(k)] = float(moved[k])
 
     def randomise(self) -> None:
         seed = int(np.random.default_rng().integers(2**31))
@@ -88,7 +152,17 @@ class TraverseSliders:
     def _slider(self, d: int) -> float:
         low, high = float(self.low[d]), float(self.high[d])
         step = float(max(round((high - low) / 120, 3), 0.001))
-        return st.slider(f"z{d} · KL {self.kl[d]:.2f}", low, high, step=step, format="%.2f", key=self.key(d))
+        follow = self.below == "follow"
+        return st.slider(
+            self.label(d) if self.below else f"z{d} · KL {self.kl[d]:.2f}",
+            low,
+            high,
+            step=step,
+            format="%.2f",
+            key=self.key(d),
+            on_change=self._follow if follow else None,
+            args=(d,) if follow else None,
+        )
 
     def _reading_and_buttons(self, z: np.ndarray) -> None:
         if self.held is not None:
@@ -109,38 +183,57 @@ class TraverseSliders:
         st.fragment(self._live if self.graph is not None else self._server)()
 
     def _live(self) -> None:
-        component_key = f"traverse_live_{self.path.stem}_{self.mode}"
+        space = "_values" if self.keeps_values else ""
+        component_key = f"traverse_live_{self.path.stem}_{self.mode}{space}"
         # Take the last release before drawing: the component treats a new z from Python as a new start.
         last = released(component_key)
         if last and "z" in last and last["nonce"] != st.session_state.get(RELEASED_KEY):
             st.session_state[RELEASED_KEY] = last["nonce"]
-            st.session_state[STATE_KEY]["z"] = [float(v) for v in np.clip(last["z"], self.low, self.high)]
+            values = np.clip(np.asarray(last["z"], np.float32), self.low, self.high)
+            st.session_state[STATE_KEY]["z"] = [float(v) for v in self.stored(values)]
+        levels = levels_of(self.vae)
+        order = self.active + self.inactive
         live_traverse(
             self.graph,
             is_conditional(self.vae),
-            self.current,
-            self.active + self.inactive,
+            self.shown(self.current),
+            order,
             self.inactive,
-            [f"z{d} · KL {self.kl[d]:.2f}" for d in range(self.vae.latent_dim)],
+            [self.label(d) if self.below else f"z{d} · KL {self.kl[d]:.2f}" for d in range(self.vae.latent_dim)],
             self.low,
             self.high,
             0 if self.y is None else int(self.y),
             key=component_key,
+            groups=[(lv.name, [d for d in order if d in lv.indices]) for lv in levels] if self.below else None,
+            follow=self.below == "follow",
         )
         self._reading_and_buttons(self.current)
+
+    def _slider_group(self, dims: list[int]) -> dict[int, float]:
+        values = {d: self._slider(d) for d in dims if d not in self.inactive}
+        inactive = [d for d in dims if d in self.inactive]
+        if inactive:
+            label = f"{len(inactive)} inactive dimension(s), KL < {INACTIVE_KL} nats: they barely matter"
+            with st.expander(label):
+                values.update({d: self._slider(d) for d in inactive})
+        return values
 
     def _server(self) -> None:
         sliders, shown = st.columns([3, 2])
         with sliders:
-            values = {d: self._slider(d) for d in self.active}
-            if self.inactive:
-                label = f"{len(self.inactive)} inactive dimension(s), KL < {INACTIVE_KL} nats: they barely matter"
-                with st.expander(label):
-                    values.update({d: self._slider(d) for d in self.inactive})
-        z = np.array([values[d] for d in range(self.vae.latent_dim)], np.float32)
+            if self.below is None:
+                values = self._slider_group(self.active + self.inactive)
+            else:  # grouped by level, the top first
+                values = {}
+                for level in levels_of(self.vae):
+                    st.markdown(f"**{level.name}** ({level.size} dimensions)")
+                    values.update(self._slider_group([d for d in self.active + self.inactive if d in level.indices]))
+        shown_values = np.array([values[d] for d in range(self.vae.latent_dim)], np.float32)
+        z = self.stored(shown_values)
         st.session_state[STATE_KEY]["z"] = [float(v) for v in z]
         with shown:
-            image = picture(decode_codes(self.vae, z, self.y)[0], 256)
+            decoded = decode_values(self.vae, shown_values) if self.keeps_values else decode_codes(self.vae, z, self.y)
+            image = picture(decoded[0], 256)
             show_picture(st, image, caption="decoded", width=256, output_format="PNG")
             self._reading_and_buttons(z)
 
@@ -159,20 +252,39 @@ def dimension_kl(info: ModelInfo, latent_dim: int, held: HeldOut | None) -> tupl
     return kl, note
 
 
-def ranges(held: HeldOut | None, mode: str, latent_dim: int) -> tuple[np.ndarray, np.ndarray]:
-    """Each slider's (low, high): ±3 of the prior, or the data's mean ± 3 sd."""
-    return slider_ranges(held.codes.mu if held is not None else np.zeros((1, latent_dim)), mode)
+def ranges(
+    held: HeldOut | None, mode: str, vae: LatentModel, below: str | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each slider's (low, high): ±3 of the prior, or the data's mean ± 3 sd; for the levels'
+    values (below == "keep"), the mean ± 3 sd of the values of prior draws or of the data."""
+    mu = held.codes.mu if held is not None else None
+    if below == "keep":
+        return value_ranges(vae, mu, mode)
+    return slider_ranges(mu if mu is not None else np.zeros((1, vae.latent_dim)), mode)
 
 
 def show_grid(sliders: TraverseSliders) -> None:
     """One row per active dimension (the strongest first), from the low to the high end of its slider."""
     dims = (sliders.active or list(range(sliders.vae.latent_dim)))[:MAX_GRID_ROWS]
     values = [np.linspace(sliders.low[d], sliders.high[d], GRID_VALUES) for d in dims]
-    images = traversal_grid(sliders.vae, sliders.current, dims, values, sliders.y)
+    if sliders.below is None:
+        images = traversal_grid(sliders.vae, sliders.current, dims, values, sliders.y)
+        names, held = [f"z{d}" for d in dims], "the other dimensions held at the values above"
+    else:
+        dims = sorted(dims)  # by level, the top first
+        values = [np.linspace(sliders.low[d], sliders.high[d], GRID_VALUES) for d in dims]
+        images = level_traversal(sliders.vae, sliders.current, dims, values, sliders.below)
+        names = [dim_label(levels_of(sliders.vae), d) for d in dims]
+        held = (
+            "every other level's values held at those above"
+            if sliders.below == "keep"
+            else "the rest of its level and the levels above held at the values above, the levels below at their "
+            "conditional prior means"
+        )
     show_picture(st, grid_picture(images, ncols=GRID_VALUES, target=56), output_format="PNG")
     st.caption(
-        f"Rows, top to bottom: {', '.join(f'z{d}' for d in dims)}; columns: {GRID_VALUES} values from the low to the "
-        "high end of each slider, the other dimensions held at the values above (as of the last full redraw)."
+        f"Rows, top to bottom: {', '.join(names)}; columns: {GRID_VALUES} values from the low to the "
+        f"high end of each slider, {held} (as of the last full redraw)."
     )
 
 

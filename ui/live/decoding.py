@@ -100,12 +100,18 @@ def live_traverse(
     label: int,
     key: str,
     size: int = 256,
+    groups: list[tuple[str, list[int]]] | None = None,
+    follow: bool = False,
 ) -> dict | None:
-    """One slider per dimension; on release {"z": [...], "nonce": ...}."""
+    """One slider per dimension; on release {"z": [...], "nonce": ...}. `groups`: (name,
+    dimensions in order) per level, the top first, each under a header (a hierarchical
+    model); `follow`: moving a slider sets every later group's values to 0 (standardised
+    codes: the levels below at their conditional prior means)."""
     step = [float(max((h - lo) / 200, 1e-4)) for lo, h in zip(low, high)]
+    grouped = None if groups is None else [{"name": name, "dims": [int(d) for d in dims]} for name, dims in groups]
     return _render(
         graph, conditional, key, size, label, z=_floats(z), order=order, inactive=inactive, labels=labels,
-        low=_floats(low), high=_floats(high), step=step,
+        low=_floats(low), high=_floats(high), step=step, groups=grouped, follow=bool(follow),
     )  # fmt: skip
 
 

@@ -10,26 +10,34 @@ import streamlit as st
 from ui.live.decoding import DecoderGraph, graph_folder
 from ui.shell import cache
 from vae.bundle.composing import browser_decoder
-from vae.models.onnx_graphs import cached_graph
+from vae.bundle.format import DECODER
+from vae.models.levels import is_hierarchical
+from vae.models.onnx_graphs import cached_graph, served_copy
 
 
 @st.cache_data(max_entries=16, show_spinner="Exporting the decoder for the browser (once per model)…")
-def _decoder_graph(path: str, modified: float) -> tuple[str, float, float] | None:
+def _decoder_graph(path: str, modified: float, part: str = "decoder") -> tuple[str, float, float] | None:
     found = cache.opened(Path(path))
     folder = graph_folder(Path(path).parent)
     try:
-        if not found.info.is_native:  # a bundle's decoder (composed with its priors for levels), by content
+        if not found.info.is_native:
             low, high = found.info.provenance.pixel_range
-            return str(browser_decoder(found.model, folder)), float(low), float(high)
-        return str(cached_graph(folder, path, found.model, "decoder")), 0.0, 1.0
+            if part == "decoder":  # a bundle's decoder (composed with its priors for levels), by content
+                return str(browser_decoder(found.model, folder)), float(low), float(high)
+            if not is_hierarchical(found.model):
+                return None
+            # a hierarchical bundle's own decoder.onnx reads the levels' values: the absolute graph
+            return str(served_copy(folder, Path(path) / DECODER)), float(low), float(high)
+        return str(cached_graph(folder, path, found.model, part)), 0.0, 1.0
     except Exception:  # an exporter failure on some layer: the page decodes on the server instead
         return None
 
 
-def decoder_graph(path: Path) -> DecoderGraph | None:
+def decoder_graph(path: Path, part: str = "decoder") -> DecoderGraph | None:
     """The model's decoder as an ONNX file for the browser (exported on first use, then cached
-    beside the model by content), or None when it cannot be exported."""
-    found = _decoder_graph(str(path), cache.mtime(path))
+    beside the model by content), or None when it cannot be exported. `part="decoder-absolute"`:
+    a hierarchical model's decoder of the levels' values (not standardised codes)."""
+    found = _decoder_graph(str(path), cache.mtime(path), part)
     if found is None or not Path(found[0]).is_file():
         return None
     return DecoderGraph(Path(found[0]), (found[1], found[2]))

@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from vae.models.levels import Level
+from vae.latent.codes import decode_codes, prior_samples, slider_ranges, traverse
+from vae.models.levels import Level, level_of_dim
 
 
 def _check_temperatures(levels: tuple[Level, ...], temperatures: list[float] | None) -> list[float]:
@@ -86,6 +87,21 @@ def interpolate_level(path: np.ndarray, start: np.ndarray, level: Level) -> np.n
     return out
 
 
+def level_path(make, a: np.ndarray, b: np.ndarray, steps: int, level: Level) -> np.ndarray:
+    """A path (steps, D) from `a` that moves only `level`, from a's values to b's, by `make`
+    (lerp or slerp) applied to that level's own sub-vectors (a slerp of whole codes would turn
+    the other levels too); every other dimension stays at a's value."""
+    a, b = np.asarray(a, np.float32).reshape(-1), np.asarray(b, np.float32).reshape(-1)
+    path = np.zeros((steps, len(a)), np.float32)
+    path[:, level.dims] = make(a[level.dims], b[level.dims], steps)
+    return interpolate_level(path, a, level)
+
+
+def level_index(levels: tuple[Level, ...], dim: int) -> int:
+    """Which level (top = 0) holds dimension `dim`."""
+    return levels.index(level_of_dim(levels, dim))
+
+
 def at_prior_means_below(code: np.ndarray, levels: tuple[Level, ...], below: int) -> np.ndarray:
     """`code` with every level after index `below` at its conditional prior mean (ε = 0): the
     lower levels then follow the upper ones."""
@@ -107,3 +123,39 @@ def from_values(model, values: np.ndarray) -> np.ndarray:
     """The inverse of `to_values`."""
     v = torch.as_tensor(np.asarray(values, dtype=np.float32), device=model.device).reshape(-1, model.latent_dim)
     return model.standardised(v).cpu().numpy()
+
+
+@torch.no_grad()
+def decode_values(model, values: np.ndarray) -> torch.Tensor:
+    """The levels' values (N, D), not standardised -> mean images (N, C, H, W), on the CPU."""
+    v = torch.as_tensor(np.asarray(values, dtype=np.float32), device=model.device).reshape(-1, model.latent_dim)
+    return model.decode_absolute(v).cpu()
+
+
+def value_ranges(
+    model, mu: np.ndarray | None, mode: str, width: float = 3.0, samples: int = 4096, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """(low, high) per dimension, (D,) each, of the levels' values: the mean ± `width` sd of
+    the values of `samples` prior draws (`mode="prior"`) or of the codes `mu` (N, D) (`"data"`).
+    A lower level's values are not N(0, 1): its conditional prior moves with the levels above."""
+    if mode not in ("prior", "data"):
+        raise ValueError(f"unknown range mode {mode!r}: use 'prior' or 'data'")
+    codes = prior_samples(samples, model.latent_dim, 1.0, seed) if mode == "prior" else mu
+    return slider_ranges(to_values(model, codes), "data", width)
+
+
+def level_traversal(model, code: np.ndarray, dims: list[int], values: list[np.ndarray], below: str) -> torch.Tensor:
+    """Decoded traversals of a hierarchical `model` from the standardised `code` (D,): row r
+    sets dimension dims[r] to each of values[r]; images (rows × columns, C, H, W) row by row.
+    `below="keep"`: `values` are levels' values and every other dimension keeps its value
+    (decoded by `decode_absolute`); `"follow"`: `values` are standardised and the levels
+    below dims[r]'s sit at their conditional prior means."""
+    levels = model.levels
+    if below == "keep":
+        base = to_values(model, code)[0]
+        return decode_values(model, np.concatenate([traverse(base, d, v) for d, v in zip(dims, values)]))
+    if below != "follow":
+        raise ValueError(f"below must be 'keep' or 'follow', got {below!r}")
+    base = np.asarray(code, np.float32).reshape(-1)
+    rows = [at_prior_means_below(traverse(base, d, v), levels, level_index(levels, d)) for d, v in zip(dims, values)]
+    return decode_codes(model, np.concatenate(rows))

@@ -174,6 +174,7 @@ class HierarchicalVAE(nn.Module):
 
     def decode_logits(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         eps = [z[:, lv.dims] for lv in self.levels]
+        # z.shape[0], not len(z): len() would fix the batch size of an exported (ONNX) graph
         h = self._walk(z.shape[0], lambda i, mu_p, logvar_p, *_: mu_p + torch.exp(0.5 * logvar_p) * eps[i])
         return self._image_logits(h)
 

@@ -4,6 +4,7 @@ the encoder beside it for any ONNX tool.
 Each graph is one self-contained file (every weight inside it, no external-data files) with a
 dynamic batch dimension:
     decoder  z (N, latent_dim) float32 [, label (N,) int64]  ->  image (N, C, H, W) in [0, 1]
+    decoder-absolute (a hierarchical model) z: the levels' values, not standardised -> image
     encoder  image (N, C, H, W) float32 in [0, 1] [, label]  ->  mu, logvar (N, latent_dim)
 A conditional model takes the class index as the second input `label` (the one-hot encoding
 happens inside the graph, as in the PyTorch model). Exports are cached beside the checkpoint,
@@ -37,6 +38,17 @@ class DecodeModule(nn.Module):
         return self.model.decode(z, label)
 
 
+class DecodeAbsoluteModule(nn.Module):
+    """A hierarchical model's `decode_absolute`: the levels' own values -> mean images."""
+
+    def __init__(self, model: LatentModel) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.model.decode_absolute(z)
+
+
 class EncodeModule(nn.Module):
     def __init__(self, model: LatentModel) -> None:
         super().__init__()
@@ -46,9 +58,15 @@ class EncodeModule(nn.Module):
         return self.model.encode(image, label)
 
 
-def decoder_onnx(model: nn.Module) -> bytes:
-    """The decoder as ONNX bytes: inputs `z` (and `label`), output `image`."""
+def decoder_onnx(model: nn.Module, part: str = "standardised") -> bytes:
+    """The decoder as ONNX bytes: inputs `z` (and `label`), output `image`. `part="absolute"`:
+    a hierarchical model's `decode_absolute` (its input `z` holds the levels' values), which
+    keeps a lower level's values while an upper one moves."""
     z = torch.zeros(2, model.latent_dim)
+    if part == "absolute":
+        return _export(DecodeAbsoluteModule(model), z, "z", ["image"], model)
+    if part != "standardised":
+        raise ValueError(f"unknown decoder part {part!r}: use 'standardised' or 'absolute'")
     return _export(DecodeModule(model), z, "z", ["image"], model)
 
 
@@ -115,7 +133,7 @@ def _quiet():
 
 
 def graph_path(folder: Path, checkpoint: str | os.PathLike, part: str) -> Path:
-    """Where `part` ("decoder" or "encoder") of a checkpoint is cached in `folder`: named by
+    """Where `part` ("decoder", "decoder-absolute" or "encoder") of a checkpoint is cached in `folder`: named by
     the checkpoint's content, so a retrained file gets a new graph and a browser may cache
     the old name for ever."""
     checkpoint = Path(checkpoint)
@@ -126,8 +144,11 @@ def cached_graph(folder: Path, checkpoint: str | os.PathLike, model: nn.Module, 
     """The graph file of `part`, exported on first use and written atomically."""
     path = graph_path(folder, checkpoint, part)
     if not path.is_file():
-        export = {"decoder": decoder_onnx, "encoder": encoder_onnx}[part]
-        write_bytes_atomically(path, export(model))
+        if part == "decoder-absolute":
+            data = decoder_onnx(model, part="absolute")
+        else:
+            data = {"decoder": decoder_onnx, "encoder": encoder_onnx}[part](model)
+        write_bytes_atomically(path, data)
     return path
 
 

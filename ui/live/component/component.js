@@ -1,7 +1,10 @@
 // A Streamlit component (plain postMessage protocol, no build step) that decodes latent vectors
 // in the browser on every input event, with the model's ONNX decoder graph in onnxruntime-web
 // (WASM). Pages pass data, not code; one of five modes:
-//   sliders  one slider per latent dimension (Traverse); on release the vector goes to Python
+//   sliders  one slider per latent dimension (Traverse); on release the vector goes to Python.
+//            A hierarchical model's sliders come in `groups` (one header per level, the top
+//            first); with `follow`, moving a slider sets every later group to 0 (its levels'
+//            conditional prior means) while dragging
 //   path     one slider over an interpolation path (Interpolate's scrubber); on release, the step
 //   mix      z = base + Σ w_i v_i with a slider per weight (Arithmetic); on release, the weights
 //   grid     a grid of prior samples T·z_i under a temperature slider (Generate); on release, T
@@ -236,10 +239,36 @@
       sliders.style.display = "none";
       z = args.map.mu[0].slice();  // a new map (or model): start from its first code
     } else {
-      for (const d of args.order) {
-        const input = sliderRow(args.labels[d], { min: args.low[d], max: args.high[d], step: args.step[d], value: z[d] },
-          (value) => { z[d] = value; }, () => report({ z: z.slice() }), args.inactive.includes(d));
-        input.dataset.dim = String(d);
+      const groups = args.groups || [{ name: null, dims: args.order }];
+      const inputs = {};
+      groups.forEach((group, g) => {
+        if (group.name !== null) {
+          const header = document.createElement("div");
+          header.className = "level";
+          header.textContent = group.name;
+          header.dataset.level = String(g);
+          sliders.append(header);
+        }
+        for (const d of group.dims) {
+          const input = sliderRow(args.labels[d], { min: args.low[d], max: args.high[d], step: args.step[d], value: z[d] },
+            (value) => { z[d] = value; if (args.follow) followBelow(groups.slice(g + 1), inputs); },
+            () => report({ z: z.slice() }), args.inactive.includes(d));
+          input.dataset.dim = String(d);
+          input.dataset.level = String(g);
+          inputs[d] = input;
+        }
+      });
+    }
+  }
+
+  // The levels below a moved one at their conditional prior means: standardised codes at 0
+  // (within each slider's range), their sliders moved to show it.
+  function followBelow(lower, inputs) {
+    for (const group of lower) {
+      for (const d of group.dims) {
+        z[d] = Math.min(Math.max(0, args.low[d]), args.high[d]);
+        inputs[d].value = z[d];
+        inputs[d].nextElementSibling.textContent = z[d].toFixed(2);
       }
     }
   }
@@ -306,7 +335,7 @@
     args = newArgs;
     if (args.path) args.z = args.path[args.step];
     if (args.mix) args.z = mixed(args.mix.values);
-    const key = JSON.stringify([args.graph, args.order, args.low, args.high, args.path, args.mix, args.grid && args.grid.codes, !!args.map]);
+    const key = JSON.stringify([args.graph, args.order, args.groups, args.follow, args.low, args.high, args.path, args.mix, args.grid && args.grid.codes, !!args.map]);
     const argsZ = JSON.stringify(args.z || null);
     if (argsZ !== lastArgsZ) { z = (args.z || []).slice(); lastArgsZ = argsZ; layoutKey = null; }  // a new start from Python
     if (key !== layoutKey) { build(); layoutKey = key; }
