@@ -83,13 +83,14 @@ def test_the_kl_is_against_each_levels_conditional_prior():
 
 def test_iwae_is_above_the_elbo_and_tightens_with_k():
     model, x = _model(), _binary_images()
-    elbo = float(elbo_per_example(model, x, generator=torch.Generator().manual_seed(0), samples=64)["elbo"].mean())
+    many = x.repeat(100, 1, 1, 1)  # k = 1 is one draw: average many to compare with the ELBO
+    elbo = float(elbo_per_example(model, many, generator=torch.Generator().manual_seed(0))["elbo"].mean())
+    one = float(iwae_log_likelihood(model, many, k=1, generator=torch.Generator().manual_seed(1)).mean())
+    assert one == pytest.approx(elbo, abs=0.5)
     bounds = [
-        float(iwae_log_likelihood(model, x, k=k, generator=torch.Generator().manual_seed(1)).mean())
-        for k in (1, 10, 200)
+        float(iwae_log_likelihood(model, x, k=k, generator=torch.Generator().manual_seed(1)).mean()) for k in (10, 200)
     ]
-    assert bounds[0] == pytest.approx(elbo, abs=0.5)
-    assert bounds[0] < bounds[1] < bounds[2]
+    assert elbo < bounds[0] < bounds[1]
 
 
 def test_standardised_and_absolute_codes_convert_exactly():

@@ -48,6 +48,7 @@ def test_make_app_serves_loopback_unless_a_host_is_given():
 def test_every_shipped_model_ships_what_its_first_page_would_compute():
     """A fresh clone's first open of a page encodes nothing and exports nothing: the held-out
     codes and the decoder graph of every shipped model are in git (`python -m vae.project`)."""
+    from vae.models.levels import is_hierarchical
     from vae.models.onnx_graphs import graph_path
     from vae.opened import open_model
     from vae.opened.stored_codes import codes_file
@@ -58,8 +59,11 @@ def test_every_shipped_model_ships_what_its_first_page_would_compute():
     models = sorted((REPO / "models").glob("*.pt"))
     assert models
     for model in models:
-        n_points = min(2000, open_model(model).info.split.held_out_count)
-        needed = [codes_file(model, n_points), graph_path(REPO / "models" / ".cache" / "onnx", model, "decoder")]
+        opened = open_model(model)
+        n_points = min(2000, opened.info.split.held_out_count)
+        parts = ["decoder", "decoder-absolute"] if is_hierarchical(opened.model) else ["decoder"]
+        graphs = [graph_path(REPO / "models" / ".cache" / "onnx", model, part) for part in parts]
+        needed = [codes_file(model, n_points), *graphs]
         for path in needed:
             assert str(path.relative_to(REPO)) in tracked, (
                 f"{path.name} is not shipped: run python -m vae.project {model}"

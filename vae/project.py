@@ -17,6 +17,7 @@ from pathlib import Path
 
 from vae.errors import VAEError
 from vae.latent.projection import METHODS, ProjectionParams, cache_path, fit_or_load
+from vae.models.levels import is_hierarchical
 from vae.models.onnx_graphs import cached_graph
 from vae.opened import open_model
 
@@ -47,8 +48,10 @@ def main(argv: list[str] | None = None) -> int:
             state = "already there" if loaded else f"fitted in {time.perf_counter() - started:.1f} s"
             print(f"{params.key()} on {n_points} points: {state} -> {path}")
     if opened.info.is_native:  # a bundle brings its own decoder graph
-        graph = cached_graph(Path(args.checkpoint).parent / ".cache" / "onnx", args.checkpoint, opened.model)
-        print(f"decoder graph for the browser -> {graph}")
+        parts = ["decoder", "decoder-absolute"] if is_hierarchical(opened.model) else ["decoder"]
+        for part in parts:  # a hierarchical model's Traverse may also decode the levels' values
+            graph = cached_graph(Path(args.checkpoint).parent / ".cache" / "onnx", args.checkpoint, opened.model, part)
+            print(f"{part} graph for the browser -> {graph}")
     return 0
 
 
