@@ -108,6 +108,7 @@ TABLE_COMMANDS = [
 RUNS = (
     "models/mine.pt",
     "models/deep.pt",
+    "models/mnist-deep.pt",
     "--resume",
     "torchrun --standalone --nproc_per_node 2",
     "-m vae.download",
@@ -149,10 +150,15 @@ def test_first_training_command(tmp_path):
 
 
 @pytest.mark.slow
-def test_hierarchical_training_command(tmp_path):
+def test_hierarchical_training_commands(tmp_path, request):
     _run_block(_block("models/deep.pt"), tmp_path)
     model, meta = load_checkpoint(tmp_path / "models" / "deep.pt")
     assert [level.size for level in model.levels] == [4, 8] and meta["epochs_done"] == 1
+    block = _block("models/mnist-deep.pt")
+    _needs_mnist(block, request)
+    _run_block(block, tmp_path)
+    model, meta = load_checkpoint(tmp_path / "models" / "mnist-deep.pt")
+    assert [level.size for level in model.levels] == [16, 16] and meta["training"]["free_bits"] == 0.1
 
 
 def _run_block(block: list[str], tmp_path: Path) -> list[subprocess.CompletedProcess]:
