@@ -23,7 +23,7 @@ from vae.latent.codes import order_by_kl
 path, vae, info = open_model_page()
 
 held = held_out(path)
-kl, kl_note = dimension_kl(info, vae.latent_dim, held)
+kl, kl_note = dimension_kl(path, info, vae, held)
 active, inactive = order_by_kl(kl)
 
 start_column, options_column = st.columns([3, 2])

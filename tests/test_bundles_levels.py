@@ -169,6 +169,7 @@ BAD_SPECS = {
     "no prior": ({"prior": None}, r"needs prior="),
     "too many priors": ({"prior": [_WidePrior(), _WidePrior()]}, r"a list of 1"),
     "names": ({"levels": [("top", 4), ("top", 6)]}, r"level names must be distinct"),
+    "reserved name": ({"levels": [("All levels", 4), ("bottom", 6)]}, r"names the whole code in the app"),
     "conditional": ({"num_classes": 3}, r"levels is unconditional"),
 }
 

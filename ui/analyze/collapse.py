@@ -6,15 +6,15 @@ import streamlit as st
 
 from ui.analyze.view import AnalysisView
 from ui.shell.charts import kl_bars, kl_history
-from vae.latent.codes import INACTIVE_KL, known_kl_per_dimension, order_by_kl
+from ui.shell.kl import measured_kl
+from vae.latent.codes import INACTIVE_KL, order_by_kl
+from vae.models.levels import dim_label, levels_of
 
 
 def show(view: AnalysisView) -> None:
     info, vae, data, codes = view.info, view.vae, view.data, view.codes
     history = info.history
-    kl, _ = known_kl_per_dimension(
-        info.recorded_kl_per_dim, vae.latent_dim, *((codes.mu, codes.sigma) if data is not None else ())
-    )
+    kl, _ = measured_kl(view.path, info, vae, codes if data is not None else None)
     if kl is None:
         st.info("This model records no KL per dimension, and its data is not here to measure it.")
         return
@@ -27,7 +27,7 @@ def show(view: AnalysisView) -> None:
         )
     elif inactive:
         reading = (
-            f"{len(inactive)} dimension(s) ({', '.join(f'z{d}' for d in inactive)}) have collapsed to the prior: the "
+            f"{len(inactive)} dimension(s) ({', '.join(dim_label(levels_of(vae), d) for d in inactive)}) have collapsed to the prior: the "
             f"model found {len(active)} dimensions enough"
             + (f" at β = {info.training.beta:g}. " if info.training else ". ")
             + "That is common and harmless; a smaller latent size would lose nothing."

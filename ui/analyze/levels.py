@@ -74,8 +74,13 @@ def show(view: AnalysisView) -> None:
         if report.probe
         else " No label probe: the images fitted on carry fewer than two classes."
     )
+    drawn = (
+        "levels drawn top-down from the posterior"
+        if view.info.is_native
+        else "levels drawn from the bundle's posterior, each level's (μ, σ) fixed by its encoder along the mean path"
+    )
     st.caption(
-        f"KL: mean over {report.n_images} held-out images, levels drawn top-down from the posterior "
+        f"KL: mean over {report.n_images} held-out images, {drawn} "
         f"({ELBO_SAMPLES} draws each), each level against its conditional prior p(z_l | z_<l): a lower level counts only what "
         f"it adds to the levels above. Active units: variance of μ over the same images above {ACTIVITY_THRESHOLD:g}. "
         "Codes are standardised, so a lower level's μ is measured against what the levels above predict of it." + probe

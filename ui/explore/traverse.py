@@ -20,13 +20,13 @@ import torch
 from ui.live.decoding import DecoderGraph, live_traverse, released
 from ui.shell import cache
 from ui.shell.charts import kl_bars
+from ui.shell.kl import measured_kl
 from ui.shell.page import choose_latent
 from ui.shell.panels import distance_reading, show_picture
 from ui.shell.pickers import HeldOut, LatentChoice
 from vae.latent.codes import (
     INACTIVE_KL,
     decode_codes,
-    known_kl_per_dimension,
     nearest_distances,
     prior_samples,
     slider_ranges,
@@ -242,13 +242,12 @@ GRID_VALUES = 9  # columns of the traversal grid
 MAX_GRID_ROWS = 16
 
 
-def dimension_kl(info: ModelInfo, latent_dim: int, held: HeldOut | None) -> tuple[np.ndarray, str]:
+def dimension_kl(path: Path, info: ModelInfo, vae: LatentModel, held: HeldOut | None) -> tuple[np.ndarray, str]:
     """KL per dimension (measured on the held-out codes, else as the checkpoint recorded it,
     else 1 everywhere) and a note on where it comes from."""
-    measured = (held.codes.mu, held.codes.sigma) if held is not None else ()
-    kl, note = known_kl_per_dimension(info.recorded_kl_per_dim, latent_dim, *measured)
+    kl, note = measured_kl(path, info, vae, None if held is None else held.codes)
     if kl is None:
-        return np.ones(latent_dim), "unknown: every dimension treated as active"
+        return np.ones(vae.latent_dim), "unknown: every dimension treated as active"
     return kl, note
 
 
@@ -256,11 +255,15 @@ def ranges(
     held: HeldOut | None, mode: str, vae: LatentModel, below: str | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each slider's (low, high): ±3 of the prior, or the data's mean ± 3 sd; for the levels'
-    values (below == "keep"), the mean ± 3 sd of the values of prior draws or of the data."""
+    values (below == "keep"), the mean ± 3 sd of the values of prior draws or of the data. When
+    the levels below follow (ε = 0, their conditional prior mean), every range holds 0."""
     mu = held.codes.mu if held is not None else None
     if below == "keep":
         return value_ranges(vae, mu, mode)
-    return slider_ranges(mu if mu is not None else np.zeros((1, vae.latent_dim)), mode)
+    low, high = slider_ranges(mu if mu is not None else np.zeros((1, vae.latent_dim)), mode)
+    if below == "follow":
+        low, high = np.minimum(low, 0.0), np.maximum(high, 0.0)
+    return low, high
 
 
 def show_grid(sliders: TraverseSliders) -> None:

@@ -96,6 +96,9 @@ attribute_vector = _by_model(
     measures.attribute_vector, st.cache_data, max_entries=32, show_spinner="Finding the attribute direction…"
 )
 probes = _by_model(measures.probes, st.cache_data, max_entries=8, show_spinner="Training the linear probes…")
+heldout_kl_per_dim = _by_model(
+    measures.heldout_kl_per_dim, st.cache_data, max_entries=8, show_spinner="Measuring the KL of each dimension…"
+)
 level_report = _by_model(
     measures.level_report, st.cache_data, max_entries=8, show_spinner="Measuring each level (KL, activity, probes)…"
 )

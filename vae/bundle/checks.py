@@ -120,6 +120,9 @@ def check_manifest(folder: Path, manifest: dict) -> dict:
     return manifest
 
 
+RESERVED_LEVEL_NAMES = ("all", "all levels")
+
+
 def _check_levels(folder: Path, levels: list[tuple[str, int]], latent_dim: int) -> list[tuple[str, int]]:
     """The levels (name, size), top first, once they are named apart, of positive sizes, and
     add up to the latent size."""
@@ -129,6 +132,9 @@ def _check_levels(folder: Path, levels: list[tuple[str, int]], latent_dim: int) 
         raise BundleError(f"{where}: 1 to {MAX_LEVELS} levels of positive size please, not {sizes}")
     if len(set(names)) != len(names) or not all(n.strip() and len(n) <= 40 for n in names):
         raise BundleError(f"{where}: level names must be distinct, non-empty and short, not {names}")
+    reserved = [n for n in names if n.strip().lower() in RESERVED_LEVEL_NAMES]
+    if reserved:  # the pages offer these words beside the level names
+        raise BundleError(f"{where}: {reserved[0]!r} names the whole code in the app: name the level otherwise")
     if sum(sizes) != latent_dim:
         raise BundleError(f"{where}: the levels' sizes {sizes} add up to {sum(sizes)}, not the latent_dim {latent_dim}")
     return levels

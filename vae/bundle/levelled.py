@@ -91,12 +91,12 @@ class LevelledBundleModel(BundleModel):
     # The bundle's posterior is factorised along the mean path: q(z | x) = Π_l N(μ_l, σ_l²) from
     # the encoder, each level's Gaussian fixed by the levels above at their *means*, not at the
     # drawn values a top-down posterior would use. Against the hierarchical prior
-    # p(z) = Π_l p(z_l | z_<l) this is still a valid lower bound on log p(x), but a looser one than
+    # p(z) = Π_l p(z_l | z_<l) this is still a valid lower bound on log p(x), usually looser than
     # the model's own top-down posterior gives (the native HierarchicalVAE's bounds).
     def elbo_parts(
         self, x: torch.Tensor, generator: torch.Generator | None = None, noise: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """One draw z ~ q(z | x) (the factorised posterior along the mean path, a valid but looser
+        """One draw z ~ q(z | x) (the factorised posterior along the mean path, a valid, usually looser
         bound than a top-down posterior): (log p(x | z) (N,), KL per dimension (N, D) of each
         level's q against its conditional prior given the drawn levels above, the drawn values z (N, D))."""
         mu, logvar = self.encode_absolute(x)
@@ -111,7 +111,7 @@ class LevelledBundleModel(BundleModel):
 
     def log_weights(self, x: torch.Tensor, k: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """log p(x, z) − log q(z | x) for k draws per image from the factorised posterior, (k, N):
-        the IWAE bound's importance weights (Burda et al. 2016), looser than a top-down posterior's."""
+        the IWAE bound's importance weights (Burda et al. 2016), usually looser than a top-down posterior's."""
         mu, logvar = (t.repeat(k, 1) for t in self.encode_absolute(x))
         z = mu + torch.exp(0.5 * logvar) * torch.randn(mu.shape, generator=generator)
         log_ratio = -gaussian_log_density(z, mu, 0.5 * logvar).sum(1)

@@ -151,15 +151,25 @@ class LevelReport:
 
 
 @torch.no_grad()
+def heldout_kl_per_dim(opened: OpenedModel, n_points: int) -> np.ndarray:
+    """Mean KL per dimension, (D,) nats, on the map's first n held-out images, as the ELBO
+    counts it (ELBO_SAMPLES draws; a hierarchical model's levels drawn top-down, each against
+    its conditional prior): for a flat model the same as the KL of the encoded (μ, σ)."""
+    data, model = opened.data(), opened.model
+    index = map_subset(data.held_idx, n_points)
+    x, y = data.dataset.images[index], data.labels_for(model, index)
+    generator = torch.Generator().manual_seed(0)
+    return elbo_per_example(model, x, y, generator=generator, samples=ELBO_SAMPLES)["kl_per_dim"].mean(0).numpy()
+
+
+@torch.no_grad()
 def level_report(opened: OpenedModel, n_points: int) -> LevelReport:
     """KL per level and per dimension (ELBO_SAMPLES draws of z, levels drawn top-down), active
     units per level on held-out μ, and the linear probe on each level's μ alone."""
     data, split, model = opened.data(), opened.fitting(), opened.model
     levels = levels_of(model)
     index = map_subset(data.held_idx, n_points)
-    x, y = data.dataset.images[index], data.labels_for(model, index)
-    generator = torch.Generator().manual_seed(0)
-    kl_per_dim = elbo_per_example(model, x, y, generator=generator, samples=ELBO_SAMPLES)["kl_per_dim"].mean(0).numpy()
+    kl_per_dim = heldout_kl_per_dim(opened, n_points)
     active = active_per_level(opened.held_out(n_points).mu, levels)
     train_mu, train_labels = opened.fit_codes(PROBE_TRAIN)
     scored = opened.scored(n_points)
