@@ -191,8 +191,15 @@ def test_the_cli_trains_saves_and_resumes_a_hierarchical_model(tmp_path, capsys)
     assert "for flat VAEs" in capsys.readouterr().err
 
 
-def test_evaluate_reports_on_the_checkpoint(tiny_hierarchical_checkpoint):
+def test_evaluate_reports_kl_and_active_units_per_level(tiny_hierarchical_checkpoint):
+    from vae.evaluate import format_report
+
     model, _ = load_checkpoint(tiny_hierarchical_checkpoint)
     x = torch.rand(20, *model.image_shape).round()
     report = evaluate_model(model, x, iwae_k=10)
     assert report["iwae_nll"] <= -report["elbo"] + 0.5 and len(report["activity"]) == 5
+    assert [(lv["name"], lv["size"]) for lv in report["levels"]] == [("top", 2), ("bottom", 3)]
+    assert sum(lv["kl"] for lv in report["levels"]) == pytest.approx(report["kl"], rel=1e-5)
+    assert sum(lv["active_units"] for lv in report["levels"]) == report["active_units"]
+    shown = format_report({**report, "checkpoint": "h.pt", "dataset": "digits", "epochs": 2})
+    assert "KL per level     top " in shown

@@ -80,6 +80,16 @@ def format_report(m: dict) -> str:
             f"active units     {m['active_units']}/{len(m['activity'])}  (dims {active})",
             f"KL per dim       {kl}",
         ]
+        + (
+            [
+                "KL per level     "
+                + ", ".join(
+                    f"{lv['name']} {lv['kl']:.2f} ({lv['active_units']}/{lv['size']} active)" for lv in m["levels"]
+                )
+            ]
+            if len(m.get("levels", [])) > 1
+            else []
+        )
         + ([f"MIG              {m['mig']:.3f}"] if "mig" in m else [])
         + ([f"k-means vs labels NMI {m['nmi']:.3f}, ARI {m['ari']:.3f}"] if "nmi" in m else [])
         + ([f"linear probe     {100 * m['probe_accuracy']:.1f} % held-out accuracy"] if "probe_accuracy" in m else [])

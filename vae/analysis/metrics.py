@@ -12,6 +12,7 @@ import torch
 from vae.latent.encoding import batches, encode_dataset, labels_part
 from vae.models.gaussian import gaussian_kl, gaussian_log_density, reparameterize
 from vae.models.interface import LatentModel
+from vae.models.levels import levels_of
 
 # Pixels decoded at once inside the IWAE loop: bounds memory whatever k and the image size.
 _IWAE_PIXELS = 2**23
@@ -161,4 +162,13 @@ def evaluate_model(
         "activity": [float(v) for v in activity],
         "active_units": len(active),
         "active_dims": active,
+        "levels": [
+            {
+                "name": level.name,
+                "size": level.size,
+                "kl": float(parts["kl_per_dim"].mean(0)[level.dims].sum()),
+                "active_units": sum(level.start <= d < level.start + level.size for d in active),
+            }
+            for level in levels_of(model)
+        ],
     }
