@@ -71,3 +71,41 @@ def test_a_bundle_with_its_data_sample_is_scored_on_the_same_images_as_its_check
     assert any("on the same 359 held-out images" in c.value for c in at.caption)  # digits.pt's whole held-out fifth
     elbos = [float(m.value) for m in at.metric if m.label == "held-out ELBO (nats)"]
     assert len(elbos) == 2 and abs(elbos[0] - elbos[1]) < 0.01 * abs(elbos[0])  # the same images (8-bit), same draws
+
+
+def test_the_shipped_models_comparisons_are_stored_and_nothing_is_measured_on_first_open(monkeypatch):
+    """Compare's first open on a shipped model reads every column from models/.cache (shipped in
+    git): measuring the MNIST pair took 20 s."""
+    import ui.compare.measured
+
+    measured = []
+    monkeypatch.setattr(ui.compare.measured, "compare_model", lambda *a, **k: measured.append(a) or None)
+    for model in ("digits.pt", "mnist.pt"):
+        at = open_page("pages/8_Compare.py", REPO / "models", monkeypatch, state={MODEL_KEY: model})
+        assert_no_errors(at)
+        assert len(at.multiselect[0].value) >= 2
+    assert measured == [], f"{len(measured)} comparisons were measured: run the Compare page on the shipped models"
+
+
+def test_a_stored_comparison_reads_back_exactly(tmp_path, tiny_hierarchical_checkpoint):
+    import numpy as np
+    import torch
+
+    from vae import load_checkpoint
+    from vae.analysis.compare import compare_model
+    from vae.opened.stored_comparisons import comparison_file, load_comparison, stored_comparison
+
+    model, _ = load_checkpoint(tiny_hierarchical_checkpoint)
+    path = tmp_path / "h.pt"
+    shutil.copy(tiny_hierarchical_checkpoint, path)
+    images = np.arange(12)
+    x = torch.rand(12, *model.image_shape).round()
+    first = stored_comparison(path, images, 5, lambda: compare_model(model, x, iwae_k=5))
+    again = stored_comparison(path, images, 5, lambda: (_ for _ in ()).throw(AssertionError("measured again")))
+    assert again.rate_distortion == first.rate_distortion and again.iwae_nll == first.iwae_nll
+    assert again.rate_by_level == first.rate_by_level and list(again.rate_by_level) == ["top", "bottom"]
+    assert np.array_equal(again.kl_per_dim, first.kl_per_dim) and again.active == first.active
+    assert torch.equal(again.traversals, first.traversals) and again.traversed_dims == first.traversed_dims
+    assert comparison_file(path, images, 5) != comparison_file(path, images[:-1], 5)  # other images, other file
+    comparison_file(path, images, 5).write_bytes(b"not a zip")
+    assert load_comparison(comparison_file(path, images, 5)) is None

@@ -23,6 +23,7 @@ from vae.data.datasets import map_subset
 from vae.errors import VAEError
 from vae.models.interface import is_conditional
 from vae.opened.comparability import incompatibility
+from vae.opened.stored_comparisons import stored_comparison
 
 COMPARE_IMAGES, COMPARE_IWAE_K = 1000, 50  # the same budget as a bundle's measured card
 
@@ -79,7 +80,12 @@ def _comparison(path: str, modified: float, images: tuple[int, ...]) -> ModelCom
     dataset, _, _ = cache.data(Path(path))
     index = torch.tensor(images, dtype=torch.long)
     labels = dataset.labels[index] if is_conditional(vae) and dataset.labels is not None else None
-    return compare_model(vae, dataset.images[index], labels, iwae_k=COMPARE_IWAE_K)
+    return stored_comparison(
+        Path(path),
+        index.numpy(),
+        COMPARE_IWAE_K,
+        lambda: compare_model(vae, dataset.images[index], labels, iwae_k=COMPARE_IWAE_K),
+    )
 
 
 def comparison(path: Path, images: dict[Path, np.ndarray]) -> ModelComparison:
