@@ -203,7 +203,7 @@ def test_three_sessions_at_once_keep_their_own_state(app_url):
     sys.path.insert(0, str(REPO / "bench"))
     from load import run_load
 
-    result = run_load(app_url, sessions=3, seconds=15)
+    result = run_load(app_url, sessions=3, seconds=8)
     for report in result["reports"]:
         assert report["exceptions"] == [] and report["errors"] == [], report
         assert report["own_point"], report  # Traverse starts from this session's own map click
