@@ -3,12 +3,10 @@ dragging an upper level's slider with the mouse button held redraws the canvas i
 both when the levels below keep their values (the absolute decoder graph) and when they follow
 the upper ones (the standardised graph, the lower sliders at 0)."""
 
-import subprocess
-import sys
+import shutil
 
 import pytest
 from browser_support import (
-    REPO,
     browser_available,
     canvas_state,
     chromium_page,
@@ -26,13 +24,9 @@ MODEL = "levels.pt"
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
+def app_url(tmp_path_factory, tiny_hierarchical_checkpoint):
     models = tmp_path_factory.mktemp("models")
-    subprocess.run(
-        [sys.executable, "-m", "vae.train", "--dataset", "digits", "--arch", "hierarchical", "--levels", "2", "3",
-         "--epochs", "2", "--out", str(models / MODEL)],
-        cwd=REPO, check=True, capture_output=True, timeout=300,
-    )  # fmt: skip
+    shutil.copy(tiny_hierarchical_checkpoint, models / MODEL)  # digits, levels 2 and 3, 2 epochs
     with running_app(models) as url:
         yield url
 

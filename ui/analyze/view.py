@@ -48,6 +48,9 @@ def analysis_view(path: Path, vae: LatentModel, info: ModelInfo) -> AnalysisView
         data = None
     codes, n_points, names, has_labels = None, 0, [], False
     if data is not None:
+        kept = st.session_state.get("analyze_n")
+        if isinstance(kept, int) and not 3 <= kept <= len(held_idx):  # chosen for a model with more images
+            st.session_state["analyze_n"] = min(max(kept, 3), len(held_idx))
         n_points = (
             st.sidebar.slider("Held-out images analysed", 3, len(held_idx), min(2000, len(held_idx)), key="analyze_n")
             if len(held_idx) > 3
