@@ -19,8 +19,23 @@ def default_conv_channels(height: int, width: int) -> tuple[int, ...]:
     return tuple(widths[i] if i < len(widths) else widths[-1] for i in range(max(layers, 1)))
 
 
+class PlainConfig:
+    """to_dict / from_dict of a frozen config dataclass, as a checkpoint stores it (tuples as lists)."""
+
+    def to_dict(self) -> dict:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, values: dict):
+        known = {f.name for f in fields(cls)}
+        unknown = set(values) - known
+        if unknown:
+            raise ValueError(f"unknown model config fields: {sorted(unknown)}")
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+
+
 @dataclass(frozen=True)
-class VAEConfig:
+class VAEConfig(PlainConfig):
     image_shape: tuple[int, int, int] = (1, 28, 28)  # (C, H, W)
     latent_dim: int = 16
     arch: str = "conv"
@@ -64,17 +79,6 @@ class VAEConfig:
     @property
     def label_dim(self) -> int:
         return self.num_classes if self.conditional else 0
-
-    def to_dict(self) -> dict:
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
-
-    @classmethod
-    def from_dict(cls, values: dict) -> VAEConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = set(values) - known
-        if unknown:
-            raise ValueError(f"unknown model config fields: {sorted(unknown)}")
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
 
 
 def conv_sizes(height: int, width: int, layers: int) -> list[tuple[int, int]]:

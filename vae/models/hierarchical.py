@@ -15,21 +15,21 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from vae.models.architecture import LIKELIHOODS, conv_sizes, default_conv_channels
+from vae.models.architecture import LIKELIHOODS, PlainConfig, conv_sizes, default_conv_channels
 from vae.models.gaussian import gaussian_kl_between, gaussian_log_density
 from vae.models.levels import Level, make_levels
-from vae.models.native import ElboTerms, conv_decoder, conv_encoder, log_likelihood
+from vae.models.native import ConfiguredModel, ElboTerms, conv_decoder, conv_encoder, log_likelihood
 
 DEFAULT_LEVELS = (8, 16)  # top first: a few global dimensions over more local ones
 
 
 @dataclass(frozen=True)
-class HierarchicalConfig:
+class HierarchicalConfig(PlainConfig):
     image_shape: tuple[int, int, int] = (1, 28, 28)
     level_dims: tuple[int, ...] = DEFAULT_LEVELS  # the top level first
     hidden_dim: int = 256  # width of the bottom-up and top-down states
@@ -70,17 +70,6 @@ class HierarchicalConfig:
     def label_dim(self) -> int:
         return 0
 
-    def to_dict(self) -> dict:
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
-
-    @classmethod
-    def from_dict(cls, values: dict) -> HierarchicalConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = set(values) - known
-        if unknown:
-            raise ValueError(f"unknown model config fields: {sorted(unknown)}")
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
-
 
 def _soft_clamp(logvar: torch.Tensor, bound: float = 8.0) -> torch.Tensor:
     """Keeps log-variances in (−bound, bound) smoothly: no exp overflow early in training."""
@@ -92,7 +81,7 @@ def _soft_clamp(logvar: torch.Tensor, bound: float = 8.0) -> torch.Tensor:
 Pick = Callable[[int, torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None], torch.Tensor]
 
 
-class HierarchicalVAE(nn.Module):
+class HierarchicalVAE(ConfiguredModel):
     def __init__(self, config: HierarchicalConfig) -> None:
         super().__init__()
         self.config = config
@@ -135,20 +124,8 @@ class HierarchicalVAE(nn.Module):
         return self.top_posterior.weight.device
 
     @property
-    def latent_dim(self) -> int:
-        return self.config.latent_dim
-
-    @property
-    def image_shape(self) -> tuple[int, int, int]:
-        return self.config.image_shape
-
-    @property
     def num_classes(self) -> int:
         return 0
-
-    @property
-    def likelihood(self) -> str:
-        return self.config.likelihood
 
     @property
     def architecture(self) -> str:

@@ -87,7 +87,25 @@ def log_likelihood(
     return gaussian_log_density(x, mean, log_scale.clamp(min=math.log(1e-3))).flatten(1).sum(1)
 
 
-class VAE(nn.Module):
+class ConfiguredModel(nn.Module):
+    """What the model interface reads straight from a native model's config."""
+
+    config: VAEConfig
+
+    @property
+    def latent_dim(self) -> int:
+        return self.config.latent_dim
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return self.config.image_shape
+
+    @property
+    def likelihood(self) -> str:
+        return self.config.likelihood
+
+
+class VAE(ConfiguredModel):
     """Gaussian-posterior VAE with a standard-normal prior (Kingma & Welling 2014)."""
 
     def __init__(self, config: VAEConfig) -> None:
@@ -130,20 +148,8 @@ class VAE(nn.Module):
 
     # -- the model interface (vae.models.interface.LatentModel) ----------------------------
     @property
-    def latent_dim(self) -> int:
-        return self.config.latent_dim
-
-    @property
-    def image_shape(self) -> tuple[int, int, int]:
-        return self.config.image_shape
-
-    @property
     def num_classes(self) -> int:
         return self.config.label_dim
-
-    @property
-    def likelihood(self) -> str:
-        return self.config.likelihood
 
     @property
     def architecture(self) -> str:
