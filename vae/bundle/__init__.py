@@ -25,8 +25,9 @@ operators and its tensors: opening a bundle runs no code from it (unlike a pickl
 `.pt2` archive).
 """
 
-from vae.bundle.exporting import bundle_from_checkpoint, export_bundle
+from vae.bundle.exporting import export_bundle
 from vae.bundle.format import DECODER, ENCODER, FORMAT, FORMAT_VERSION, MANIFEST, SAMPLE
+from vae.bundle.from_checkpoint import bundle_from_checkpoint
 from vae.bundle.onnx_model import BundleModel, is_bundle, load_bundle
 from vae.bundle.zip_install import install_bundle_zip
 

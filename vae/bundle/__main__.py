@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from vae.bundle.exporting import bundle_from_checkpoint
+from vae.bundle.from_checkpoint import bundle_from_checkpoint
 from vae.errors import VAEError
 
 

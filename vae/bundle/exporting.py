@@ -1,10 +1,9 @@
-"""Writing a bundle: `export_bundle` for any pair of PyTorch modules, `bundle_from_checkpoint`
-for a checkpoint trained here. See vae.bundle for the format."""
+"""Writing a bundle: `export_bundle` for any pair of PyTorch modules (a checkpoint trained here:
+vae.bundle.from_checkpoint). See vae.bundle for the format."""
 
 from __future__ import annotations
 
 import json
-import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -27,7 +26,7 @@ from vae.bundle.format import (
 )
 from vae.bundle.module_checks import check_graph, image_batch, labels_for, probe_modules, probe_priors
 from vae.data.datasets import class_names
-from vae.errors import BundleError, VAEError
+from vae.errors import BundleError
 
 
 class _Labelled(nn.Module):
@@ -39,23 +38,6 @@ class _Labelled(nn.Module):
 
     def forward(self, first: torch.Tensor, label: torch.Tensor | None = None):
         return self.network(first, label) if self.conditional else self.network(first)
-
-
-class _Values(nn.Module):
-    """A native hierarchical model's networks in the levels' values, as a bundle holds them:
-    `part` "encoder" (images -> μ, log σ² along the mean path), "decoder" (values -> images)
-    or the prior of level `level` (values above -> μ_p, log σ_p²)."""
-
-    def __init__(self, model, part: str, level: int = 0) -> None:
-        super().__init__()
-        self.model, self.part, self.level = model, part, level
-
-    def forward(self, first: torch.Tensor):
-        if self.part == "encoder":
-            return self.model.encode_absolute(first)
-        if self.part == "decoder":
-            return self.model.decode_absolute(first)
-        return self.model.conditional_prior(self.level, first)
 
 
 def export_bundle(
@@ -292,55 +274,3 @@ def _write_sample(folder: Path, arrays: dict | None) -> None:
     from vae.files import write_atomically
 
     write_atomically(folder / SAMPLE, lambda handle: np.savez_compressed(handle, **arrays))
-
-
-def bundle_from_checkpoint(checkpoint: str | Path, out: str | Path, sample: int = 2000) -> Path:
-    """A native checkpoint as a bundle, with up to `sample` of its held-out images when its
-    data is here."""
-    from vae.data.datasets import BUILTIN
-    from vae.data.source import dataset_for_checkpoint
-    from vae.models.checkpoints import load_checkpoint
-    from vae.models.onnx_graphs import DecodeModule, EncodeModule
-
-    model, meta = load_checkpoint(checkpoint)
-    images = labels = factors = None
-    factor_names: list[str] = []
-    if sample > 0:
-        try:
-            data, _, held_idx = dataset_for_checkpoint(meta)
-        except VAEError as err:
-            print(f"note: no data sample ({err})", file=sys.stderr)
-        else:
-            index = held_idx[:sample]
-            images = data.images[index]
-            labels = data.labels[index] if data.labels is not None else None
-            factors = data.factors[index] if data.factors is not None else None
-            factor_names = list(data.factor_names)
-    spec = meta["dataset"]["spec"]
-    gaussian = model.likelihood == "gaussian"
-    levels = getattr(model, "levels", None) or ()
-    if len(levels) > 1:  # networks in the levels' values; the browser composes priors and decoder
-        networks = {
-            "encoder": _Values(model, "encoder").eval(),
-            "decoder": _Values(model, "decoder").eval(),
-            "levels": [(level.name, level.size) for level in levels],
-            "prior": [_Values(model, "prior", i).eval() for i in range(1, len(levels))],
-        }
-    else:
-        networks = {"encoder": EncodeModule(model).eval(), "decoder": DecodeModule(model).eval()}
-    return export_bundle(
-        out,
-        **networks,
-        image_shape=model.image_shape,
-        dataset=spec if spec in BUILTIN else None,
-        likelihood=model.likelihood,
-        sigma=float(model.log_scale.clamp(min=float(np.log(1e-3))).exp()) if gaussian else None,
-        num_classes=model.num_classes,
-        label_names=meta.get("label_names") or None,
-        upload_style=meta.get("upload_style"),
-        sample_images=images,
-        sample_labels=labels,
-        sample_factors=factors,
-        factor_names=factor_names,
-        description=f"exported from {Path(checkpoint).name} ({model.architecture})",
-    )

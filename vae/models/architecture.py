@@ -1,4 +1,5 @@
-"""The native VAE's architecture as data: `VAEConfig` fixes every layer size."""
+"""The native VAEs' architectures as data: `VAEConfig` (one latent vector) and
+`HierarchicalConfig` (levels) fix every layer size."""
 
 from __future__ import annotations
 
@@ -79,6 +80,52 @@ class VAEConfig(PlainConfig):
     @property
     def label_dim(self) -> int:
         return self.num_classes if self.conditional else 0
+
+
+DEFAULT_LEVELS = (8, 16)  # top first: a few global dimensions over more local ones
+
+
+@dataclass(frozen=True)
+class HierarchicalConfig(PlainConfig):
+    image_shape: tuple[int, int, int] = (1, 28, 28)
+    level_dims: tuple[int, ...] = DEFAULT_LEVELS  # the top level first
+    hidden_dim: int = 256  # width of the bottom-up and top-down states
+    conv_channels: tuple[int, ...] = ()  # empty: derived from the image size
+    likelihood: str = "bernoulli"
+    num_classes: int = 0  # classes of the training data (for labels); the model is unconditional
+    arch: str = "hierarchical"
+    conditional: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "image_shape", tuple(int(s) for s in self.image_shape))
+        object.__setattr__(self, "level_dims", tuple(int(d) for d in self.level_dims))
+        channels = tuple(int(c) for c in self.conv_channels) or default_conv_channels(*self.image_shape[1:])
+        object.__setattr__(self, "conv_channels", channels)
+        if len(self.image_shape) != 3 or min(self.image_shape) < 1:
+            raise ValueError(f"image_shape must be (C, H, W), got {self.image_shape}")
+        if not 2 <= len(self.level_dims) <= 5 or min(self.level_dims) < 1:
+            raise ValueError(f"a hierarchical VAE needs 2 to 5 levels of positive size, got {list(self.level_dims)}")
+        if self.arch != "hierarchical":
+            raise ValueError(f"arch must be 'hierarchical', got {self.arch!r}")
+        if self.conditional:
+            raise ValueError("the hierarchical VAE is unconditional here: drop --conditional")
+        if self.likelihood not in LIKELIHOODS:
+            raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {self.likelihood!r}")
+        if self.hidden_dim < 1:
+            raise ValueError(f"hidden_dim must be positive, got {self.hidden_dim}")
+        last_h, last_w = conv_sizes(*self.image_shape[1:], len(channels))[-1]
+        if min(last_h, last_w) < 1:
+            raise ValueError(
+                f"{len(channels)} conv layers shrink a {self.image_shape[1]}×{self.image_shape[2]} image below one pixel"
+            )
+
+    @property
+    def latent_dim(self) -> int:
+        return sum(self.level_dims)
+
+    @property
+    def label_dim(self) -> int:
+        return 0
 
 
 def conv_sizes(height: int, width: int, layers: int) -> list[tuple[int, int]]:

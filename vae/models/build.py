@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from vae.models.architecture import VAEConfig
-from vae.models.hierarchical import HierarchicalConfig, HierarchicalVAE
+from vae.models.architecture import HierarchicalConfig, VAEConfig
+from vae.models.hierarchical import HierarchicalVAE
 from vae.models.native import VAE
 
 ModelConfig = VAEConfig | HierarchicalConfig

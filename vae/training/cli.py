@@ -6,8 +6,8 @@ import argparse
 import sys
 
 from vae.errors import VAEError
+from vae.models.architecture import DEFAULT_LEVELS
 from vae.models.checkpoints import read_checkpoint
-from vae.models.hierarchical import DEFAULT_LEVELS
 from vae.training.config import TrainConfig
 from vae.training.distributed import is_main_process
 from vae.training.loop import train
