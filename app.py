@@ -11,10 +11,11 @@ import streamlit as st
 from starlette.middleware import Middleware
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from ui.shell.routes import ROUTES
 from ui.shell.server import PageBaseUrl, warm_up
 from ui.shell.start import run_page
 
-app = st.App(__file__, middleware=[Middleware(PageBaseUrl)], lifespan=warm_up)
+app = st.App(__file__, routes=ROUTES, middleware=[Middleware(PageBaseUrl)], lifespan=warm_up)
 
 if get_script_run_ctx(suppress_warning=True) is not None:  # a session's run, not the server importing this file
     PAGES = Path(__file__).resolve().parent / "pages"

@@ -52,7 +52,7 @@ async def warm_up(app):
 
 
 _BASE_URL_SCRIPT = b"<script>window.__streamlit={BACKEND_BASE_URL:window.location.origin+'/'}</script>"
-_NOT_PAGES = ("/_stcore/", "/static/", "/component/", "/media/", "/app/static/")
+_NOT_PAGES = ("/_stcore/", "/static/", "/component/", "/media/", "/app/static/", "/large-maps/")
 
 
 class PageBaseUrl:
