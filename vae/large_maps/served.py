@@ -48,7 +48,7 @@ def images_of(map_id: str, rows_text: str) -> np.ndarray | None:
     or the rows are not whole numbers in range (at most MOST_IMAGES)."""
     with _lock:
         found = _images.get(map_id)
-    if found is None or not re.fullmatch(r"\d{1,9}(,\d{1,9}){0,%d}" % (MOST_IMAGES - 1), rows_text):
+    if found is None or not re.fullmatch(rf"\d{{1,9}}(,\d{{1,9}}){{0,{MOST_IMAGES - 1}}}", rows_text):
         return None
     images, count = found
     rows = np.array([int(r) for r in rows_text.split(",")], np.int64)
