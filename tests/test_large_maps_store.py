@@ -3,6 +3,8 @@
 
 import json
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -22,6 +24,7 @@ from vae.large_maps import (
 )
 from vae.opened import open_model
 from vae.opened.opening import encode_codes
+from vae.project import main as project_main
 
 
 class Interrupted(Exception):
@@ -141,3 +144,42 @@ def test_stored_maps_lists_the_complete_maps_of_this_model(model_copy):
 
 def _raise(done, total):
     raise Interrupted
+
+
+def test_cli_errors_are_one_line(model_copy, capsys):
+    assert project_main([str(model_copy), "--images", "sprites"]) == 1
+    assert project_main([str(model_copy), "--images", "sprites", "--count", "0"]) == 1
+    assert project_main([str(model_copy), "--images", "no-such-set"]) == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 3 and all(line.startswith("error: ") for line in lines), lines
+    assert "Traceback" not in "".join(lines)
+
+
+@pytest.mark.slow
+def test_cli_encodes_sprites_into_a_complete_store(model_copy):
+    result = subprocess.run(
+        [sys.executable, "-m", "vae.project", str(model_copy), "--images", "sprites", "--count", "300"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    (stored,) = stored_maps(model_copy)
+    assert stored.count == 300 and stored.key == "sprites-n300-s8-seed1" and stored.meta.complete
+    assert str(stored.folder) in result.stdout and "images/s" in result.stdout
+
+
+@pytest.mark.slow
+def test_two_torchrun_processes_write_one_store(model_copy):
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
+    command += ["-m", "vae.project", str(model_copy), "--images", "sprites", "--count", "300", "--chunk", "64"]
+    result = subprocess.run(command + ["--device", "cpu"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.count("encoded ") == 1  # rank 0 reports
+    (stored,) = stored_maps(model_copy)
+    assert stored.meta.world_size == 2 and len(stored.meta.peak_rss_mib_per_rank) == 2
+    opened = open_model(model_copy)
+    alone = encode_image_set(opened.model, SpriteSet(300, 8, 1), model_copy.parent / "alone", chunk=64)
+    np.testing.assert_allclose(stored.mu, alone.mu, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(stored.recon_error, alone.recon_error, rtol=1e-5, atol=1e-4)
