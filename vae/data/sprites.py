@@ -96,9 +96,11 @@ def make_sprites(n: int, size: int = 64, seed: int = 0) -> Sprites:
     return sprites
 
 
-def _render_set(n: int, size: int, seed: int) -> Sprites:
+def draw_factors(n: int, seed: int) -> np.ndarray:
+    """The factor values (n, 5) of `make_sprites(n, seed=seed)`, without rendering: a million
+    rows are 40 MB, so a large set keeps these and renders only the rows it needs."""
     rng = np.random.default_rng(seed)
-    factors = np.stack(
+    return np.stack(
         [
             rng.integers(0, len(SHAPES), n).astype(np.float64),
             rng.choice(SCALES, n),
@@ -108,6 +110,10 @@ def _render_set(n: int, size: int, seed: int) -> Sprites:
         ],
         axis=1,
     )
+
+
+def _render_set(n: int, size: int, seed: int) -> Sprites:
+    factors = draw_factors(n, seed)
     chunks = [render(factors[i : i + 2048], size) for i in range(0, n, 2048)]
     return _sprites(torch.from_numpy(np.concatenate(chunks)).unsqueeze(1), factors)
 
