@@ -3,7 +3,7 @@
     python -m bench [--quick] [--only AREA ...] [--out DIR] [--device cpu|cuda] [--data-dir DIR]
 
 Writes DIR/results.json and DIR/results.md (default bench/results/) and prints the table.
-Areas: decode, app, bundles, projection, training, browser. `--quick` is the smoke run CI makes: the
+Areas: decode, app, bundles, projection, training, browser, large. `--quick` is the smoke run CI makes: the
 smallest case of every area, in about a minute. Goals the issue sets are marked ✔ / ✘; a
 missed goal is a figure, not a failure; the exit status is 1 only if an area could not run.
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 from bench.report import Comparison, machine, markdown, write
 
 REPO = Path(__file__).resolve().parents[1]
-AREAS = ("decode", "app", "bundles", "projection", "training", "browser")
+AREAS = ("decode", "app", "bundles", "projection", "training", "browser", "large")
 
 
 def _default_data_dir() -> str | None:
@@ -52,6 +52,10 @@ def run_area(area: str, args: argparse.Namespace) -> list[Comparison]:
         from bench import training
 
         return training.run(args.quick, args.device, args.data_dir)
+    if area == "large":
+        from bench import large_maps
+
+        return large_maps.run(args.quick)
     from bench import browser, browser_decode, cold_start, levels
 
     return (

@@ -92,6 +92,7 @@ LAYERS = [
     {"bundle", "analysis"},
     {"opened"},
     {"training"},
+    {"large_maps"},
     {"__init__", "train", "evaluate", "project", "download", "sweep"},
 ]
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}

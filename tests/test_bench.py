@@ -26,7 +26,9 @@ def test_ratio_and_goal_follow_the_direction_of_better():
 @pytest.mark.browser
 @pytest.mark.slow
 def test_quick_run_writes_json_and_markdown_with_every_area(tmp_path):
-    areas = ["decode", "app", "bundles", "projection", "training"] + (["browser"] if browser_available() else [])
+    areas = ["decode", "app", "bundles", "projection", "training"] + (
+        ["browser", "large"] if browser_available() else []
+    )
     result = subprocess.run(
         [sys.executable, "-m", "bench", "--quick", "--out", str(tmp_path), "--only", *areas],
         cwd=REPO,

@@ -34,6 +34,7 @@ SMALLER = {
     "--nnodes": "1",
     "--points": "100",
     "--sample": "100",
+    "--count": "300",
 }
 
 
@@ -115,6 +116,7 @@ RUNS = (
     "-m bench.mig_seeds",
     "-m vae.sweep",
     "-m vae.bundle",
+    "--images",
 )
 
 
@@ -252,3 +254,17 @@ def test_bundle_commands(tmp_path):
     shutil.copy(REPO / "models" / "digits.pt", tmp_path / "models" / "digits.pt")
     result = _run_block(_block("-m vae.bundle"), tmp_path)[-1]
     assert "ELBO" in result.stdout and (tmp_path / "models" / "digits-bundle" / "data.npz").is_file()
+
+
+@pytest.mark.slow
+def test_large_map_commands(tmp_path):
+    from vae.large_maps.store import stored_maps
+
+    (tmp_path / "models").mkdir()
+    for name in ("sprites.pt", "digits.pt"):
+        shutil.copy(REPO / "models" / name, tmp_path / "models" / name)
+    results = _run_block(_block("--images"), tmp_path)
+    assert "UMAP map of" in results[1].stdout and "t-SNE map of" in results[1].stdout
+    assert sorted(s.count for s in stored_maps(tmp_path / "models" / "sprites.pt")) == [300, 300]  # two seeds
+    (held_out,) = stored_maps(tmp_path / "models" / "digits.pt")
+    assert held_out.count == 359 and len(list(held_out.folder.glob("*-2d-*.npy"))) == 3  # PCA, UMAP, t-SNE

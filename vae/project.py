@@ -58,8 +58,9 @@ def main(argv: list[str] | None = None) -> int:
         from vae.large_maps.command import encode_command
 
         return encode_command(
-            args.checkpoint, args.images, args.count, args.seed, args.batch_size, args.chunk, args.device, args.data_dir
-        )
+            args.checkpoint, args.images, args.count, args.seed, args.batch_size, args.chunk, args.device,
+            args.data_dir, tuple(args.method),
+        )  # fmt: skip
     if args.count is not None:
         print("error: --count counts the images of --images SPEC (the map's points are --points)", file=sys.stderr)
         return 1

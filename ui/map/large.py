@@ -69,12 +69,15 @@ def _colouring(map_id: str, colour_by: str, _data: CanvasMapData) -> Colouring:
     return by_value(_data.mu[:, dim], f"z{dim}")
 
 
-def colour_options(data: CanvasMapData) -> list[str]:
-    return (
-        (["label"] if data.labels is not None else [])
-        + (["reconstruction error"] if data.recon_error is not None else [])
-        + [f"z{i}" for i in range(data.mu.shape[1])]
-    )
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _buffers(
+    map_id: str, colour_by: str, _data: CanvasMapData, _colouring: Colouring, _codes: QuantisedCodes
+) -> tuple[dict[str, str], tuple[float, float, float, float]]:
+    """The buffers' URLs (written once: naming them by content hashes 40 MB at a million
+    points, which no rerun should repeat) and the positions' bounds."""
+    x, y = _data.xy[:, 0], _data.xy[:, 1]
+    bounds = (float(x.min()), float(x.max()), float(y.min()), float(y.max()))
+    return buffer_urls(_data.folder, _data.xy, _colouring.index, _codes.values), bounds
 
 
 def canvas_map_section(path: Path, vae: LatentModel, data: CanvasMapData, colour_by: str) -> None:
@@ -82,10 +85,8 @@ def canvas_map_section(path: Path, vae: LatentModel, data: CanvasMapData, colour
     serve_images(data.map_id, data.images, len(data.xy))
     index, codes = _index(data.map_id, data), _codes(data.map_id, data)
     colouring = _colouring(data.map_id, colour_by, data)
-    urls = buffer_urls(data.folder, data.xy, colouring.index, codes.values)
+    urls, bounds = _buffers(data.map_id, colour_by, data, colouring, codes)
     graph = None if unavailable_reason() else decoder_graph(path)
-    x, y = data.xy[:, 0], data.xy[:, 1]
-    bounds = (float(x.min()), float(x.max()), float(y.min()), float(y.max()))
     st.caption(
         f"{data.description}. Hover: the nearest image and the code under the cursor decoded in your browser; "
         "wheel to zoom, drag to pan; click a point or empty space, or use Box / Lasso for a group."

@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 
 from tqdm import tqdm
 
 from vae.devices import pick_device
 from vae.errors import VAEError
-from vae.large_maps.encoding import encode_image_set
+from vae.large_maps.set_encoding import encode_image_set
 from vae.large_maps.image_sets import image_set_from_spec
+from vae.large_maps.placement import load_placed, place_map, placed_key
 from vae.large_maps.store import StoredEncodings, read_meta, store_folder
+from vae.latent.projection import METHOD_LABELS, ProjectionParams
 from vae.opened import open_model
 from vae.training.distributed import join, leave
 
@@ -27,8 +30,10 @@ def encode_command(
     chunk: int | None = None,
     device: str = "auto",
     data_dir: str | None = None,
+    methods: tuple[str, ...] = ("pca",),
 ) -> int:
-    """Encode, report on rank 0, return the exit code."""
+    """Encode, then map it with each of `methods` (PCA always: the Map's first view), report on
+    rank 0, return the exit code."""
     group = None
     try:
         if any(value is not None and value < 1 for value in (batch_size, chunk)):
@@ -71,7 +76,36 @@ def encode_command(
             leave(group)
     if group.is_main:
         print(_report(stored, was_complete))
+        try:
+            for method in dict.fromkeys(("pca", *methods)):
+                _map(stored, ProjectionParams(method))
+        except KeyboardInterrupt:
+            print("interrupted: the placed chunks are kept; run the same command again to resume", file=sys.stderr)
+            return 130
+        except OSError as err:
+            return _error(f"cannot write the map: {err.strerror or err}", every_rank=True)
     return 0
+
+
+def _map(stored: StoredEncodings, params: ProjectionParams) -> None:
+    """The set's map with `params`, made (or resumed) beside it with a progress bar."""
+    key = placed_key(params)
+    if load_placed(stored.folder, key, stored.count) is not None:
+        print(f"{METHOD_LABELS[params.method]} map: already there -> {stored.folder / (key + '.npy')}")
+        return
+    started = time.perf_counter()
+    with tqdm(total=100, desc=METHOD_LABELS[params.method], unit="%", dynamic_ncols=True, file=sys.stderr) as bar:
+
+        def report(stage: str, fraction: float | None) -> None:
+            bar.set_postfix_str(stage.split(":")[0], refresh=False)
+            if fraction is not None:
+                bar.update(round(100 * fraction) - bar.n)
+
+        place_map(stored.mu, params, stored.folder, report)
+    print(
+        f"{METHOD_LABELS[params.method]} map of {stored.count:,} points in {time.perf_counter() - started:.1f} s "
+        f"-> {stored.folder / (key + '.npy')}"
+    )
 
 
 def _complete(folder) -> bool:

@@ -218,3 +218,12 @@ def _how_many(count: int, of: int, what: str) -> str:
 
 def _shape_words(shape: tuple[int, ...]) -> str:
     return "×".join(str(int(s)) for s in shape) + " images"
+
+
+def image_set_from_source(source: dict, opened: OpenedModel, data_dir: str | os.PathLike | None = None) -> ImageSet:
+    """The image set a store's `meta.source` records, made again (the Map shows its images):
+    the same sprites, the same held-out subset or the same subset of a dataset."""
+    spec, count = str(source.get("spec", "")), int(source.get("n", 0)) or None
+    if spec == "sprites":
+        return SpriteSet(int(source["n"]), int(source["size"]), int(source["seed"]))
+    return image_set_from_spec(spec, count, opened, data_dir=data_dir)  # a folder: by its recorded full path

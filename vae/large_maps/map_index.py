@@ -15,14 +15,18 @@ _SPACING_SAMPLE = 20_000
 
 
 def typical_spacing(xy: np.ndarray, seed: int = 0) -> float:
-    """The median distance from a point to its nearest neighbour, estimated on a sample: in 2-D
-    spacing scales as 1/√density, so a sample of m of N points is √(m/N) as dense apart."""
+    """The median distance from a point to its nearest other spot, estimated on a sample: in
+    2-D spacing scales as 1/√density, so a sample of m of N points is √(m/N) as dense apart.
+    Points on the very same spot (identical images) are not spacing: they are left out."""
     n = len(xy)
     rows = np.random.default_rng(seed).choice(n, min(n, _SPACING_SAMPLE), replace=False)
     sample = np.asarray(xy[np.sort(rows)], np.float64)
     distances, _ = KDTree(sample).query(sample, k=2)
-    median = float(np.median(distances[:, 1]))
-    return max(median * np.sqrt(len(sample) / n), 1e-9)
+    apart = distances[:, 1][distances[:, 1] > 0]  # codes of identical images share a spot
+    if not len(apart):
+        span = float(np.ptp(sample, axis=0).max()) if len(sample) > 1 else 1.0
+        return max(span / np.sqrt(n), 1e-9)
+    return max(float(np.median(apart)) * np.sqrt(len(sample) / n), 1e-9)
 
 
 class MapIndex:

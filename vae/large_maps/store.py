@@ -167,7 +167,20 @@ def stored_maps(model_path: str | os.PathLike) -> list[StoredEncodings]:
     return sorted(found, key=lambda stored: (stored.count, stored.key))
 
 
-# -- writing (vae.large_maps.encoding) ---------------------------------------------------
+def unfinished_maps(model_path: str | os.PathLike) -> list[tuple[StoreMeta, int]]:
+    """The model's large maps whose encoding stopped before the end (a stopped server, a
+    Ctrl-C): (meta, rows on disk) each, to be continued."""
+    prefix = store_folder(Path(model_path), "").name
+    root = large_folder(model_path)
+    found = []
+    for folder in sorted(root.iterdir()) if root.is_dir() else []:
+        meta = read_meta(folder) if folder.is_dir() and folder.name.startswith(prefix) else None
+        if meta is not None and not meta.complete:
+            found.append((meta, sum(meta.rows(c).stop - meta.rows(c).start for c in done_chunks(folder))))
+    return found
+
+
+# -- writing (vae.large_maps.set_encoding) ---------------------------------------------------
 
 
 def prepare_store(folder: Path, meta: StoreMeta, labels: np.ndarray | None) -> StoreMeta:

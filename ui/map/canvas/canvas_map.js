@@ -56,6 +56,7 @@
     draw();
     window.__firstPaint = performance.now();
     statusLine.textContent = `${a.n.toLocaleString()} points`;
+    openDecoder(args.graph);
     // The codes (what hover decodes) come after the first paint: the map is usable at once.
     fetchBuffer(a.buffers.codes).then((codes) => { data.codes = new Uint16Array(codes); decodeLatest(); })
       .catch((error) => { note.textContent = "codes unavailable: " + error.message; });
@@ -112,6 +113,18 @@
     return { rows: best, d2: dist };
   }
 
+  // The bench's reference for `nearest`: every point looked at (what a map without an index does).
+  window.__nearestByScan = (qx, qy) => {
+    let best = -1, bestD = Infinity;
+    for (let i = 0; i < data.n; i++) {
+      const dx = data.xy[2 * i] - qx, dy = data.xy[2 * i + 1] - qy, d = dx * dx + dy * dy;
+      if (d < bestD) { bestD = d; best = i; }
+    }
+    return best;
+  };
+  window.__nearestByIndex = (qx, qy) => nearest(qx, qy, 1).rows[0];
+  window.__toMap = (px, py) => toMap(px, py);
+
   // -- the view and drawing ------------------------------------------------------------------------
   function resetView() {
     const [x0, x1, y0, y1] = args.bounds;
@@ -135,17 +148,21 @@
       counts[p]++; sumR[p] += c[0]; sumG[p] += c[1]; sumB[p] += c[2];
       visible++;
     }
-    let most = 1;
-    for (let p = 0; p < W * H; p++) if (counts[p] > most) most = counts[p];
+    let most = 1, occupied = 0;
+    for (let p = 0; p < W * H; p++) {
+      const k = counts[p];
+      if (k) { occupied++; if (k > most) most = k; }
+    }
     const shaded = $("density").checked, logMost = Math.log1p(most);
-    // Sparse views get bigger dots; at a million points one pixel each is already a crowd.
-    const radius = visible < 5000 ? 2 : visible < 60000 ? 1 : 0;
+    // Few lit pixels (a zoomed view, or many codes on the same spot) get bigger dots; a crowd
+    // of lit pixels is already a picture at one pixel each.
+    const radius = occupied < 5000 ? 2 : occupied < 40000 ? 1 : 0;
     pixels.fill(0xffffffff);
     for (let p = 0; p < W * H; p++) {
       const k = counts[p];
       if (!k) continue;
       // Density: more points on a pixel, a stronger colour (log scale); else full colour.
-      const a = shaded ? 0.35 + 0.65 * Math.log1p(k) / logMost : 1;
+      const a = shaded ? 0.45 + 0.55 * Math.log1p(k) / logMost : 1;
       const r = 255 - a * (255 - sumR[p] / k), g = 255 - a * (255 - sumG[p] / k), b = 255 - a * (255 - sumB[p] / k);
       const value = 0xff000000 | (b << 16) | (g << 8) | r;
       if (!radius) { pixels[p] = value; continue; }
@@ -163,6 +180,7 @@
     window.__renderTimes.push(performance.now() - started);
     canvas.dataset.draws = String(window.__renderTimes.length);
     canvas.dataset.visible = String(visible);
+    canvas.dataset.occupied = String(occupied);
     drawOverlay();
   }
 
@@ -357,17 +375,36 @@
   $("density").addEventListener("change", scheduleDraw);
 
   // -- the decoder ------------------------------------------------------------------------------------
-  function openDecoder(url) {
-    if (!url || typeof ort !== "object" || typeof WebAssembly !== "object") {
-      note.textContent = url ? "this browser cannot decode (no WebAssembly)" : "no decoder graph: hover shows the nearest image only";
-      return;
+  // onnxruntime-web is loaded after the map is drawn: its script is the page's largest, and the
+  // points need none of it.
+  const ORT_FOLDER = "../ui.live.decoding.live_traverse/ort/";
+  let runtimeLoading = null;
+  function loadRuntime() {
+    if (typeof ort === "object") return Promise.resolve();
+    if (!runtimeLoading) {
+      runtimeLoading = new Promise((resolve, reject) => {
+        const script = document.createElement("script");
+        script.src = ORT_FOLDER + "ort.wasm.min.js";
+        script.onload = resolve;
+        script.onerror = () => reject(new Error("onnxruntime-web did not load"));
+        document.head.appendChild(script);
+      });
     }
+    return runtimeLoading;
+  }
+
+  function openDecoder(url) {
+    if (!url) { note.textContent = "no decoder graph: hover shows the nearest image only"; return; }
+    if (typeof WebAssembly !== "object") { note.textContent = "this browser cannot decode (no WebAssembly)"; return; }
     if (url === sessionUrl) return;
     sessionUrl = url;
-    ort.env.wasm.wasmPaths = new URL("../ui.live.decoding.live_traverse/ort/", document.baseURI).href;
-    ort.env.wasm.proxy = false;
-    ort.env.wasm.numThreads = 1;
-    fetchBuffer(url)
+    loadRuntime()
+      .then(() => {
+        ort.env.wasm.wasmPaths = new URL(ORT_FOLDER, document.baseURI).href;
+        ort.env.wasm.proxy = false;
+        ort.env.wasm.numThreads = 1;
+        return fetchBuffer(url);
+      })
       .then((bytes) => ort.InferenceSession.create(new Uint8Array(bytes), { executionProviders: ["wasm"], graphOptimizationLevel: "all" }))
       .then((made) => { session = made; note.textContent = ""; decodeLatest(); })
       .catch((error) => { note.textContent = "browser decoding unavailable: " + (error.message || error); });
@@ -388,7 +425,6 @@
     if (!event.data || event.data.type !== "streamlit:render") return;
     args = event.data.args;
     showLegend();
-    openDecoder(args.graph);
     if (args.picked !== undefined && args.picked !== null) picked = args.picked;
     const key = `${args.buffers.xy}|${args.buffers.colour}`;
     if (key !== loadedKey) {
@@ -397,6 +433,7 @@
       if (fresh) { load(args).catch((error) => { statusLine.textContent = "could not load the map: " + error.message; }); }
       else fetchBuffer(args.buffers.colour).then((colour) => { data.colour = new Uint8Array(colour); scheduleDraw(); });
     }
+    if (data) openDecoder(args.graph);  // else once the map is drawn
     under.textContent = args.zoom_hint;
     send("streamlit:setFrameHeight", { height: document.body.scrollHeight + 8 });
   });
