@@ -4,6 +4,9 @@ server."""
 
 import math
 import shutil
+from pathlib import Path
+
+import numpy as np
 
 import pytest
 from browser_support import browser_available, chromium_page, exceptions_on, running_app, wait_for_app
@@ -29,7 +32,7 @@ def app_url(tmp_path_factory):
     sprites = SpriteSet(COUNT, 8, 1)  # 8-pixel sprites fit the digits model: 200k encode in seconds
     encode_image_set(model, sprites, store_folder(models / "digits.pt", sprites.key), model_name="digits.pt")
     with running_app(models) as url:
-        yield url, sprites.key
+        yield url, sprites.key, models / "digits.pt"
 
 
 def _map_frame(page):
@@ -40,7 +43,7 @@ def _map_frame(page):
 
 
 def test_a_large_map_draws_hovers_clicks_and_lassos(app_url):
-    url, key = app_url
+    url, key, url_models = app_url
     with chromium_page() as page:
         page.goto(f"{url}/Map?model=digits.pt&set={key}&method=pca")
         wait_for_app(page, 120_000)
@@ -64,6 +67,19 @@ def test_a_large_map_draws_hovers_clicks_and_lassos(app_url):
         page.wait_for_function(
             "img => img.complete && img.naturalWidth > 0", arg=nearest.element_handle(), timeout=30_000
         )
+
+        # The grid index finds the nearest point a scan of every point finds (ties: the same distance).
+        gaps = frame.locator("#map").evaluate(
+            """() => { const gaps = [];
+            for (let i = 0; i < 50; i++) {
+              const [x, y] = window.__toMap(40 + (i * 97) % 640, 30 + (i * 61) % 480);
+              const a = window.__nearestByIndex(x, y), b = window.__nearestByScan(x, y);
+              gaps.push([a, b, x, y]);
+            } return gaps; }"""
+        )
+        xy = np.load(next(store_folder(Path(url_models), key).glob("pca-2d*.npy")))
+        for a, b, x, y in gaps:
+            assert np.hypot(*(xy[a] - (x, y))) == pytest.approx(np.hypot(*(xy[b] - (x, y))), abs=1e-6)
 
         # Click the densest spot: the nearest point opens on the server.
         page.mouse.click(cx, cy)

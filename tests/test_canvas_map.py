@@ -103,3 +103,18 @@ def test_routes_serve_registered_buffers_and_images_only(tmp_path):
     assert get("/large-maps/image/test-map/10.png").status_code == 404  # past the map's rows
     assert get("/large-maps/image/other-map/1.png").status_code == 404
     assert get("/large-maps/image/test-map/" + ",".join(["1"] * 17) + ".png").status_code == 404
+
+
+def test_class_names_follow_the_colour_index_with_classes_missing():
+    labelled = by_label(np.array([0, 2, 3, 3]), ["a", "b", "c", "d"])
+    assert [name for name, _ in labelled.legend] == ["a", "c", "d"]
+    assert [labelled.names[i] for i in labelled.index] == ["a", "c", "d", "d"]  # what hover says
+    assert not by_label(np.array([1, 300]), []).categorical  # past the palette: coloured as values
+
+
+def test_map_ids_are_route_safe_for_any_model_name():
+    first, second = served.map_id_for("vae (1)-abc", "pca"), served.map_id_for("vae_1_-abc", "pca")
+    assert served.MAP_ID.match(first) and served.MAP_ID.match(served.map_id_for("modèle", "umap"))
+    assert first != second  # made safe, yet distinct
+    served.serve_images(first, lambda rows: np.zeros((len(rows), 1, 4, 4), np.float32), 3)
+    assert served.images_of(first, "2") is not None

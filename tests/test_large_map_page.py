@@ -107,9 +107,9 @@ def test_umap_is_placed_in_the_background_while_pca_shows(digits_with_a_set, mon
 
     monkeypatch.setattr(projection, "_umap_class", lambda: QuickUMAP)
     folder, key = digits_with_a_set
-    at = _open(folder, monkeypatch, query={"set": key})
-    at = at.selectbox(key="large_method").select("umap").run()
+    at = _open(folder, monkeypatch, query={"set": key, "method": "umap"})  # a link to the UMAP map
     assert_no_errors(at)
+    assert at.selectbox(key="large_method").value == "umap"
     captions = "\n".join(c.value for c in at.caption)
     assert "PCA of every code" in captions or "fitted on a subset" in captions
     job = LARGE_JOBS.job(("place", str(store_folder(folder / "digits.pt", key)), placed_key(ProjectionParams("umap"))))
@@ -142,3 +142,18 @@ def test_an_encoding_stopped_by_a_restart_continues_from_the_page(tmp_path, monk
     assert_no_errors(at)
     stored = stored_maps(tmp_path / "digits.pt")
     assert [s.count for s in stored] == [4000] and stored[0].meta.chunks_reused >= 1
+
+
+def test_encoding_other_images_into_a_folder_drops_its_old_maps(tmp_path):
+    from vae.large_maps.placement import place_map
+    from vae.latent.projection import ProjectionParams
+
+    shutil.copy(REPO / "models" / "digits.pt", tmp_path / "digits.pt")
+    model, _ = load_checkpoint(tmp_path / "digits.pt")
+    folder = tmp_path / "set"
+    first = encode_image_set(model, SpriteSet(500, 8, 1), folder, model_name="digits.pt")
+    place_map(first.mu, ProjectionParams("pca"), folder)
+    (folder / "buffers").mkdir()
+    other = encode_image_set(model, SpriteSet(500, 8, 2), folder, model_name="digits.pt")  # same count, other images
+    assert not list(folder.glob("pca*.npy")) and not (folder / "buffers").exists()
+    assert not np.array_equal(np.asarray(other.mu), np.asarray(first.mu))

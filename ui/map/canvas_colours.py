@@ -20,6 +20,7 @@ class Colouring(NamedTuple):
     palette: list[list[int]]  # 256 RGB triples
     legend: list[tuple[str, list[int]]]
     categorical: bool
+    names: list[str] | None = None  # by label: the name of each colour index (hover says it)
 
 
 def _rgb(colour: str) -> list[int]:
@@ -29,11 +30,11 @@ def _rgb(colour: str) -> list[int]:
 def by_label(labels: np.ndarray, label_names: list[str]) -> Colouring:
     """One palette colour per class; the legend names the classes present."""
     classes = np.unique(labels)
-    if len(classes) > 256 or classes.min() < 0:
+    if classes.max() > 255 or classes.min() < 0:  # past the palette: coloured as values
         return by_value(labels.astype(np.float32), "label")
     palette = [_rgb(PALETTE[i % len(PALETTE)]) for i in range(256)]
     legend = [(label_name(label_names, int(c)), palette[int(c)]) for c in classes]
-    return Colouring(labels.astype(np.uint8), palette, legend, True)
+    return Colouring(labels.astype(np.uint8), palette, legend, True, [label_name(label_names, c) for c in range(256)])
 
 
 def by_value(values: np.ndarray, name: str) -> Colouring:

@@ -63,6 +63,7 @@ def canvas_map(
         palette=colouring.palette,
         legend=[[name, rgb] for name, rgb in colouring.legend],
         categorical=colouring.categorical,
+        class_names=colouring.names,
         code_offset=codes.offset.astype(float).tolist(),
         code_scale=codes.scale.astype(float).tolist(),
         graph=graph_url(graph) if graph is not None else None,

@@ -55,7 +55,8 @@ def _index(map_id: str, _data: CanvasMapData) -> MapIndex:
 
 
 @st.cache_resource(max_entries=4, show_spinner="Packing the codes for the browser…")
-def _codes(map_id: str, _data: CanvasMapData) -> QuantisedCodes:
+def _codes(folder: str, _data: CanvasMapData) -> QuantisedCodes:
+    """One per set (its buffers' folder), whatever the projection."""
     return quantise_codes(_data.mu)
 
 
@@ -83,7 +84,7 @@ def _buffers(
 def canvas_map_section(path: Path, vae: LatentModel, data: CanvasMapData, colour_by: str) -> None:
     """The map (left) and what was picked on it (right)."""
     serve_images(data.map_id, data.images, len(data.xy))
-    index, codes = _index(data.map_id, data), _codes(data.map_id, data)
+    index, codes = _index(data.map_id, data), _codes(str(data.folder), data)
     colouring = _colouring(data.map_id, colour_by, data)
     urls, bounds = _buffers(data.map_id, colour_by, data, colouring, codes)
     graph = None if unavailable_reason() else decoder_graph(path)

@@ -12,10 +12,12 @@ import streamlit as st
 
 from ui.map.large import CanvasMapData, canvas_map_section
 from ui.shell import links
+from ui.shell.page import read_only
 from vae.errors import VAEError
 from vae.large_maps.image_sets import HELD_OUT, MAX_IMAGES, image_set_from_source, image_set_from_spec
-from vae.large_maps.set_jobs import LARGE_JOBS, encode_job, place_job
 from vae.large_maps.placement import load_placed, place_map, placed_key
+from vae.large_maps.served import map_id_for
+from vae.large_maps.set_jobs import LARGE_JOBS, encode_job, place_job
 from vae.large_maps.store import StoredEncodings, store_folder, stored_maps, unfinished_maps
 from vae.latent.background import FitJob
 from vae.latent.projection import METHOD_LABELS, METHODS, ProjectionParams
@@ -60,6 +62,9 @@ def large_set_choice(path: Path, opened: OpenedModel) -> StoredEncodings | None:
 
 
 def _make_form(path: Path, opened: OpenedModel) -> None:
+    if (switch := read_only()) is not None:  # encoding writes beside the model and reads server folders
+        st.caption(f"Large sets are made with `python -m vae.project … --images` here ({switch} is set).")
+        return
     with st.expander("Map a large image set (up to a million images)"):
         columns = st.columns([1.6, 1, 0.8, 1.6])
         kind = columns[0].selectbox("Images", list(MAKE_CHOICES), format_func=MAKE_CHOICES.get, key="large_kind")
@@ -87,7 +92,8 @@ def _make_form(path: Path, opened: OpenedModel) -> None:
                 opened, image_set, store_folder(path, image_set.key)
             ).key
     for meta, done in unfinished_maps(path):
-        if LARGE_JOBS.job(("encode", str(store_folder(path, meta.key)))) is not None:
+        running = LARGE_JOBS.job(("encode", str(store_folder(path, meta.key))))
+        if running is not None and not running.done:
             continue  # running now: its progress shows below
         left, right = st.columns([3, 1])
         left.caption(f"Unfinished: {meta.description}, {done:,} of {meta.count:,} encoded (the encoding was stopped).")
@@ -108,6 +114,7 @@ def _job_status(job: FitJob, model_name: str) -> None:
     if job.done:
         st.session_state.pop(f"large_job_{model_name}", None)
         if job.error is not None:
+            LARGE_JOBS.forget(job.key)  # the next start is a new job, which continues from the files
             st.error(f"Encoding stopped: {job.error}. Start it again to continue where it stopped.")
             return
         st.rerun()
@@ -120,6 +127,8 @@ def _job_status(job: FitJob, model_name: str) -> None:
 def show_large_map(path: Path, opened: OpenedModel, stored: StoredEncodings) -> None:
     """The large set's map: projection and colour controls, the canvas map and its details."""
     controls = st.columns([1.2, 1.4, 2.4])
+    if (linked := links.linked("method")) in METHODS and "large_method" not in st.session_state:
+        st.session_state["large_method"] = linked
     method = controls[0].selectbox("Projection", METHODS, format_func=METHOD_LABELS.get, key="large_method")
     colour_by = controls[1].selectbox("Colour by", colour_options_of(stored), key="large_colour")
     with st.expander("Projection parameters"):
@@ -139,9 +148,13 @@ def show_large_map(path: Path, opened: OpenedModel, stored: StoredEncodings) -> 
             else f"{METHOD_LABELS[method]} fitted on a subset, every other code placed by its nearest fitted codes (docs/large_maps.md)."
         )
     )
-    image_set = _image_set(str(stored.folder), stored, path)
+    try:
+        image_set = _image_set(str(stored.folder), stored, path)
+    except VAEError as err:
+        st.error(f"The images of this set cannot be found, so its map cannot show them: {err}")
+        return
     data = CanvasMapData(
-        map_id=f"{stored.folder.name}-{placed_key(params if shown != 'pca' else ProjectionParams('pca'))}",
+        map_id=map_id_for(stored.folder.name, placed_key(params if shown != "pca" else ProjectionParams("pca"))),
         folder=stored.folder / "buffers",
         xy=xy,
         mu=stored.mu,
@@ -194,6 +207,9 @@ def _place_status(job: FitJob, name: str, count: int) -> None:
     if job.done:
         if job.error is not None:
             st.error(f"{name} could not place these {count:,} points ({job.error}); the PCA map is shown.")
+            if st.button("Try again", key="large_place_retry"):
+                LARGE_JOBS.forget(job.key)  # placement continues from its saved chunks
+                st.rerun()
             return
         st.rerun()
     progress = job.progress

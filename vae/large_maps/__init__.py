@@ -3,8 +3,8 @@ beside the model so the Map can show every point. `image_set_from_spec` names th
 `encode_image_set` encodes them (resumably, on one or many processes), `open_stored` and
 `stored_maps` read them back."""
 
-from vae.large_maps.set_encoding import encode_image_set
 from vae.large_maps.image_sets import DatasetSubset, ImageSet, SpriteSet, default_sprite_seed, image_set_from_spec
+from vae.large_maps.set_encoding import encode_image_set
 from vae.large_maps.store import StoredEncodings, StoreMeta, open_stored, store_folder, stored_maps
 
 __all__ = [

@@ -12,9 +12,9 @@ from tqdm import tqdm
 
 from vae.devices import pick_device
 from vae.errors import VAEError
-from vae.large_maps.set_encoding import encode_image_set
 from vae.large_maps.image_sets import image_set_from_spec
 from vae.large_maps.placement import load_placed, place_map, placed_key
+from vae.large_maps.set_encoding import encode_image_set
 from vae.large_maps.store import StoredEncodings, read_meta, store_folder
 from vae.latent.projection import METHOD_LABELS, ProjectionParams
 from vae.opened import open_model

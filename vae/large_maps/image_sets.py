@@ -150,7 +150,8 @@ def image_set_from_spec(
             f"{_how_many(len(index), len(data.held_idx), 'held-out images of the model')}, none seen in training",
             {"spec": HELD_OUT, "n": len(index)},
         )
-    dataset = load_dataset(spec, data_dir=_data_dir(spec, opened, data_dir), image_size=shape[1], channels=shape[0])
+    found_in = _data_dir(spec, opened, data_dir)
+    dataset = load_dataset(spec, data_dir=found_in, image_size=shape[1], channels=shape[0])
     check_shape(dataset.image_shape, shape, spec)
     index = map_subset(torch.arange(len(dataset)), count or len(dataset)).numpy()
     name = spec if spec in (*MNIST_LIKE, "digits") else _folder_name(dataset.spec)
@@ -159,7 +160,13 @@ def image_set_from_spec(
         index,
         f"{name}-n{len(index)}",
         _how_many(len(index), len(dataset), f"images of {spec if name == spec else dataset.spec}"),
-        {"spec": dataset.spec, "n": len(index), "of": len(dataset)},
+        # where IDX files were found: the Map reads the images again from there
+        {
+            "spec": dataset.spec,
+            "n": len(index),
+            "of": len(dataset),
+            **({"data_dir": str(found_in)} if found_in else {}),
+        },
     )
 
 
@@ -226,4 +233,5 @@ def image_set_from_source(source: dict, opened: OpenedModel, data_dir: str | os.
     spec, count = str(source.get("spec", "")), int(source.get("n", 0)) or None
     if spec == "sprites":
         return SpriteSet(int(source["n"]), int(source["size"]), int(source["seed"]))
-    return image_set_from_spec(spec, count, opened, data_dir=data_dir)  # a folder: by its recorded full path
+    recorded = source.get("data_dir")  # a folder set is found by its recorded full path
+    return image_set_from_spec(spec, count, opened, data_dir=data_dir or recorded)

@@ -19,6 +19,8 @@ def typical_spacing(xy: np.ndarray, seed: int = 0) -> float:
     2-D spacing scales as 1/√density, so a sample of m of N points is √(m/N) as dense apart.
     Points on the very same spot (identical images) are not spacing: they are left out."""
     n = len(xy)
+    if n < 2:
+        return 1.0
     rows = np.random.default_rng(seed).choice(n, min(n, _SPACING_SAMPLE), replace=False)
     sample = np.asarray(xy[np.sort(rows)], np.float64)
     distances, _ = KDTree(sample).query(sample, k=2)

@@ -4,8 +4,10 @@ large map; a route serves nothing it was not told about, and only by content nam
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,7 +19,8 @@ MOST_IMAGES = 16  # images one request may ask for (the thumbnails under the cur
 
 _lock = threading.Lock()
 _buffer_folders: list[Path] = []
-_images: dict[str, tuple[Callable[[np.ndarray], np.ndarray], int]] = {}
+_images: OrderedDict[str, tuple[Callable[[np.ndarray], np.ndarray], int]] = OrderedDict()
+KEPT_MAPS = 8  # image sets kept for the image route: the maps shown most recently
 
 
 def serve_buffers(folder: Path) -> None:
@@ -41,6 +44,16 @@ def serve_images(map_id: str, images: Callable[[np.ndarray], np.ndarray], count:
         raise ValueError(f"bad map id {map_id!r}")
     with _lock:
         _images[map_id] = (images, count)
+        _images.move_to_end(map_id)
+        while len(_images) > KEPT_MAPS:
+            _images.popitem(last=False)
+
+
+def map_id_for(*parts: str) -> str:
+    """A map id the image route accepts, from any names (a model file may be "vae (1).pt"):
+    the names made filename-safe, and a digest of them, so two never collide."""
+    safe = re.sub(r"[^0-9A-Za-z_.-]+", "_", "-".join(parts))[:120]
+    return f"{safe}-{hashlib.blake2b('/'.join(parts).encode(), digest_size=6).hexdigest()}"
 
 
 def images_of(map_id: str, rows_text: str) -> np.ndarray | None:

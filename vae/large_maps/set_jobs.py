@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from vae.large_maps.set_encoding import encode_image_set
 from vae.large_maps.image_sets import ImageSet
 from vae.large_maps.placement import place_map, placed_key
+from vae.large_maps.set_encoding import encode_image_set
 from vae.large_maps.store import StoredEncodings
 from vae.latent.background import FitJob, FitProgress, FitRegistry
 from vae.latent.projection import ProjectionParams

@@ -195,6 +195,10 @@ def prepare_store(folder: Path, meta: StoreMeta, labels: np.ndarray | None) -> S
     for name in (META, MU, RECON_ERROR, LABELS):  # another run's leftovers: other images, or damaged
         (folder / name).unlink(missing_ok=True)
     shutil.rmtree(folder / CHUNKS_DONE, ignore_errors=True)
+    if folder.is_dir():  # and whatever was made from them: maps placed, fits, the browser's buffers
+        for made in [*folder.glob("*.npy"), *folder.glob("*.npz")]:
+            made.unlink(missing_ok=True)
+        shutil.rmtree(folder / "buffers", ignore_errors=True)
     folder.mkdir(parents=True, exist_ok=True)
     np.lib.format.open_memmap(folder / MU, mode="w+", dtype=np.float32, shape=(meta.count, meta.latent_dim)).flush()
     np.lib.format.open_memmap(folder / RECON_ERROR, mode="w+", dtype=np.float32, shape=(meta.count,)).flush()

@@ -55,11 +55,17 @@
     resetView();
     draw();
     window.__firstPaint = performance.now();
+    if (args.buffers.colour !== a.buffers.colour) refetchColour();  // chosen while this loaded
     statusLine.textContent = `${a.n.toLocaleString()} points`;
     openDecoder(args.graph);
     // The codes (what hover decodes) come after the first paint: the map is usable at once.
     fetchBuffer(a.buffers.codes).then((codes) => { data.codes = new Uint16Array(codes); decodeLatest(); })
       .catch((error) => { note.textContent = "codes unavailable: " + error.message; });
+  }
+
+  function refetchColour() {
+    const url = args.buffers.colour;
+    fetchBuffer(url).then((colour) => { if (url === args.buffers.colour) { data.colour = new Uint8Array(colour); scheduleDraw(); } });
   }
 
   // -- the spatial index: a uniform grid, points sorted by cell (counting sort) ------------------
@@ -290,7 +296,7 @@
   }
 
   function showNearest(row, rows) {
-    const label = args.categorical ? ` · ${args.legend[data.colour[row]][0]}` : "";
+    const label = args.categorical && args.class_names ? ` · ${args.class_names[data.colour[row]]}` : "";
     about.textContent = `point ${row.toLocaleString()}${label}`;
     wantImages(row, view.scale * 1 >= args.thumbs_scale ? rows.slice(0, 8) : null);
   }
@@ -431,7 +437,7 @@
       const fresh = !loadedKey || !loadedKey.startsWith(args.buffers.xy + "|");
       loadedKey = key;
       if (fresh) { load(args).catch((error) => { statusLine.textContent = "could not load the map: " + error.message; }); }
-      else fetchBuffer(args.buffers.colour).then((colour) => { data.colour = new Uint8Array(colour); scheduleDraw(); });
+      else if (data) refetchColour();  // else the load under way fetches it when it is done
     }
     if (data) openDecoder(args.graph);  // else once the map is drawn
     under.textContent = args.zoom_hint;
