@@ -35,7 +35,7 @@ from vae.latent.projection import METHOD_LABELS, LatentMap, Progress, Projection
 SUBSET = 50_000  # codes the method is fitted on
 PLACE_K = 15  # nearest subset codes that place each other code (umap's n_neighbors)
 EPOCHS = 100  # layout epochs for the placed codes
-CHUNK = 50_000  # codes placed (and saved) at a time: ~3.5 s each at the defaults, one thread
+CHUNK = 50_000  # codes placed (and saved) at a time: ~14 s each at the defaults on one core
 PCA_CHUNK = 262_144  # rows read at a time for PCA
 
 
