@@ -3,9 +3,16 @@ resumes to the same map, and the neighbour-preservation measure.
 
 Most tests replace the subset's UMAP fit by a cheap exact one (`fake_fit`: the first
 coordinates), so that they test the placement and its files, not umap's compile time;
-the slow test runs the real fits."""
+the slow tests run the real UMAP and t-SNE fits, and kill a run with SIGKILL."""
 
 from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -197,3 +204,40 @@ def test_real_fits_place_every_code_the_same_way_twice(tmp_path, method):
     np.testing.assert_array_equal(first, second)
     assert np.isfinite(first).all()
     assert neighbour_preservation(mu, first) > 0.15  # a random map: about 0.005
+
+
+KILLED_RUN = """
+import sys, time
+import numpy as np
+sys.path.insert(0, "tests")
+import test_large_projection as t
+from vae.large_maps import placement
+placement.fit_subset = lambda codes, params, progress: np.ascontiguousarray(codes[:, :2], dtype=np.float32)
+t.place(t.clustered_codes(), sys.argv[1], lambda stage, fraction: time.sleep(0.5) if stage.startswith("placing") else None)
+"""
+
+
+@pytest.mark.slow
+def test_a_killed_run_resumes_to_the_same_map(tmp_path, fake_fit):
+    """kill -9 in the middle of placing: the next call finishes the map from the chunks on disk."""
+    mu = clustered_codes()
+    whole = np.array(place(mu, tmp_path / "whole"))
+    key = placed_key(ProjectionParams("umap"), SUBSET, EPOCHS)
+    record = tmp_path / f"{key}.chunks.npy"
+    run = subprocess.Popen([sys.executable, "-c", KILLED_RUN, str(tmp_path)], cwd=Path(__file__).parents[1])
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and run.poll() is None:
+            try:
+                if np.load(record).sum() >= 2:
+                    break
+            except (OSError, ValueError, EOFError):
+                pass
+            time.sleep(0.05)
+        os.kill(run.pid, signal.SIGKILL)
+    finally:
+        run.wait()
+    done = np.load(record)
+    assert 2 <= done.sum() < len(done)
+    np.testing.assert_array_equal(place(mu, tmp_path), whole)
+    assert fake_fit == [SUBSET]  # here only for "whole": the resumed run read the killed run's subset fit

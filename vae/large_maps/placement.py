@@ -319,3 +319,23 @@ def _neighbours(points: np.ndarray, picked: np.ndarray, k: int, algorithm: str) 
     itself = nearest == picked[:, None]
     itself[~itself.any(axis=1), -1] = True
     return nearest[~itself].reshape(len(picked), k)
+
+
+__all__ = [
+    "CHUNK",
+    "EPOCHS",
+    "PLACE_K",
+    "SUBSET",
+    "fit_subset",
+    "layout_curve",
+    "load_placed",
+    "map_file",
+    "membership",
+    "neighbour_preservation",
+    "pca_axes",
+    "pca_map",
+    "place",
+    "place_map",
+    "placed_key",
+    "subset_indices",
+]
