@@ -56,8 +56,8 @@ fetch("xy.bin").then(r => r.arrayBuffer()).then(async (b) => {
 
 def _store(models: Path, count: int) -> tuple[str, float]:
     """Encode `count` 8-pixel sprites with digits.pt into the large-map store; (key, seconds)."""
-    from vae.large_maps.set_encoding import encode_image_set
     from vae.large_maps.image_sets import SpriteSet
+    from vae.large_maps.set_encoding import encode_image_set
     from vae.large_maps.store import store_folder
     from vae.models.checkpoints import load_checkpoint
 

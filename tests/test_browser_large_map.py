@@ -7,12 +7,11 @@ import shutil
 from pathlib import Path
 
 import numpy as np
-
 import pytest
 from browser_support import browser_available, chromium_page, exceptions_on, running_app, wait_for_app
 
-from vae.large_maps.set_encoding import encode_image_set
 from vae.large_maps.image_sets import SpriteSet
+from vae.large_maps.set_encoding import encode_image_set
 from vae.large_maps.store import store_folder
 from vae.models.checkpoints import load_checkpoint
 

@@ -10,8 +10,8 @@ import pytest
 
 from conftest import REPO, assert_no_errors, open_page
 from ui.shell.page import MAP_PARAMS_KEY, MODEL_KEY
-from vae.large_maps.set_encoding import encode_image_set
 from vae.large_maps.image_sets import SpriteSet
+from vae.large_maps.set_encoding import encode_image_set
 from vae.large_maps.set_jobs import LARGE_JOBS
 from vae.large_maps.store import store_folder, stored_maps
 from vae.models.checkpoints import load_checkpoint
