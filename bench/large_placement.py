@@ -88,7 +88,8 @@ def _trust(mu: np.ndarray, embedding: np.ndarray, sample: int = 5_000) -> float:
 
 def quality(n: int, methods: list[str], subsets: list[int], epochs: list[int]) -> None:
     """Full fit against subset-then-place at n codes: time, neighbour preservation, trustworthiness."""
-    from vae.large_maps.placement import PLACE_K, layout_curve, neighbour_preservation, place, subset_indices
+    from vae.large_maps.faithfulness import neighbour_preservation
+    from vae.large_maps.placement import PLACE_K, layout_curve, place, subset_indices
     from vae.latent.projection import LatentMap, ProjectionParams
 
     mu = np.array(codes(n))
@@ -125,7 +126,8 @@ def quality(n: int, methods: list[str], subsets: list[int], epochs: list[int]) -
 
 def timing(n: int, methods: list[str], subset: int, epochs: int) -> None:
     """One whole `place_map` at n codes (memory-mapped), by stage, in a fresh folder."""
-    from vae.large_maps.placement import CHUNK, neighbour_preservation, place_map
+    from vae.large_maps.faithfulness import neighbour_preservation
+    from vae.large_maps.placement import CHUNK, place_map
     from vae.latent.projection import ProjectionParams
 
     mu = codes(n)
@@ -158,7 +160,7 @@ def timing(n: int, methods: list[str], subset: int, epochs: int) -> None:
 
 
 def pca_timing(n: int) -> None:
-    from vae.large_maps.placement import pca_map
+    from vae.large_maps.pca import pca_map
 
     mu = codes(n)
     started = time.perf_counter()

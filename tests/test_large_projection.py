@@ -20,12 +20,11 @@ from sklearn.decomposition import PCA
 from sklearn.neighbors import NearestNeighbors
 
 from vae.large_maps import placement
+from vae.large_maps.faithfulness import neighbour_preservation
+from vae.large_maps.pca import pca_axes, pca_map
 from vae.large_maps.placement import (
     load_placed,
     map_file,
-    neighbour_preservation,
-    pca_axes,
-    pca_map,
     place_map,
     placed_key,
 )

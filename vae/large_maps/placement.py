@@ -1,6 +1,6 @@
 """Maps of up to a million latent codes that never block the caller.
 
-PCA is exact and immediate: one pass over the codes for their mean and covariance (float64,
+PCA is exact and immediate (`vae.large_maps.pca`): one pass over the codes for their mean and covariance (float64,
 in chunks), then one matmul a chunk (`pca_map`): 0.4-0.6 s for 1M x 16 memory-mapped.
 
 UMAP and t-SNE cannot be fitted on a million codes while a user waits, so `place_map` fits
@@ -9,7 +9,7 @@ fits) and then places every other code beside it as umap's own `transform` does:
 at the membership-weighted mean of the map positions of its k nearest subset codes (exact
 neighbours in code space, brute force) and moves by UMAP's layout optimisation with the
 subset held still. Measured against full fits in docs/performance.md ("Maps of a million
-codes"), by `neighbour_preservation` and trustworthiness.
+codes"), by `faithfulness.neighbour_preservation` and trustworthiness.
 
 `place_map` keeps its state in a folder that holds the maps of one set of codes, so that a
 run that was killed or interrupted continues where it stopped: `{key}-subset.npz` (the
@@ -23,61 +23,21 @@ from __future__ import annotations
 import dataclasses
 import os
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 from sklearn.neighbors import NearestNeighbors
 
 from vae.files import write_atomically
+from vae.large_maps.pca import chunks, pca_map
 from vae.latent.projection import METHOD_LABELS, LatentMap, Progress, ProjectionParams
 
 SUBSET = 50_000  # codes the method is fitted on
 PLACE_K = 15  # nearest subset codes that place each other code (umap's n_neighbors)
 EPOCHS = 100  # layout epochs for the placed codes
 CHUNK = 50_000  # codes placed (and saved) at a time: ~14 s each at the defaults on one core
-PCA_CHUNK = 262_144  # rows read at a time for PCA
 
 
-def chunks(n: int, size: int) -> Iterator[slice]:
-    for start in range(0, n, size):
-        yield slice(start, min(start + size, n))
-
-
-# -- PCA ------------------------------------------------------------------------------------
-def pca_axes(mu: np.ndarray, n_components: int = 2) -> tuple[np.ndarray, np.ndarray]:
-    """mu (N, D), possibly memory-mapped -> (mean (D,), components (n_components, D)), both
-    float64, from the exact covariance of all N codes. Signs as scikit-learn's PCA sets
-    them: each component's largest entry (in absolute value) is positive."""
-    n, d = mu.shape
-    shift = np.asarray(mu[: min(n, 1024)], dtype=np.float64).mean(axis=0)  # keeps the sums small
-    total, outer = np.zeros(d), np.zeros((d, d))
-    for part in chunks(n, PCA_CHUNK):
-        x = np.asarray(mu[part], dtype=np.float64) - shift
-        total += x.sum(axis=0)
-        outer += x.T @ x
-    mean = total / n
-    covariance = outer / n - np.outer(mean, mean)
-    values, vectors = np.linalg.eigh(covariance)  # ascending
-    components = vectors[:, ::-1][:, :n_components].T.copy()
-    signs = np.sign(components[np.arange(len(components)), np.abs(components).argmax(axis=1)])
-    components *= signs[:, None]
-    return mean + shift, components
-
-
-def pca_map(mu: np.ndarray, axes: tuple[np.ndarray, np.ndarray] | None = None, n_components: int = 2) -> np.ndarray:
-    """mu (N, D) -> (N, n_components) float32 map positions on the principal axes (`pca_axes`
-    of `mu` unless given). A `mu` with fewer than n_components dimensions is padded with zeros."""
-    mean, components = axes if axes is not None else pca_axes(mu, n_components)
-    out = np.zeros((len(mu), n_components), dtype=np.float32)
-    projection = components.T.astype(np.float32)
-    offset = (mean @ components.T).astype(np.float32)
-    for part in chunks(len(mu), PCA_CHUNK):
-        out[part, : projection.shape[1]] = np.asarray(mu[part], dtype=np.float32) @ projection - offset
-    return out
-
-
-# -- placing codes on a fitted subset's map ---------------------------------------------------
 def subset_indices(n: int, size: int, seed: int) -> np.ndarray:
     """The codes a map is fitted on: `size` of n drawn with `seed`, sorted (all when n <= size)."""
     if n <= size:
@@ -295,32 +255,6 @@ def _resume(partial: Path, record: Path, shape: tuple[int, int], n_chunks: int) 
     return embedding, finished
 
 
-# -- how faithful a map is -----------------------------------------------------------------------
-def neighbour_preservation(
-    codes: np.ndarray, embedding: np.ndarray, k: int = 15, sample: int = 2000, seed: int = 0
-) -> float:
-    """The fraction of a code's k nearest codes (in code space, among all N) that are among
-    its k nearest on the map, averaged over `sample` codes drawn with `seed`: 1.0 when the map
-    keeps every neighbourhood, about k / N for a random map. codes (N, D), embedding (N, c)."""
-    codes, embedding = np.asarray(codes, dtype=np.float32), np.asarray(embedding, dtype=np.float32)
-    n = len(codes)
-    if len(embedding) != n or n <= k:
-        raise ValueError(f"need as many map points as codes, and more than k={k} of them")
-    picked = np.random.default_rng(seed).choice(n, min(sample, n), replace=False)
-    in_codes = _neighbours(codes, picked, k, "brute")
-    on_map = _neighbours(embedding, picked, k, "auto")
-    return float(np.mean([len(np.intersect1d(a, b)) / k for a, b in zip(in_codes, on_map)]))
-
-
-def _neighbours(points: np.ndarray, picked: np.ndarray, k: int, algorithm: str) -> np.ndarray:
-    """The k nearest other points of each picked point (M, k): the point itself left out
-    (the last of k + 1 left out instead where duplicates hid it)."""
-    nearest = NearestNeighbors(n_neighbors=k + 1, algorithm=algorithm).fit(points).kneighbors(points[picked])[1]
-    itself = nearest == picked[:, None]
-    itself[~itself.any(axis=1), -1] = True
-    return nearest[~itself].reshape(len(picked), k)
-
-
 __all__ = [
     "CHUNK",
     "EPOCHS",
@@ -331,9 +265,6 @@ __all__ = [
     "load_placed",
     "map_file",
     "membership",
-    "neighbour_preservation",
-    "pca_axes",
-    "pca_map",
     "place",
     "place_map",
     "placed_key",
