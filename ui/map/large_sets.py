@@ -48,9 +48,7 @@ def large_set_choice(path: Path, opened: OpenedModel) -> StoredEncodings | None:
             [HELD_OUT_SAMPLE, *found],
             key=key,
             format_func=lambda k: (
-                "held-out sample (up to a few thousand, 2-D and 3-D)"
-                if k == HELD_OUT_SAMPLE
-                else f"{found[k].description} ({found[k].count:,} points)"
+                "held-out sample (up to a few thousand, 2-D and 3-D)" if k == HELD_OUT_SAMPLE else _set_name(found[k])
             ),
             help="A large set is every image of it encoded beside the model (python -m vae.project … --images, "
             "or the form below), drawn by a map built for millions of points.",
@@ -59,6 +57,12 @@ def large_set_choice(path: Path, opened: OpenedModel) -> StoredEncodings | None:
         links.set_param("set", None if chosen is None else chosen.key)
     _make_form(path, opened)
     return chosen
+
+
+def _set_name(stored: StoredEncodings) -> str:
+    """The set's description, with its count when the description does not already say it."""
+    count = f"{stored.count:,}"
+    return stored.description if count in stored.description else f"{stored.description} ({count} points)"
 
 
 def _make_form(path: Path, opened: OpenedModel) -> None:
