@@ -16,6 +16,7 @@ import torch
 from vae.data.idx import idx_image_files, labels_file_for, read_idx
 from vae.data.image_folder import IMAGE_EXTENSIONS, load_image_folder
 from vae.data.sprites import make_sprites
+from vae.data.vocabulary import Vocabulary
 from vae.errors import DatasetError
 
 MNIST_LIKE = {
@@ -59,8 +60,11 @@ def label_name(label_names: list[str], value: int | None) -> str:
 
 @dataclass
 class Dataset:
+    """Images, or for a text corpus (`modality` "text") its sentences in `texts` and their
+    token ids (N, L) int64 in `images` once tokenised with `vocabulary`."""
+
     spec: str
-    images: torch.Tensor  # (N, C, H, W) float32 in [0, 1]
+    images: torch.Tensor  # (N, C, H, W) float32 in [0, 1]; text: (N, L) int64 token ids
     labels: torch.Tensor | None = None  # (N,) int64
     label_names: list[str] = field(default_factory=list)
     factors: torch.Tensor | None = None  # (N, F) float32 ground-truth generative factors
@@ -68,6 +72,9 @@ class Dataset:
     options: dict = field(default_factory=dict)  # load_dataset(spec, **options) rebuilds it
     upload_style: dict = field(default_factory=lambda: dict(PHOTO_STYLE))
     skipped_files: int = 0
+    modality: str = "image"  # "image" or "text"
+    texts: list[str] = field(default_factory=list)  # text: one sentence per example
+    vocabulary: Vocabulary | None = None  # text: the ids' words
 
     @property
     def image_shape(self) -> tuple[int, int, int]:

@@ -7,6 +7,7 @@ import math
 from dataclasses import asdict, dataclass, fields
 
 ARCHS = ("mlp", "conv")
+TEXT_ARCHS = ("gru", "lstm")  # sentence VAEs (vae.models.sentence)
 LIKELIHOODS = ("bernoulli", "gaussian")
 
 
@@ -122,6 +123,40 @@ class HierarchicalConfig(PlainConfig):
     @property
     def latent_dim(self) -> int:
         return sum(self.level_dims)
+
+    @property
+    def label_dim(self) -> int:
+        return 0
+
+
+@dataclass(frozen=True)
+class SentenceConfig(PlainConfig):
+    """A sentence VAE (Bowman et al. 2016): token ids (N, sequence_length) in, a recurrent
+    encoder to (μ, log σ²), a recurrent decoder started from z and fed z at every step."""
+
+    vocab_size: int = 1000  # the vocabulary's size, its four special tokens included
+    sequence_length: int = 21  # ids per sentence: at most sequence_length − 1 words, then <eos>
+    latent_dim: int = 16
+    arch: str = "gru"  # gru | lstm
+    embed_dim: int = 128
+    hidden_dim: int = 256
+    num_classes: int = 0  # classes of the training data (for labels); the model is unconditional
+    conditional: bool = False
+    likelihood: str = "categorical"
+
+    def __post_init__(self) -> None:
+        if self.arch not in TEXT_ARCHS:
+            raise ValueError(f"a sentence VAE's arch must be one of {TEXT_ARCHS}, got {self.arch!r}")
+        if self.vocab_size < 5:
+            raise ValueError(f"vocab_size must hold the four special tokens and a word, got {self.vocab_size}")
+        if self.sequence_length < 2:
+            raise ValueError(f"sequence_length must be at least 2, got {self.sequence_length}")
+        if min(self.latent_dim, self.embed_dim, self.hidden_dim) < 1:
+            raise ValueError("latent_dim, embed_dim and hidden_dim must be positive")
+        if self.conditional:
+            raise ValueError("the sentence VAE is unconditional here: drop --conditional")
+        if self.likelihood != "categorical":
+            raise ValueError(f"a sentence VAE's likelihood is categorical, got {self.likelihood!r}")
 
     @property
     def label_dim(self) -> int:

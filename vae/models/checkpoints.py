@@ -14,9 +14,11 @@ from pathlib import Path
 
 import torch
 
+from vae.data.vocabulary import Vocabulary
 from vae.errors import CheckpointError
 from vae.files import write_atomically
 from vae.models.build import NativeModel, build_model, config_from_dict
+from vae.models.interface import is_text
 
 FORMAT = "vae-latent-explorer"
 FORMAT_VERSION = 1
@@ -97,6 +99,11 @@ def model_from_payload(payload: dict, path: str | os.PathLike = "checkpoint") ->
     except (RuntimeError, KeyError) as err:
         first = str(err).splitlines()[1].strip() if len(str(err).splitlines()) > 1 else str(err)
         raise CheckpointError(f"{path}: its weights don't match its model config ({first[:160]})") from None
+    if is_text(model):
+        words = payload["meta"].get("vocabulary")
+        if not isinstance(words, list) or len(words) != model.config.vocab_size:
+            raise CheckpointError(f"{path} is a text model without its vocabulary of {model.config.vocab_size} words")
+        model.vocabulary = Vocabulary(tuple(str(w) for w in words))
     return model
 
 

@@ -61,3 +61,10 @@ class LatentModel(Protocol):
 
 def is_conditional(model: LatentModel) -> bool:
     return model.num_classes > 0
+
+
+def is_text(model: LatentModel) -> bool:
+    """Whether the model reads and writes token ids (a sentence VAE, `vae.models.sentence`):
+    such a model has `vocabulary` and `sequence_length` instead of `image_shape`, and
+    `decode` returns (N, L) ids."""
+    return getattr(model, "modality", "image") == "text"
