@@ -9,6 +9,7 @@ so `load_text_dataset` gives sentences (`Dataset.texts`) with empty (N, 0) ids, 
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import re
 import site
 import sys
@@ -68,7 +69,9 @@ def fortune_sentences(text: str) -> list[str]:
     line starting with `--`) dropped, lines joined, and each entry split into sentences."""
     sentences = []
     for entry in re.split(r"^%+[^\n]*$", text, flags=re.M):
-        lines = [line for line in entry.splitlines() if line.strip() and "$FreeBSD" not in line]
+        if "$FreeBSD" in entry:  # the file's version line (and the first fortune's "brought to you by")
+            continue
+        lines = [line for line in entry.splitlines() if line.strip()]
         for i, line in enumerate(lines):
             if i > 0 and line.strip().startswith("--"):
                 lines = lines[:i]
@@ -155,3 +158,24 @@ def sentence_length_for(data: Dataset) -> int:
     MAX_SENTENCE_LENGTH."""
     longest = max((len(tokenize(text)) for text in data.texts), default=0)
     return min(longest + 1, MAX_SENTENCE_LENGTH)
+
+
+def load_text_dataset(spec: str, data_dir: str | os.PathLike | None = None) -> Dataset:
+    """The sentences of a text SPEC, not yet tokenised: `fortunes` (the fortune files), `ptb` /
+    `yelp` (their files under `data_dir`, or `VAE_DATA_DIR`, see `python -m vae.download`),
+    a `.txt` file (one sentence per line, no labels) or a folder of them (one label per file)."""
+    from vae.data import text_files
+
+    if spec == "fortunes":
+        return load_fortunes()
+    if spec == "ptb":
+        return text_files.load_ptb(data_dir)
+    if spec == "yelp":
+        return text_files.load_yelp(data_dir)
+    path = Path(spec).expanduser()
+    if not path.exists():
+        raise DatasetError(f"text file {spec} does not exist (moved? pass its new location)")
+    resolved = str(path.resolve())  # recorded in checkpoints: found again from any working folder
+    if path.is_dir():
+        return text_files.load_text_folder(path, resolved)
+    return text_files.load_text_file(path, resolved)
