@@ -14,11 +14,13 @@ from ui.map.large_sets import large_set_choice, show_large_map
 from ui.shell import cache
 from ui.shell.panels import data_or_stop, open_model_page
 from vae.latent.projection import METHOD_LABELS
+from vae.models.interface import is_text
 
 path, vae, info = open_model_page()
 data, _, held_idx = data_or_stop(path)
-# A large image set encoded beside the model (a million points) has its own map and controls.
-if (large_set := large_set_choice(path, cache.opened(path))) is not None:
+# A large image set encoded beside the model (a million points) has its own map and controls
+# (image models only: a large set is of images).
+if not is_text(vae) and (large_set := large_set_choice(path, cache.opened(path))) is not None:
     show_large_map(path, cache.opened(path), large_set)
 else:  # the held-out sample: the Plotly map, 2-D or 3-D (no st.stop() above: it would keep the progress line)
     params, n_points, colour_by = map_controls(path, vae, data, held_idx)
@@ -36,6 +38,7 @@ else:  # the held-out sample: the Plotly map, 2-D or 3-D (no st.stop() above: it
         colour,
         colour_name,
         METHOD_LABELS[shown.method],
+        sentences=[data.texts[i] for i in codes.index] if data.modality == "text" else None,
     )
     view = MapView(path, vae, data, codes, latent_map, shown.method)
     pick_key = f"map_pick_{path.name}"

@@ -2,25 +2,30 @@
 
 from ui.shell.start import begin_page
 
-begin_page("Encode", "📤", "Encode an image")
+begin_page("Encode", "📤", "Encode an image or a sentence")
 
 import streamlit as st
 
 from ui.explore.encode import data_context, encode_uploads, show_encoded, upload_caption
 from ui.shell import cache
 from ui.shell.page import MAP_PARAMS_KEY
-from ui.shell.panels import maps_projection, open_model_page, read_upload
+from ui.shell.panels import maps_projection, open_model_page, read_sentence, read_upload
 from vae.errors import DatasetError
 from vae.models.interface import is_conditional
 
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp"]
+MAX_SENTENCES = 8
 
 path, vae, info = open_model_page()
 
 st.caption(upload_caption(info))
-uploads = st.file_uploader(
-    "Images (PNG, JPEG, GIF, BMP, WebP)", type=UPLOAD_TYPES, accept_multiple_files=True, key="encode_files"
-)
+if info.is_text:  # sentences typed, one per line, instead of image files
+    typed = st.text_area("Sentences, one per line", key="encode_text", placeholder="the truth will set you free .")
+    uploads = [line.strip() for line in typed.splitlines() if line.strip()][:MAX_SENTENCES]
+else:
+    uploads = st.file_uploader(
+        "Images (PNG, JPEG, GIF, BMP, WebP)", type=UPLOAD_TYPES, accept_multiple_files=True, key="encode_files"
+    )
 label = None
 if is_conditional(vae):
     label = st.selectbox(
@@ -30,7 +35,9 @@ if is_conditional(vae):
         key="encode_label",
     )
 if not uploads:
-    st.info("Upload one or more images to encode them.")
+    st.info(
+        "Type one or more sentences to encode them." if info.is_text else "Upload one or more images to encode them."
+    )
     st.stop()
 
 try:
@@ -45,17 +52,17 @@ params = maps_projection()
 
 inputs, names_ok = [], []
 for upload in uploads:
-    x = read_upload(upload, info)
+    x = read_sentence(upload, vae) if info.is_text else read_upload(upload, info)
     if x is not None:
         inputs.append(x)
-        names_ok.append(upload.name)
+        names_ok.append(upload if info.is_text else upload.name)
 if not inputs:
     st.stop()
 
-view = encode_uploads(path, vae, inputs, label)
+view = encode_uploads(path, vae, inputs, label, names_ok if info.is_text else None)
 if data is not None and n_points < 3:
     data = None
-    st.warning("This model holds out fewer than 3 images: no map, neighbours or percentile.")
+    st.warning("This model holds out fewer than 3 examples: no map, neighbours or percentile.")
 context = data_context(path, n_points, params, data) if data is not None else None
 for i, name in enumerate(names_ok):
     show_encoded(view, i, name, context)

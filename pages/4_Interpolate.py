@@ -21,12 +21,13 @@ from ui.explore.interpolate import (
     level_choice,
     paths_on_map,
     scrubber,
+    show_path,
 )
 from ui.live.decoding import browser_decoding
 from ui.live.graphs import decoder_graph
-from ui.shell.panels import open_model_page, show_picture
+from ui.shell.panels import open_model_page
 from ui.shell.pickers import class_in_use, decode_class, held_out, pick_latent
-from vae.pictures import grid_picture
+from vae.models.interface import is_text
 
 SOURCES = ["kept", "data", "upload", "prior"]
 
@@ -47,19 +48,14 @@ with settings:
     method = st.radio("Path", list(PATHS), horizontal=True, key="interpolate_method")
     level = level_choice(vae)  # a hierarchical model: one level may move alone
     steps = st.slider("Steps (A and B included)", 3, 30, 10, key="interpolate_steps")
-    frame_ms = st.slider("GIF frame time (ms)", 40, 1000, 150, 10, key="interpolate_frame_ms")
+    frame_ms = 150 if is_text(vae) else st.slider("GIF frame time (ms)", 40, 1000, 150, 10, key="interpolate_frame_ms")
 if a is None or b is None:
     st.stop()
 
 view = Interpolation(path, vae, a, b, y, method, steps, held, level)
 frames = view.frames()
-show_picture(
-    st,
-    grid_picture(frames, ncols=steps, target=80),
-    caption=f"{view.what}, {steps} steps: A = {a.caption}, B = {b.caption}",
-    output_format="PNG",
-)
 distances = view.distances()
+show_path(view, frames, distances)
 graph = browser_decoding(
     decoder_graph(path),
     "interpolate_live",
@@ -72,6 +68,6 @@ downloads(view, frames, frame_ms)
 if held is None:
     st.stop()
 if len(held.codes.mu) < 3:
-    st.info("This model holds out fewer than 3 images: too few to draw a map.")
+    st.info("This model holds out fewer than 3 examples: too few to draw a map.")
     st.stop()
 paths_on_map(path, held, view.both_paths(), method, distances)

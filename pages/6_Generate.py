@@ -7,13 +7,13 @@ begin_page("Generate", "🎲", "Generate from the prior")
 
 import streamlit as st
 
-from ui.explore.generate import grid_kind, level_grid, sample_picker
+from ui.explore.generate import grid_kind, level_grid, sample_picker, text_samples
 from ui.live.decoding import browser_decoding, live_grid, released
 from ui.live.graphs import decoder_graph
 from ui.shell.panels import open_model_page, show_picture
 from vae.latent.codes import decode_codes
 from vae.latent.grids import prior_grid
-from vae.models.interface import is_conditional
+from vae.models.interface import is_conditional, is_text
 from vae.pictures import grid_picture
 
 LIVE_KEY = "generate_live_grid"
@@ -28,9 +28,9 @@ rows = vae.num_classes if is_conditional(vae) else controls[0].slider("Rows", 1,
 if is_conditional(vae):
     controls[0].markdown(f"One row per class ({vae.num_classes} rows).")
 seed = controls[2].number_input("Seed", 0, 1_000_000, 0, key="generate_seed")
-if kind != "prior":  # decoded on the server
-    z, images, settings = level_grid(vae, kind, rows, per_row, int(seed))
-    sample_picker(path, info, z, None, images, int(seed), settings)
+if kind != "prior" or is_text(vae):  # decoded on the server: level grids, sentences
+    grid = text_samples(vae, rows, int(seed)) if is_text(vae) else level_grid(vae, kind, rows, per_row, int(seed))
+    sample_picker(path, vae, info, grid[0], None, grid[1], int(seed), grid[2])
     st.stop()
 with controls[1]:
     graph = browser_decoding(
@@ -75,4 +75,4 @@ if is_conditional(vae):
     st.caption(
         "Rows: " + ", ".join(info.label_names[:rows]) + ". A column keeps one z: the same style drawn as each class."
     )
-sample_picker(path, info, z, y, images, int(seed), f"T = {temperature:g}")
+sample_picker(path, vae, info, z, y, images, int(seed), f"T = {temperature:g}")

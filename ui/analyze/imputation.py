@@ -9,13 +9,20 @@ from ui.analyze.view import AnalysisView
 from ui.shell import cache
 from ui.shell.panels import read_upload, show_picture
 from vae.analysis.imputation import MASKS, hidden_error, impute, make_mask, mean_image_fill
-from vae.models.interface import is_conditional
+from vae.models.interface import is_conditional, is_text
 from vae.opened.measures import MEAN_IMAGE_IMAGES
 from vae.pictures import picture
 
 
 def show(view: AnalysisView) -> None:
     path, vae, info, data = view.path, view.vae, view.info, view.data
+    if is_text(vae):
+        st.info(
+            "Imputation here fills hidden pixels of an image by iterating encode → decode. A text model's "
+            "sentences have no pixels to hide: use Encode to see how a sentence with unknown words (<unk>) "
+            "is reconstructed."
+        )
+        return
     c, h, w = vae.image_shape
     scored = view.fitting.scored(view.n_points)  # images the mean-image baseline was not fitted on
     source_column, mask_column = st.columns(2)

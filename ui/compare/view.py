@@ -12,14 +12,15 @@ import streamlit as st
 from ui.compare.figures import rate_by_level
 from ui.compare.measured import COMPARE_IWAE_K, comparison, kl_figure, map_figure, map_names, plane_figure
 from ui.shell import cache
+from ui.shell.items import show_items
 from ui.shell.page import make_current
-from ui.shell.panels import customdata, load_map, show_picture
+from ui.shell.panels import customdata, load_map
 from vae.analysis.compare import TRAVERSAL_VALUES
 from vae.data.datasets import Dataset
 from vae.latent.align import align_to
 from vae.latent.projection import METHOD_LABELS, ProjectionParams
+from vae.models.interface import is_text
 from vae.opened.comparability import training_knobs
-from vae.pictures import grid_picture
 
 PLANE_KEY = "compare_plane"
 LINKED_KEY = (
@@ -86,8 +87,15 @@ def _rate_by_level(rates: dict[str, dict[str, float]]) -> None:
 def columns(paths: list[Path], images: dict[Path, np.ndarray], data: Dataset) -> None:
     """One column per model; `data` is the first model's dataset (the images shown above)."""
     shown = comparison(paths[0], images).reconstructions.shape[0]
-    show_picture(
-        st, grid_picture(data.images[images[paths[0]][:shown]], ncols=shown, target=48), caption="held-out images"
+    first = cache.opened(paths[0]).model
+    text = is_text(first)
+    show_items(
+        st,
+        first,
+        data.images[images[paths[0]][:shown]],
+        shown,
+        "held-out " + ("sentences" if text else "images"),
+        target=48,
     )
     for column, path in zip(st.columns(len(paths)), paths, strict=True):
         found = comparison(path, images)
@@ -107,17 +115,22 @@ def columns(paths: list[Path], images: dict[Path, np.ndarray], data: Dataset) ->
             if len(found.rate_by_level) > 1:
                 st.caption("rate by level: " + " · ".join(f"{k} {v:.2f}" for k, v in found.rate_by_level.items()))
             st.metric("active units", f"{len(found.active)} of {latent_dim}")
-            show_picture(st, grid_picture(found.reconstructions, ncols=4, target=40), caption="reconstructions")
-            show_picture(st, grid_picture(found.prior_samples, ncols=4, target=40), caption="prior samples (seed 0)")
+            model = cache.opened(path).model
+            show_items(st, model, found.reconstructions, 4, "reconstructions", target=40)
+            show_items(st, model, found.prior_samples, 4, "prior samples (seed 0)", target=40)
             st.plotly_chart(
                 kl_figure(found.kl_per_dim), key=f"compare_kl_{path.name}", config={"displayModeBar": False}
             )
-            show_picture(
-                st,
-                grid_picture(found.traversals, ncols=len(TRAVERSAL_VALUES), target=32),
-                caption=f"rows {', '.join(f'z{d}' for d in found.traversed_dims)} (most KL first): "
-                f"{TRAVERSAL_VALUES[0]:g} … {TRAVERSAL_VALUES[-1]:+g} around the origin",
-            )
+            if not text:  # a text traversal is a table of sentences: Traverse shows it
+                show_items(
+                    st,
+                    model,
+                    found.traversals,
+                    len(TRAVERSAL_VALUES),
+                    f"rows {', '.join(f'z{d}' for d in found.traversed_dims)} (most KL first): "
+                    f"{TRAVERSAL_VALUES[0]:g} … {TRAVERSAL_VALUES[-1]:+g} around the origin",
+                    target=32,
+                )
 
 
 def _remember_selection(key: str, name: str, method: str) -> None:

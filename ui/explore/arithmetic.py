@@ -12,7 +12,7 @@ import torch
 
 from ui.live.decoding import DecoderGraph, live_mix, released
 from ui.shell import cache
-from ui.shell.panels import show_picture
+from ui.shell.items import show_item, show_items
 from ui.shell.pickers import HeldOut, keep_button, pick_latent
 from vae.latent.codes import (
     apply_attribute,
@@ -25,7 +25,6 @@ from vae.latent.codes import (
 from vae.models.interface import LatentModel, is_conditional
 from vae.opened import ModelInfo
 from vae.opened.measures import ATTRIBUTE_FIT
-from vae.pictures import grid_picture, picture
 
 SOURCES = ["data", "kept", "upload", "prior"]
 STRENGTHS = np.linspace(-1.0, 2.0, 7)  # the sequence strip: before, at and past the target
@@ -143,12 +142,13 @@ def attribute_vectors(view: ArithmeticView) -> None:
                     """Only this reruns when the strength moves."""
                     strength = st.slider("Strength", -1.0, 2.0, 1.0, 0.05, key="arithmetic_strength")
                     z = apply_attribute(start.z, vector, [strength])[0]
-                    show_picture(
+                    show_item(
                         st,
-                        picture(view.decode_one(z), 160),
-                        caption=f"strength {strength:+.2f}: {view.nearest_label(z)}",
+                        view.vae,
+                        view.decode_one(z),
+                        160,
+                        f"strength {strength:+.2f}: {view.nearest_label(z)}",
                         width=160,
-                        output_format="PNG",
                     )
                     source = f"{start.caption} moved {strength:+.2f} toward {names[target]}"
                     keep_button(view.path, z, source, "arithmetic_keep_vector", None if view.y is None else int(view.y))
@@ -157,11 +157,13 @@ def attribute_vectors(view: ArithmeticView) -> None:
             if start is not None:
                 sequence = apply_attribute(start.z, vector, STRENGTHS)
                 images = decode_codes(view.vae, sequence, None if view.y is None else view.y.repeat(len(STRENGTHS)))
-                show_picture(
+                show_items(
                     st,
-                    grid_picture(images, ncols=len(STRENGTHS), target=80),
-                    caption="strengths " + ", ".join(f"{s:+.1f}" for s in STRENGTHS) + " (0: the start point)",
-                    output_format="PNG",
+                    view.vae,
+                    images,
+                    len(STRENGTHS),
+                    "strengths " + ", ".join(f"{s:+.1f}" for s in STRENGTHS) + " (0: the start point)",
+                    target=80,
                 )
 
 
@@ -196,7 +198,7 @@ def change_the_label(view: ArithmeticView) -> None:
         swapped = decode_as_every_class(view.vae, codes)
         if originals is not None:
             swapped = torch.cat([originals[:, None], swapped], dim=1)
-        show_picture(st, grid_picture(swapped.flatten(0, 1), ncols=swapped.shape[1], target=64), output_format="PNG")
+        show_items(st, view.vae, swapped.flatten(0, 1), swapped.shape[1], target=64)
         st.caption("Columns: " + ("original, " if originals is not None else "") + ", ".join(names))
 
 
@@ -220,12 +222,6 @@ def sum_of_codes(view: ArithmeticView, picks: dict, result_column) -> None:
     with result_column:
         z = arithmetic(picks["a"].z, picks["b"].z, picks["c"].z)
         st.markdown("**a − b + c**")
-        show_picture(
-            st,
-            picture(view.decode_one(z), 160),
-            caption=view.nearest_label(z) or "decoded",
-            width=160,
-            output_format="PNG",
-        )
+        show_item(st, view.vae, view.decode_one(z), 160, view.nearest_label(z) or "decoded", width=160)
         source = f"{picks['a'].caption} − {picks['b'].caption} + {picks['c'].caption}"
         keep_button(path, z, source, "arithmetic_keep_sum", label)

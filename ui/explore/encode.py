@@ -13,38 +13,47 @@ import torch
 from ui.map.figures import add_markers, latent_scatter
 from ui.shell import cache
 from ui.shell.charts import histogram_with_marker, latent_bars
+from ui.shell.items import show_item, show_items, thumbnails
 from ui.shell.page import choose_latent
-from ui.shell.panels import ready_map, show_picture, thumbnails
+from ui.shell.panels import ready_map
 from ui.shell.pickers import send_buttons
 from vae.analysis.metrics import EncodedImages, encode_images
 from vae.data.datasets import Dataset, label_name
 from vae.latent.codes import decode_codes, familiarity, nearest_neighbours, percentile_rank, posterior_draws
 from vae.latent.projection import METHOD_LABELS, LatentMap, ProjectionParams
-from vae.models.interface import LatentModel
+from vae.models.interface import LatentModel, is_text
 from vae.opened import HeldOutCodes, ModelInfo
 from vae.opened.measures import ELBO_SAMPLES
-from vae.pictures import grid_picture, picture
 
 
 @dataclass(frozen=True)
 class EncodeView:
     path: Path
     vae: LatentModel
-    x: torch.Tensor  # (N, C, H, W), what the model sees
+    x: torch.Tensor  # (N, C, H, W), what the model sees (a text model: ids (N, L))
     y: torch.Tensor | None  # (N,) the class conditioned on
     label: int | None
     encoded: EncodedImages
+    texts: list[str] | None = None  # a text model: the sentences as typed
 
 
-def encode_uploads(path: Path, vae: LatentModel, inputs: list[torch.Tensor], label: int | None) -> EncodeView:
-    """The uploads (each (1, C, H, W)) encoded, reconstructed and scored as the held-out images are."""
+def encode_uploads(
+    path: Path, vae: LatentModel, inputs: list[torch.Tensor], label: int | None, texts: list[str] | None = None
+) -> EncodeView:
+    """The uploads (each (1, C, H, W); typed sentences: (1, L) ids) encoded, reconstructed and
+    scored as the held-out examples are."""
     x = torch.cat(inputs)
     y = torch.full((len(x),), int(label)) if label is not None else None
-    return EncodeView(path, vae, x, y, label, encode_images(vae, x, y, elbo_samples=ELBO_SAMPLES))
+    return EncodeView(path, vae, x, y, label, encode_images(vae, x, y, elbo_samples=ELBO_SAMPLES), texts)
 
 
 def upload_caption(info: ModelInfo) -> str:
     """What the model sees, and what is done to a photo to look like it."""
+    if info.is_text:
+        return (
+            f"The model reads sentences of up to {info.image_shape[0] - 1} words, lower-cased and split into words "
+            "and punctuation; a word it never saw in training is read as <unk> (shown as «word»)."
+        )
     c, h, w = info.image_shape
     centred = info.upload_style.get("fit") == "mass_center"
     return f"The model sees {h}×{w} {'colour' if c == 3 else 'grey'} images" + (
@@ -75,11 +84,27 @@ def show_encoded(view: EncodeView, i: int, name: str, context: DataContext | Non
     mu, sigma, logvar = view.encoded.mu[i], view.encoded.sigma[i], view.encoded.logvar[i]
     y_i = None if view.y is None else view.y[i : i + 1]
     with seen:
-        a, b = st.columns(2)
-        show_picture(a, picture(view.x[i], 112), caption="what the model sees", output_format="PNG")
-        show_picture(b, picture(view.encoded.reconstructions[i], 112), caption="reconstruction", output_format="PNG")
+        a, b = (st, st) if is_text(view.vae) else st.columns(2)
+        source = None if view.texts is None else view.texts[i]
+        show_item(
+            a, view.vae, view.x[i], 112, "what the model reads" if is_text(view.vae) else "what the model sees", source
+        )
+        show_item(
+            b,
+            view.vae,
+            view.encoded.reconstructions[i],
+            112,
+            "reconstruction (greedy, from μ)" if is_text(view.vae) else "reconstruction",
+        )
         draws = posterior_draws(view.vae, mu, logvar, 8, y_i, torch.Generator().manual_seed(i))
-        show_picture(st, grid_picture(draws, ncols=8, target=40), caption="8 draws from q(z|x)", output_format="PNG")
+        show_items(
+            st,
+            view.vae,
+            draws,
+            8,
+            "8 draws from q(z|x)" + (", each decoded greedily" if is_text(view.vae) else ""),
+            target=40,
+        )
     with latent:
         st.markdown("Latent code: μ ± σ per dimension")
         st.plotly_chart(latent_bars(mu.numpy(), sigma.numpy()), key=f"encode_bars_{i}")
@@ -125,6 +150,7 @@ def _where_it_lands(i: int, name: str, mu: np.ndarray, context: DataContext) -> 
         context.data.label_names,
         axis_title=METHOD_LABELS[method],
         click_grid=False,
+        sentences=[context.data.texts[i] for i in context.codes.index] if context.data.modality == "text" else None,
     )
     placed = context.latent_map.transform(mu[None])
     figure = add_markers(figure, placed, name)
@@ -141,14 +167,16 @@ def _neighbours(view: EncodeView, mu: np.ndarray, y: torch.Tensor | None, contex
     neighbours, distances = nearest_neighbours(context.all_mu, mu, k=8)
     st.markdown("Nearest neighbours in the dataset (latent distance)")
     thumbnails(
+        view.vae,
         data.images[neighbours],
         [
             f"{label_name(data.label_names, None if data.labels is None else data.labels[r])} · {d:.2f}"
             for r, d in zip(neighbours, distances)
         ],
+        sources=[data.texts[int(r)] for r in neighbours] if data.modality == "text" else None,
     )
     decoded = decode_codes(view.vae, np.asarray(context.all_mu[neighbours]).mean(0), y)
-    show_picture(st, picture(decoded[0], 80), caption="decoded mean of the neighbours", width=96, output_format="PNG")
+    show_item(st, view.vae, decoded[0], 80, "decoded mean of the neighbours", width=96)
 
 
 def data_context(path: Path, n_points: int, params: ProjectionParams, data: Dataset) -> DataContext:

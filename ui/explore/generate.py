@@ -10,15 +10,14 @@ import numpy as np
 import streamlit as st
 import torch
 
+from ui.shell.items import show_item, show_items
 from ui.shell.page import choose_latent, chosen_latent
-from ui.shell.panels import show_picture
 from ui.shell.pickers import send_buttons
-from vae.latent.codes import decode_codes
+from vae.latent.codes import decode_codes, prior_samples
 from vae.latent.hierarchy import keep_below_grid, keep_top_grid
 from vae.models.interface import LatentModel
 from vae.models.levels import Level, is_hierarchical, levels_of
 from vae.opened import ModelInfo
-from vae.pictures import grid_picture, picture
 
 GRIDS = {
     "prior": "samples from the prior",
@@ -57,12 +56,7 @@ def level_grid(vae: LatentModel, kind: str, rows: int, columns: int, seed: int) 
     z = make(levels, rows, columns, split, temperatures, seed)
     images = decode_codes(vae, z)
     settings = ", ".join(f"T {level.name} = {t:g}" for level, t in zip(levels, temperatures))
-    show_picture(
-        st,
-        grid_picture(images, ncols=columns, target=72),
-        caption=f"{GRIDS[kind]}: {rows} × {columns}, seed {seed}, {settings}",
-        output_format="PNG",
-    )
+    show_items(st, vae, images, columns, f"{GRIDS[kind]}: {rows} × {columns}, seed {seed}, {settings}", target=72)
     if kind == "keep_top":
         st.caption(
             f"Each row keeps one draw of {_names(upper)}; each column draws {_names(lower)} afresh from "
@@ -78,8 +72,42 @@ def level_grid(vae: LatentModel, kind: str, rows: int, columns: int, seed: int) 
     return z, images, settings
 
 
+def text_samples(vae: LatentModel, rows: int, seed: int) -> tuple[np.ndarray, torch.Tensor, str]:
+    """A text model's prior samples: z ~ N(0, T² I), each decoded greedily (the most likely word
+    at each step) or by drawing every word from softmax(logits / word temperature); listed, with
+    (codes, ids, settings)."""
+    left, middle, right = st.columns(3)
+    temperature = left.slider("Temperature of z", 0.1, 2.0, 1.0, 0.1, key="generate_temperature")
+    decoding = middle.radio("Decoding", ["greedy", "sampled"], horizontal=True, key="generate_decoding")
+    word_temperature = 1.0
+    if decoding == "sampled":
+        word_temperature = right.slider("Word temperature", 0.1, 2.0, 1.0, 0.1, key="generate_word_temperature")
+    count = rows * 4
+    z = prior_samples(count, vae.latent_dim, temperature, seed)
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        codes = torch.as_tensor(z, device=vae.device)
+        ids = vae.generate(codes, word_temperature if decoding == "sampled" else 0.0, generator).cpu()
+    settings = f"T = {temperature:g}, {decoding}" + (
+        f" at word T = {word_temperature:g}" if decoding == "sampled" else ""
+    )
+    show_items(
+        st,
+        vae,
+        ids,
+        caption=f"{count} sentences from the prior, seed {seed}: z ~ N(0, T² I), T = {temperature:g}; "
+        + (
+            "each word the most likely (greedy)"
+            if decoding == "greedy"
+            else f"each word drawn from softmax(logits / {word_temperature:g})"
+        ),
+    )
+    return z, ids, settings
+
+
 def sample_picker(
     path: Path,
+    vae: LatentModel,
     info: ModelInfo,
     z: np.ndarray,
     y: torch.Tensor | None,
@@ -101,5 +129,5 @@ def sample_picker(
         if chosen:
             st.caption(f"Kept: {chosen['source']}.")
     with shown:
-        show_picture(st, picture(images[number], 160), caption=f"sample {number}", output_format="PNG")
+        show_item(st, vae, images[number], 160, f"sample {number}")
         st.caption("z = " + ", ".join(f"{v:.2f}" for v in z[number]))

@@ -15,15 +15,16 @@ from ui.live.decoding import DecoderGraph, live_scrubber, released
 from ui.map.figures import add_path, latent_scatter
 from ui.shell import cache
 from ui.shell.charts import path_distances
+from ui.shell.items import item_text, show_item, show_items
 from ui.shell.page import choose_latent
-from ui.shell.panels import distance_reading, maps_projection, ready_map, show_picture
+from ui.shell.panels import distance_reading, maps_projection, ready_map
 from ui.shell.pickers import HeldOut, LatentChoice
 from vae.latent.codes import decode_codes, lerp, nearest_distances, slerp
 from vae.latent.hierarchy import level_path
 from vae.latent.projection import METHOD_LABELS
-from vae.models.interface import LatentModel, is_conditional
+from vae.models.interface import LatentModel, is_conditional, is_text
 from vae.models.levels import Level, is_hierarchical, levels_of
-from vae.pictures import gif_bytes, grid_picture, picture, png_bytes
+from vae.pictures import gif_bytes, grid_picture, png_bytes
 
 PATH_COLOURS = {"linear": "#d62728", "spherical": "#9467bd"}
 PATHS = {"linear": lerp, "spherical": slerp}
@@ -115,9 +116,7 @@ def scrubber(view: Interpolation, frames: torch.Tensor, distances: dict, graph: 
     else:
         step = st.slider("Step", 0, steps - 1, 0, key="interpolate_step")
         frame, about = st.columns([1, 2])
-        show_picture(
-            frame, picture(frames[step], 192), caption=f"step {step} of {steps - 1}", width=192, output_format="PNG"
-        )
+        show_item(frame, view.vae, frames[step], 192, f"step {step} of {steps - 1}", width=192)
     with about:
         if graph is not None:
             st.markdown(f"**Step {step} of {steps - 1}** (where the slider was released)")
@@ -125,8 +124,10 @@ def scrubber(view: Interpolation, frames: torch.Tensor, distances: dict, graph: 
         st.markdown(f"**t = {t:.2f}** along the {view.what}, |z| = {np.linalg.norm(z_path[step]):.2f}.")
         if distances:
             distance = float(distances[method][step])
+            item = "sentence" if is_text(view.vae) else "image"
             st.markdown(
-                f"{distance:.1f}× the typical spacing from the nearest held-out code: {distance_reading(distance)}."
+                f"{distance:.1f}× the typical spacing from the nearest held-out code: "
+                f"{distance_reading(distance, item)}."
             )
         if st.button("Keep this step's code", key="interpolate_keep", help="For Traverse and Arithmetic"):
             choose_latent(
@@ -138,10 +139,37 @@ def scrubber(view: Interpolation, frames: torch.Tensor, distances: dict, graph: 
             st.success("Kept for the other pages.")
 
 
+def show_path(view: Interpolation, frames: torch.Tensor, distances: dict[str, np.ndarray]) -> None:
+    """Every step of the path: a strip of images, or for a text model a table of its sentences
+    with each step's distance to the data."""
+    caption = f"{view.what}, {view.steps} steps: A = {view.a.caption}, B = {view.b.caption}"
+    if not is_text(view.vae):
+        show_items(st, view.vae, frames, view.steps, caption, target=80)
+        return
+    table = {
+        "step": list(range(view.steps)),
+        "t": [round(step / (view.steps - 1), 2) for step in range(view.steps)],
+        "decoded sentence (greedy)": [item_text(view.vae, row) for row in frames],
+    }
+    if distances:
+        table["× spacing from the data"] = [round(float(d), 2) for d in distances[view.method]]
+    st.dataframe(table, hide_index=True, width="stretch")
+    st.caption(caption + ". A sentence repeats while the path stays in one sentence's region of z.")
+
+
 def downloads(view: Interpolation, frames: torch.Tensor, frame_ms: int) -> None:
-    gif, png = st.columns(2)
     level = "" if view.level is None else f"-{view.level.name}"
     name = f"interpolation-{view.method}{level}-{view.steps}"
+    if is_text(view.vae):
+        st.download_button(
+            "Download the path (text, one sentence per step)",
+            "\n".join(item_text(view.vae, row) for row in frames) + "\n",
+            file_name=f"{name}.txt",
+            mime="text/plain",
+            key="interpolate_txt",
+        )
+        return
+    gif, png = st.columns(2)
     gif.download_button(
         "Download the animation (GIF)",
         gif_bytes(frames, frame_ms=frame_ms),
@@ -168,7 +196,8 @@ def paths_on_map(
         st.plotly_chart(path_distances(distances, PATH_COLOURS), key="interpolate_distances")
         st.caption(
             "Each step's distance to the nearest held-out encoding, in units of the typical gap between an encoding "
-            "and its nearest neighbour. Well above 1: the decoder is guessing between real images."
+            "and its nearest neighbour. Well above 1: the decoder is guessing between real "
+            + ("sentences." if held.data.modality == "text" else "images.")
         )
     with on_map:
         latent_map, params, note = ready_map(path, len(held.codes.mu), maps_projection(2))
@@ -179,6 +208,7 @@ def paths_on_map(
             held.data.label_names,
             axis_title=METHOD_LABELS[params.method],
             click_grid=False,
+            sentences=[held.data.texts[i] for i in held.codes.index] if held.data.modality == "text" else None,
         )
         for name in paths:
             figure = add_path(

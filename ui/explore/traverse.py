@@ -20,9 +20,10 @@ import torch
 from ui.live.decoding import DecoderGraph, live_traverse, released
 from ui.shell import cache
 from ui.shell.charts import kl_bars
+from ui.shell.items import item_text, show_item, show_items
 from ui.shell.kl import measured_kl
 from ui.shell.page import choose_latent
-from ui.shell.panels import distance_reading, show_picture
+from ui.shell.panels import distance_reading
 from ui.shell.pickers import HeldOut, LatentChoice
 from vae.latent.codes import (
     INACTIVE_KL,
@@ -41,10 +42,9 @@ from vae.latent.hierarchy import (
     to_values,
     value_ranges,
 )
-from vae.models.interface import LatentModel, is_conditional
+from vae.models.interface import LatentModel, is_conditional, is_text
 from vae.models.levels import dim_label, is_hierarchical, levels_of
 from vae.opened import ModelInfo
-from vae.pictures import grid_picture, picture
 
 STATE_KEY = "traverse_state"  # {"start": signature of the starting point, "z": current values}
 RELEASED_KEY = "traverse_live_released"  # nonce of the last release the live component reported
@@ -168,8 +168,10 @@ class TraverseSliders:
         if self.held is not None:
             spacing = cache.spacing(self.path, len(self.held.codes.mu))
             distance = float(nearest_distances(self.held.codes.mu, z)[0]) / spacing
+            item = "sentence" if is_text(self.vae) else "image"
             st.markdown(
-                f"{distance:.1f}× the typical spacing from the nearest held-out code: {distance_reading(distance)}."
+                f"{distance:.1f}× the typical spacing from the nearest held-out code: "
+                f"{distance_reading(distance, item)}."
             )
         keep, regrid = st.columns(2)
         if keep.button("Keep this code", key="traverse_keep", help="For Interpolate and Arithmetic"):
@@ -233,8 +235,7 @@ class TraverseSliders:
         st.session_state[STATE_KEY]["z"] = [float(v) for v in z]
         with shown:
             decoded = decode_values(self.vae, shown_values) if self.keeps_values else decode_codes(self.vae, z, self.y)
-            image = picture(decoded[0], 256)
-            show_picture(st, image, caption="decoded", width=256, output_format="PNG")
+            show_item(st, self.vae, decoded[0], 256, "decoded", width=256)
             self._reading_and_buttons(z)
 
 
@@ -284,7 +285,14 @@ def show_grid(sliders: TraverseSliders) -> None:
             else "the rest of its level and the levels above held at the values above, the levels below at their "
             "conditional prior means"
         )
-    show_picture(st, grid_picture(images, ncols=GRID_VALUES, target=56), output_format="PNG")
+    if is_text(sliders.vae):  # a table: one row per dimension, one column per value
+        columns = {"dimension": names}
+        texts = [item_text(sliders.vae, row) for row in images]
+        for j in range(GRID_VALUES):
+            columns[f"value {j + 1}"] = texts[j::GRID_VALUES]
+        st.dataframe(columns, hide_index=True, width="stretch")
+    else:
+        show_items(st, sliders.vae, images, GRID_VALUES, target=56)
     st.caption(
         f"Rows, top to bottom: {', '.join(names)}; columns: {GRID_VALUES} values from the low to the "
         f"high end of each slider, {held} (as of the last full redraw)."

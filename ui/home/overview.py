@@ -10,12 +10,13 @@ import torch
 
 from ui.shell import cache
 from ui.shell.charts import training_curves
+from ui.shell.items import item_text, show_items
 from ui.shell.panels import show_picture
 from vae.data.datasets import map_subset
 from vae.errors import DatasetError
 from vae.latent.codes import decode_codes, reconstruct
 from vae.latent.grids import prior_grid
-from vae.models.interface import LatentModel, is_conditional
+from vae.models.interface import LatentModel, is_conditional, is_text
 from vae.opened import ModelInfo
 from vae.opened.card import model_card
 from vae.pictures import grid_picture
@@ -42,7 +43,11 @@ def card_and_curves(path: Path, vae: LatentModel, info: ModelInfo) -> None:
 def originals_and_samples(path: Path, vae: LatentModel) -> None:
     originals, samples = st.columns(2)
     with originals:
-        st.markdown("**Held-out originals (top) over reconstructions (bottom)**")
+        st.markdown(
+            "**Held-out sentences and their reconstructions**"
+            if is_text(vae)
+            else "**Held-out originals (top) over reconstructions (bottom)**"
+        )
         try:
             data = cache.data(path)
         except DatasetError as err:
@@ -51,12 +56,27 @@ def originals_and_samples(path: Path, vae: LatentModel) -> None:
             index = map_subset(data.held_idx, 12)
             x = data.dataset.images[index]
             reconstructions = reconstruct(vae, x, data.labels_for(vae, index))
-            show_picture(
-                st, grid_picture(torch.cat([x, reconstructions]), ncols=12), width="stretch", output_format="PNG"
-            )
+            if is_text(vae):
+                sentences = [data.dataset.texts[int(i)] for i in index[:8]]
+                st.dataframe(
+                    {
+                        "held-out sentence": [item_text(vae, row, text) for row, text in zip(x, sentences)],
+                        "reconstruction (greedy)": [item_text(vae, row) for row in reconstructions[:8]],
+                    },
+                    hide_index=True,
+                    width="stretch",
+                )
+            else:
+                show_picture(
+                    st, grid_picture(torch.cat([x, reconstructions]), ncols=12), width="stretch", output_format="PNG"
+                )
     with samples:
         conditional = is_conditional(vae)
-        st.markdown("**Samples from the prior**" + (" (one row per class)" if conditional else ""))
+        st.markdown(
+            "**Samples from the prior**"
+            + (" (one row per class)" if conditional else "")
+            + (" (greedy decoding)" if is_text(vae) else "")
+        )
         per_row = 8 if conditional else 12
         z, y = prior_grid(vae, 2, per_row, seed=0)
-        show_picture(st, grid_picture(decode_codes(vae, z, y), ncols=per_row), width="stretch", output_format="PNG")
+        show_items(st, vae, decode_codes(vae, z, y)[: 8 if is_text(vae) else None], per_row, width="stretch")

@@ -12,15 +12,15 @@ import torch
 from ui.live.decoding import live_map_hover, unavailable_reason
 from ui.live.graphs import decoder_graph
 from ui.shell import links
+from ui.shell.items import data_item, show_item, show_items, thumbnails
 from ui.shell.page import choose_latent
-from ui.shell.panels import DISTANCE_READINGS, distance_reading, show_picture, thumbnails
+from ui.shell.panels import DISTANCE_READINGS, distance_reading
 from vae.data.datasets import Dataset, label_name
 from vae.latent.codes import decode_codes, nearest_neighbours
 from vae.latent.projection import METHOD_LABELS, LatentMap
-from vae.models.interface import LatentModel, is_conditional
+from vae.models.interface import LatentModel, is_conditional, is_text
 from vae.models.levels import dim_label, levels_of
 from vae.opened import HeldOutCodes
-from vae.pictures import grid_picture, picture
 
 
 @dataclass(frozen=True)
@@ -39,14 +39,16 @@ def show_point(view: MapView, row: int) -> None:
     """Original, reconstruction, label, mu ± σ and latent neighbours of one map point."""
     path, vae, data, codes = view.path, view.vae, view.data, view.codes
     image_index = int(codes.index[row])
-    x = data.images[image_index]
+    x, source = data_item(data, image_index)
     y = data.labels[image_index : image_index + 1] if is_conditional(vae) else None
     reconstruction = decode_codes(vae, codes.mu[row], y)[0]
     label = label_name(data.label_names, None if codes.labels is None else codes.labels[row])
-    st.markdown(f"**Image {image_index}** · label **{label}**")
-    left, right = st.columns(2)
-    show_picture(left, picture(x, 128), caption="original", output_format="PNG")
-    show_picture(right, picture(reconstruction, 128), caption="reconstruction", output_format="PNG")
+    st.markdown(f"**{'Sentence' if is_text(vae) else 'Image'} {image_index}** · label **{label}**")
+    left, right = (st, st) if is_text(vae) else st.columns(2)
+    show_item(left, vae, x, 128, "original", source)
+    show_item(
+        right, vae, reconstruction, 128, "reconstruction (greedy decoding of μ)" if is_text(vae) else "reconstruction"
+    )
     st.dataframe(
         {
             "dim": [dim_label(levels_of(vae), i) for i in range(len(codes.mu[row]))],
@@ -59,11 +61,13 @@ def show_point(view: MapView, row: int) -> None:
     neighbours, distances = nearest_neighbours(codes.mu, codes.mu[row], k=4, exclude=row)
     st.markdown("Nearest neighbours in latent space")
     thumbnails(
+        vae,
         data.images[codes.index[neighbours]],
         [
             f"{label_name(data.label_names, None if codes.labels is None else codes.labels[r])} · d={d:.2f}"
             for r, d in zip(neighbours, distances)
         ],
+        sources=_texts(data, codes.index[neighbours]),
     )
     known = int(codes.labels[row]) if codes.labels is not None else None
     choose_latent(path, codes.mu[row], f"map point: image {image_index} (label {label})", known)
@@ -78,10 +82,9 @@ def show_location(view: MapView, point: np.ndarray) -> None:
     image = decode_codes(vae, z, y)[0]
     distance = float(latent_map.distance_to_data(point[None])[0])
     st.markdown(f"**Location** ({point[0]:.2f}, {point[1]:.2f})")
-    show_picture(
-        st, picture(image, 160), caption="decoded" + (" (as class 0)" if y is not None else ""), output_format="PNG"
-    )
-    st.markdown(f"{distance:.1f}× the typical spacing from the nearest image: {distance_reading(distance)}.")
+    show_item(st, vae, image, 160, "decoded" + (" (as class 0)" if y is not None else ""))
+    item = "sentence" if is_text(vae) else "image"
+    st.markdown(f"{distance:.1f}× the typical spacing from the nearest {item}: {distance_reading(distance, item)}.")
     how = "exact PCA inverse" if latent_map.pca_parameters() is not None else "distance-weighted nearest map points"
     whole = f" (every level: the map is of level {latent_map.params.level.name})" if latent_map.params.level else ""
     st.caption(f"Latent vector from the {how}{whole}.")
@@ -92,15 +95,20 @@ def show_location(view: MapView, point: np.ndarray) -> None:
 def show_group(view: MapView, rows: list[int]) -> None:
     """A box / lasso selection: its images and the decoded mean of their codes."""
     path, vae, data, codes = view.path, view.vae, view.data, view.codes
-    st.markdown(f"**{len(rows)} selected images**")
-    show_picture(st, grid_picture(data.images[codes.index[rows[:48]]], ncols=8, target=40), output_format="PNG")
+    item = "sentences" if is_text(vae) else "images"
+    st.markdown(f"**{len(rows)} selected {item}**")
+    shown = codes.index[rows[: 12 if is_text(vae) else 48]]
+    show_items(st, vae, data.images[shown], ncols=8, target=40, sources=_texts(data, shown))
     mean_z = codes.mu[rows].mean(0)
     y = data.labels[codes.index[rows[:1]]] if is_conditional(vae) else None
-    show_picture(
-        st, picture(decode_codes(vae, mean_z, y)[0], 128), caption="decoded mean of their codes", output_format="PNG"
-    )
-    choose_latent(path, mean_z, f"mean of {len(rows)} selected images")
+    show_item(st, vae, decode_codes(vae, mean_z, y)[0], 128, "decoded mean of their codes")
+    choose_latent(path, mean_z, f"mean of {len(rows)} selected {item}")
     links.set_param("point", None)
+
+
+def _texts(data: Dataset, index) -> list[str] | None:
+    """The sentences of dataset rows `index` (a text corpus), else None."""
+    return [data.texts[int(i)] for i in index] if data.modality == "text" else None
 
 
 def map_hover(view: MapView) -> None:

@@ -3,6 +3,9 @@ over it. No Streamlit here: pages pass the figures to st.plotly_chart."""
 
 from __future__ import annotations
 
+import html
+import textwrap
+
 import numpy as np
 import plotly.graph_objects as go
 from sklearn.neighbors import NearestNeighbors
@@ -23,6 +26,11 @@ def _scatter_type(n: int, three_d: bool):
     return go.Scattergl if n > WEBGL_ABOVE else go.Scatter
 
 
+def _wrapped(sentence: str, width: int = 60) -> str:
+    """A sentence broken into hover lines of about `width` characters, its markup characters escaped."""
+    return "<br>".join(html.escape(line) for line in textwrap.wrap(sentence, width)) or "(empty)"
+
+
 def latent_scatter(
     coords: np.ndarray,
     dataset_index: np.ndarray,
@@ -32,9 +40,11 @@ def latent_scatter(
     colour_name: str = "",
     axis_title: str = "",
     click_grid: bool = True,
+    sentences: list[str] | None = None,
 ) -> go.Figure:
     """Map points coloured by label (one legend entry per class) or by a value (colour bar).
-    customdata of a point is [map row, dataset index]; the click grid's is [-1, -1]."""
+    customdata of a point is [map row, dataset index]; the click grid's is [-1, -1]. A text
+    model's points show their `sentences` (one per point) on hover."""
     n, three_d = len(coords), coords.shape[1] == 3
     trace = _scatter_type(n, three_d)
     rows = np.arange(n)
@@ -47,6 +57,10 @@ def latent_scatter(
     # Hover text comes from templates, not per-point strings: at 50k points those were a
     # third of the figure's bytes (bench/browser.py).
     hover = "image %{customdata[1]}"
+    hovertext = None
+    if sentences is not None:  # wrapped, escaped by Plotly: a sentence is data, not markup
+        hovertext = np.array([_wrapped(t) for t in sentences], dtype=object)
+        hover = "sentence %{customdata[1]}<br>%{hovertext}"
     if colour is None and labels is not None:
         for value in np.unique(labels):
             sel = labels == value
@@ -57,6 +71,7 @@ def latent_scatter(
                     mode="markers",
                     name=name,
                     customdata=custom[sel],
+                    hovertext=None if hovertext is None else hovertext[sel],
                     hovertemplate=f"{hover}<br>label {name}<extra></extra>",
                     marker=dict(size=size, color=PALETTE[int(value) % len(PALETTE)]),
                 )
@@ -75,6 +90,7 @@ def latent_scatter(
                 name="images",
                 customdata=custom,
                 text=text,
+                hovertext=hovertext,
                 hovertemplate=template + "<extra></extra>",
                 showlegend=False,
                 marker=dict(

@@ -13,11 +13,12 @@ from ui.shell.page import MAP_PARAMS_KEY, choose_latent, chosen_latent, pick_mod
 from ui.shell.start import progress
 from vae.data.datasets import Dataset
 from vae.data.preprocess import preprocess_image
+from vae.data.vocabulary import tokenize
 from vae.errors import CheckpointError, DatasetError, UploadError
 from vae.latent.projection import METHOD_LABELS, LatentMap, ProjectionParams
 from vae.models.interface import LatentModel
 from vae.opened import ModelInfo
-from vae.pictures import nonfinite_note, picture
+from vae.pictures import nonfinite_note
 
 
 def show_picture(where, image: Image.Image, **image_kwargs) -> None:
@@ -30,14 +31,6 @@ def show_picture(where, image: Image.Image, **image_kwargs) -> None:
         where.warning(note, icon="⚠️")
 
 
-def thumbnails(images: torch.Tensor, captions: list[str], per_row: int = 4, target: int = 64) -> None:
-    """A row (or rows) of small images with captions."""
-    for start in range(0, len(images), per_row):
-        columns = st.columns(per_row)
-        for column, image, caption in zip(columns, images[start : start + per_row], captions[start : start + per_row]):
-            show_picture(column, picture(image, target), caption=caption, output_format="PNG")
-
-
 # How far a code lies from the data, in units of the typical neighbour spacing: below each
 # bound, these words (the live map hover uses the same table).
 DISTANCE_READINGS = [
@@ -47,9 +40,10 @@ DISTANCE_READINGS = [
 ]
 
 
-def distance_reading(spacing_units: float) -> str:
-    """Plain words for `LatentMap.distance_to_data`."""
-    return next(words for bound, words in DISTANCE_READINGS if spacing_units < bound or bound == float("inf"))
+def distance_reading(spacing_units: float, item: str = "image") -> str:
+    """Plain words for `LatentMap.distance_to_data` (`item`: "image" or "sentence")."""
+    words = next(words for bound, words in DISTANCE_READINGS if spacing_units < bound or bound == float("inf"))
+    return words if item == "image" else words.replace("images", item + "s").replace("image", item)
 
 
 def customdata(point: dict) -> list:
@@ -158,3 +152,19 @@ def read_upload(upload, info: ModelInfo) -> torch.Tensor | None:
     except Exception as err:  # an image library failure we did not foresee: still no traceback
         st.error(f"**{upload.name}**: this file could not be read as an image ({type(err).__name__}).")
     return None
+
+
+def read_sentence(text: str, vae: LatentModel) -> torch.Tensor | None:
+    """A typed sentence as a text model's input (1, L) ids, with a note naming the words it does
+    not know (read as <unk>) and a cut past its length; None with a message when it has no words."""
+    words = tokenize(text)
+    if not words:
+        st.error("That sentence has no words to encode.")
+        return None
+    unknown = vae.vocabulary.unknown_words(text)
+    if unknown:
+        listed = ", ".join(f"«{w}»" for w in dict.fromkeys(unknown))
+        st.caption(f"Not in the model's vocabulary, read as <unk>: {listed}.")
+    if len(words) > vae.sequence_length - 1:
+        st.caption(f"Only the first {vae.sequence_length - 1} words are read (the model's longest sentence).")
+    return vae.vocabulary.encode_batch([words], vae.sequence_length).to(vae.device)

@@ -11,19 +11,19 @@ import streamlit as st
 import torch
 
 from ui.shell import cache, links
+from ui.shell.items import show_item
 from ui.shell.page import MAP_PARAMS_KEY, choose_latent, chosen_latent
-from ui.shell.panels import read_upload, show_picture
+from ui.shell.panels import read_sentence, read_upload
 from vae.data.datasets import Dataset, label_name
 from vae.errors import DatasetError
 from vae.latent.codes import decode_codes, prior_samples
-from vae.models.interface import LatentModel, is_conditional
+from vae.models.interface import LatentModel, is_conditional, is_text
 from vae.opened import HeldOutCodes, ModelInfo
-from vae.pictures import picture
 
 SOURCES = {
     "kept": "Kept code",
     "data": "Data point",
-    "upload": "Upload",
+    "upload": "Upload",  # a text model: a typed sentence
     "prior": "Prior sample",
     "origin": "Origin",
 }
@@ -47,7 +47,8 @@ class LatentChoice:
     z: np.ndarray  # (D,)
     caption: str  # what it is, in words
     label: int | None = None  # its class, when known (a data point)
-    image: torch.Tensor | None = None  # the image it encodes, (C, H, W), when there is one
+    image: torch.Tensor | None = None  # the image it encodes, (C, H, W) (a text model: ids (L,)), when there is one
+    text: str | None = None  # a text model: the sentence it encodes, as written
 
 
 def held_out(path: Path) -> HeldOut | None:
@@ -142,11 +143,12 @@ def pick_latent(
             default_seed = min(max(linked_number, 0), 1_000_000)
     if source_key not in st.session_state:  # the page was just opened: read the kept code afresh
         _forget(snapshot_key)
+    names = {**SOURCES, "upload": "Typed sentence"} if is_text(vae) else SOURCES
     source = st.radio(
         title,
         offered,
         index=offered.index(default),
-        format_func=SOURCES.get,
+        format_func=names.get,
         horizontal=True,
         key=source_key,
         on_change=_forget,
@@ -176,10 +178,20 @@ def pick_latent(
         image_index = int(held.codes.index[row])
         choice = LatentChoice(
             held.codes.mu[row],
-            f"image {image_index} (label {held.label_of(row)})",
+            f"{'sentence' if is_text(vae) else 'image'} {image_index} (label {held.label_of(row)})",
             None if held.codes.labels is None else int(held.codes.labels[row]),
             held.data.images[image_index],
+            held.data.texts[image_index] if is_text(vae) else None,
         )
+    elif source == "upload" and is_text(vae):
+        typed = st.text_input("Sentence", key=f"{key}_typed", placeholder="Type a sentence and press Enter")
+        x = read_sentence(typed, vae) if typed.strip() else None
+        if x is None:
+            st.info("Type a sentence to start from its code.")
+        else:
+            with torch.no_grad():
+                mu, _ = vae.encode(x)
+            choice = LatentChoice(mu[0].numpy(), f"typed: “{typed.strip()[:40]}”", image=x[0], text=typed)
     elif source == "upload":
         upload = st.file_uploader("Image", type=UPLOAD_TYPES, key=f"{key}_upload")
         if upload is None:
@@ -197,7 +209,7 @@ def pick_latent(
         choice = LatentChoice(np.zeros(vae.latent_dim, np.float32), "the origin (the prior's mean)")
     if choice is not None:
         shown = choice.image if choice.image is not None else decode_codes(vae, choice.z, y)[0]
-        show_picture(st, picture(shown, 72), caption=choice.caption, output_format="PNG")
+        show_item(st, vae, shown, 72, choice.caption, choice.text)
     if link:
         number = {"data": row_key, "prior": f"{key}_seed"}.get(source)
         links.set_param(

@@ -10,6 +10,7 @@ from sklearn.metrics import roc_auc_score
 from vae.analysis.metrics import elbo_per_example
 from vae.latent.encoding import encode_dataset
 from vae.models.interface import LatentModel
+from vae.models.sentence import sentence_lengths
 
 SCORE_NAMES = {
     "neg_elbo": "−ELBO (nats)",
@@ -17,6 +18,7 @@ SCORE_NAMES = {
     "mahalanobis": "latent Mahalanobis distance",
 }
 CORRUPTIONS = {"noise": "salt-and-pepper noise", "occlusion": "a white square"}
+TEXT_CORRUPTIONS = {"replace": "words replaced by random words", "shuffle": "words shuffled"}
 
 
 class LatentGaussian:
@@ -55,10 +57,12 @@ def anomaly_scores(
     }
 
 
-def corrupt(x: torch.Tensor, kind: str, severity: float = 0.5, seed: int = 0) -> torch.Tensor:
+def corrupt(x: torch.Tensor, kind: str, severity: float = 0.5, seed: int = 0, vocab_size: int = 0) -> torch.Tensor:
     """A corrupted copy of images (n, C, H, W) in [0, 1]. `noise`: a `severity` fraction of the
     pixels set to 0 or 1 at random; `occlusion`: a square of side `severity` × the image side,
-    at a random place, filled with white (1)."""
+    at a random place, filled with white (1). Token ids (n, L) go to `corrupt_sentences`."""
+    if not x.is_floating_point():
+        return corrupt_sentences(x, kind, severity, seed, vocab_size)
     generator = torch.Generator().manual_seed(seed)
     out = x.clone()
     n, c, h, w = x.shape
@@ -74,6 +78,30 @@ def corrupt(x: torch.Tensor, kind: str, severity: float = 0.5, seed: int = 0) ->
             out[i, :, tops[i] : tops[i] + side_h, lefts[i] : lefts[i] + side_w] = 1.0
         return out
     raise ValueError(f"unknown corruption {kind!r}: use one of {sorted(CORRUPTIONS)}")
+
+
+def corrupt_sentences(ids: torch.Tensor, kind: str, severity: float, seed: int, vocab_size: int) -> torch.Tensor:
+    """A corrupted copy of sentences (n, L) of token ids. `replace`: each word, with probability
+    `severity`, becomes a word drawn uniformly from the vocabulary's words (ids 4 .. vocab_size − 1);
+    `shuffle`: a `severity` fraction of each sentence's word positions trade words among themselves.
+    <eos> and <pad> stay where they are."""
+    generator = torch.Generator().manual_seed(seed)
+    out = ids.clone()
+    words = sentence_lengths(ids) - 1  # each sentence's word count (its <eos> excluded)
+    if kind == "replace":
+        if vocab_size <= 4:
+            raise ValueError("replacing words needs the vocabulary's size")
+        positions = torch.arange(ids.shape[1])[None] < words[:, None]
+        hit = positions & (torch.rand(ids.shape, generator=generator) < severity)
+        random_words = torch.randint(4, vocab_size, ids.shape, generator=generator)
+        return torch.where(hit, random_words, out)
+    if kind == "shuffle":
+        for i, count in enumerate(words.tolist()):
+            chosen = torch.randperm(count, generator=generator)[: max(2, round(severity * count))] if count > 1 else []
+            if len(chosen) > 1:
+                out[i, chosen] = ids[i, chosen[torch.randperm(len(chosen), generator=generator)]]
+        return out
+    raise ValueError(f"unknown corruption {kind!r} for sentences: use one of {sorted(TEXT_CORRUPTIONS)}")
 
 
 def detection_auc(clean: np.ndarray, corrupted: np.ndarray) -> float:

@@ -37,17 +37,29 @@ def latents_npz(index: np.ndarray, mu: np.ndarray, sigma: np.ndarray, labels: np
 
 
 def projector_files(
-    mu: np.ndarray, labels: np.ndarray | None, label_names: list[str], images: torch.Tensor, index: np.ndarray
+    mu: np.ndarray,
+    labels: np.ndarray | None,
+    label_names: list[str],
+    images: torch.Tensor | None,
+    index: np.ndarray,
+    sentences: list[str] | None = None,
 ) -> dict[str, bytes]:
     """vectors.tsv, metadata.tsv, sprite.png and projector_config.json for
-    https://projector.tensorflow.org ("Load": the two TSVs; the config links the sprite)."""
+    https://projector.tensorflow.org ("Load": the two TSVs; the config links the sprite). A text
+    model's `sentences` become a metadata column instead of a sprite."""
     vectors = "\n".join("\t".join(f"{v:.6g}" for v in row) for row in mu) + "\n"
     names = [label_name(label_names, v) for v in labels] if labels is not None else None
-    metadata_rows = ["index\tlabel"] + [f"{int(i)}\t{names[r] if names else ''}" for r, i in enumerate(index)]
+    metadata_rows = ["index\tlabel" + ("\tsentence" if sentences is not None else "")] + [
+        f"{int(i)}\t{names[r] if names else ''}"
+        + ("\t" + " ".join(sentences[r].split()) if sentences is not None else "")
+        for r, i in enumerate(index)
+    ]
     files = {
         "vectors.tsv": vectors.encode(),
         "metadata.tsv": ("\n".join(metadata_rows) + "\n").encode(),
     }
+    if images is None:
+        return files
     n, _, h, w = images.shape
     per_side = int(np.ceil(np.sqrt(n)))
     if per_side * max(h, w) <= PROJECTOR_SPRITE_LIMIT:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vae.models.interface import LatentModel, is_conditional
+from vae.models.interface import LatentModel, is_conditional, is_text
 from vae.opened.info import HeldOutMetrics, ModelInfo
 
 
@@ -10,7 +10,6 @@ def model_card(model: LatentModel, info: ModelInfo, measured: HeldOutMetrics | N
     """Rows for a checkpoint (data, architecture, training setup) or a bundle (what its
     manifest says), then the held-out metrics: recorded at training time, or `measured` here
     (a bundle's, on its data)."""
-    c, h, w = model.image_shape
     rows: dict[str, object] = {}
     data, held = info.data, info.split.held_out_count
     if data is None:
@@ -18,8 +17,15 @@ def model_card(model: LatentModel, info: ModelInfo, measured: HeldOutMetrics | N
     elif data.num_examples is None:
         rows["data"] = f"{data.spec} (its standard held-out fifth)"
     else:
-        rows["data"] = f"{data.spec} ({data.num_examples} images, {held} held out)"
-    rows["image"] = f"{h}×{w}, {c} channel(s)"
+        rows["data"] = f"{data.spec} ({data.num_examples} {'sentences' if info.is_text else 'images'}, {held} held out)"
+    if is_text(model):
+        rows["sentences"] = (
+            f"up to {model.sequence_length - 1} words, vocabulary of {len(model.vocabulary)} "
+            "(4 special tokens included)"
+        )
+    else:
+        c, h, w = model.image_shape
+        rows["image"] = f"{h}×{w}, {c} channel(s)"
     rows["architecture"] = model.architecture
     rows["latent size"] = model.latent_dim
     rows["likelihood"] = model.likelihood
@@ -38,13 +44,20 @@ def model_card(model: LatentModel, info: ModelInfo, measured: HeldOutMetrics | N
         training = info.training
         rows["β"] = training.beta
         rows["KL warm-up / free bits"] = f"{training.warmup_epochs:g} epochs / {training.free_bits:g} nats"
+        if info.is_text:
+            rows["word dropout"] = f"{training.word_dropout:g}"
         rows["epochs"] = info.epochs_done
     metrics = info.metrics or measured
     if metrics:
         where = "" if info.metrics else f" (measured here on {metrics.n} images)"
         rows[f"held-out ELBO{where}"] = f"{metrics.elbo:.2f} nats"
-        rows[f"held-out NLL (IWAE, k={metrics.iwae_k})"] = (
-            f"{metrics.iwae_nll:.2f} nats ({metrics.bits_per_dim:.3f} bits/dim)"
-        )
+        if metrics.perplexity is not None:
+            rows[f"held-out NLL (IWAE, k={metrics.iwae_k})"] = (
+                f"{metrics.iwae_nll:.2f} nats per sentence (perplexity {metrics.perplexity:.1f} per word)"
+            )
+        else:
+            rows[f"held-out NLL (IWAE, k={metrics.iwae_k})"] = (
+                f"{metrics.iwae_nll:.2f} nats ({metrics.bits_per_dim:.3f} bits/dim)"
+            )
         rows["active units"] = f"{metrics.active_units} of {model.latent_dim}"
     return {key: str(value) for key, value in rows.items()}

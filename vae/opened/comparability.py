@@ -48,6 +48,10 @@ def incompatibility(
         return "names no data"
     if mine.data is None:
         return f"{mine.name} names no data"
+    if theirs.modality != mine.modality:
+        return f"a {theirs.modality} model, not a {mine.modality} model"
+    if theirs.is_text and theirs.image_shape != mine.image_shape:
+        return f"sentences of up to {theirs.image_shape[0] - 1} words, not {mine.image_shape[0] - 1}"
     if tuple(theirs.image_shape) != tuple(mine.image_shape):
         return f"images of {_shape(theirs.image_shape)}, not {_shape(mine.image_shape)}"
     space, my_space = index_space(theirs), index_space(mine)

@@ -26,6 +26,7 @@ class TrainingSetup:
     free_bits: float = 0.0
     epochs: int = 0
     sweep: str | None = None  # the sweep it belongs to (python -m vae.sweep, the Train page)
+    word_dropout: float = 0.0  # a text model: the share of decoder input words replaced by <unk>
 
     @classmethod
     def from_dict(cls, options: dict) -> TrainingSetup:
@@ -36,6 +37,7 @@ class TrainingSetup:
             free_bits=float(options.get("free_bits", 0.0)),
             epochs=int(options.get("epochs", 0)),
             sweep=options.get("sweep"),
+            word_dropout=float(options.get("word_dropout", 0.0)),
         )
 
 
@@ -53,6 +55,7 @@ class HeldOutMetrics:
     bits_per_dim: float
     kl_per_dim: tuple[float, ...]
     active_units: int
+    perplexity: float | None = None  # a text model: exp(IWAE NLL / words scored, <eos> included)
 
     @classmethod
     def from_dict(cls, values: dict | None) -> HeldOutMetrics | None:
@@ -68,6 +71,7 @@ class HeldOutMetrics:
             bits_per_dim=float(values["bits_per_dim"]),
             kl_per_dim=tuple(float(v) for v in values.get("kl_per_dim") or ()),
             active_units=int(values["active_units"]),
+            perplexity=float(values["perplexity"]) if values.get("perplexity") is not None else None,
         )
 
 
@@ -91,7 +95,7 @@ class ModelInfo:
 
     kind: Kind
     name: str
-    image_shape: tuple[int, int, int]
+    image_shape: tuple[int, ...]  # (C, H, W); a text model's (L,): token ids per sentence
     num_classes: int
     label_names: tuple[str, ...]
     upload_style: dict
@@ -102,6 +106,11 @@ class ModelInfo:
     history: tuple[dict, ...] = ()  # one record per epoch: losses, held-out ELBO, KL per dimension
     metrics: HeldOutMetrics | None = None  # recorded at the end of training
     epochs_done: int | None = None
+    modality: str = "image"  # "image", or "text" for a sentence VAE
+
+    @property
+    def is_text(self) -> bool:
+        return self.modality == "text"
 
     @property
     def is_native(self) -> bool:
@@ -137,6 +146,7 @@ def info_from_checkpoint(name: str, meta: dict, num_classes: int) -> ModelInfo:
         history=tuple(dict(record) for record in meta.get("history") or ()),
         metrics=HeldOutMetrics.from_dict(meta.get("metrics")),
         epochs_done=meta.get("epochs_done"),
+        modality="text" if meta.get("vocabulary") else "image",
     )
 
 

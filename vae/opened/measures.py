@@ -88,7 +88,11 @@ def anomalies(opened: OpenedModel, n_points: int, corruption: str, severity: flo
     )
     clean = anomaly_scores(opened.model, x, reference, y, samples=ANOMALY_SAMPLES)
     broken = anomaly_scores(
-        opened.model, corrupt(x, corruption, severity, seed=1), reference, y, samples=ANOMALY_SAMPLES
+        opened.model,
+        corrupt(x, corruption, severity, seed=1, vocab_size=len(getattr(opened.model, "vocabulary", None) or ())),
+        reference,
+        y,
+        samples=ANOMALY_SAMPLES,
     )
     about = (
         f"reference Gaussian {split.describe(len(fit_mu), len(index))}; the threshold starts at the 95th "

@@ -16,8 +16,9 @@ import torch
 
 from vae.data.datasets import Dataset, map_subset
 from vae.data.source import FitScoreSplit, fit_score_split, load_source
+from vae.data.text_corpus import tokenised
 from vae.latent.encoding import encode_dataset
-from vae.models.interface import LatentModel, is_conditional
+from vae.models.interface import LatentModel, is_conditional, is_text
 from vae.opened.info import ModelInfo, info_from_checkpoint, info_from_manifest
 from vae.opened.stored_codes import codes_file, load_codes, save_codes
 
@@ -74,7 +75,10 @@ class OpenedModel:
     def data(self, data_dir: str | os.PathLike | None = None) -> ModelData:
         with self._lock:
             if self._data is None:
-                self._data = ModelData(*load_source(self.info.data, self.info.split, data_dir))
+                dataset, train_idx, held_idx = load_source(self.info.data, self.info.split, data_dir)
+                if is_text(self.model):  # the sentences as the model reads them: ids in its vocabulary
+                    dataset = tokenised(dataset, self.model.vocabulary, self.model.sequence_length)
+                self._data = ModelData(dataset, train_idx, held_idx)
             return self._data
 
     def fitting(self) -> FitScoreSplit:
