@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import math
+
 import streamlit as st
 
 from ui.analyze.view import AnalysisView
 from ui.shell.charts import kl_bars, kl_history
 from ui.shell.kl import measured_kl
+from vae.analysis.information import mutual_information
 from vae.latent.codes import INACTIVE_KL, order_by_kl
+from vae.models.interface import is_text
 from vae.models.levels import dim_label, levels_of
 
 
@@ -19,11 +23,29 @@ def show(view: AnalysisView) -> None:
         st.info("This model records no KL per dimension, and its data is not here to measure it.")
         return
     active, inactive = order_by_kl(kl)
-    st.metric("Active dimensions (KL ≥ 0.01 nats)", f"{len(active)} of {vae.latent_dim}")
+    units, information = st.columns(2)
+    units.metric("Active dimensions (KL ≥ 0.01 nats)", f"{len(active)} of {vae.latent_dim}")
+    if codes is not None and data is not None and len(codes.mu) >= 2:
+        value = mutual_information(codes.mu, codes.sigma)
+        information.metric(
+            "Mutual information I(x; z)",
+            f"{value:.2f} nats",
+            help="What a code tells about its input under the encoder (He et al. 2019's estimate, the "
+            "aggregate posterior taken as the mixture of these posteriors); 0 when the posterior has collapsed.",
+        )
+        information.caption(
+            f"Estimated on {len(codes.mu)} held-out {'sentences' if is_text(vae) else 'images'}: it cannot exceed "
+            f"log {len(codes.mu)} = {math.log(len(codes.mu)):.2f} nats."
+        )
     if len(active) == 0:
         reading = (
             "Every dimension has collapsed: the encoder's output is ignored and the decoder draws an average "
-            "image. Lower β, add free bits or KL warm-up, or use a weaker decoder."
+            + (
+                "sentence, a language model that ignores z. Add KL annealing (--warmup-epochs), word dropout "
+                "(--word-dropout) or free bits (--free-bits)."
+                if is_text(vae)
+                else "image. Lower β, add free bits or KL warm-up, or use a weaker decoder."
+            )
         )
     elif inactive:
         reading = (
@@ -33,7 +55,9 @@ def show(view: AnalysisView) -> None:
             + "That is common and harmless; a smaller latent size would lose nothing."
         )
     else:
-        reading = "No dimension has collapsed: every latent dimension carries information about the image."
+        reading = "No dimension has collapsed: every latent dimension carries information about the " + (
+            "sentence." if is_text(vae) else "image."
+        )
     st.markdown(reading)
     st.plotly_chart(kl_bars(kl, INACTIVE_KL), key="analyze_kl_now")
     if any(h.get("kl_per_dim") for h in history):
