@@ -12,7 +12,8 @@ import torch
 from torch import nn
 
 from vae.bundle.exporting import export_bundle
-from vae.errors import VAEError
+from vae.errors import BundleError, VAEError
+from vae.models.interface import is_text
 from vae.models.onnx_graphs import DecodeAbsoluteModule, DecodeModule, EncodeModule
 
 
@@ -46,6 +47,11 @@ def bundle_from_checkpoint(checkpoint: str | Path, out: str | Path, sample: int 
     from vae.models.checkpoints import load_checkpoint
 
     model, meta = load_checkpoint(checkpoint)
+    if is_text(model):
+        raise BundleError(
+            f"{checkpoint} is a text model (a sentence VAE): bundles hold image models' ONNX graphs. "
+            "Open the checkpoint itself in the app (copy it into models/)"
+        )
     images = labels = factors = None
     factor_names: list[str] = []
     if sample > 0:
