@@ -18,3 +18,10 @@ def test_a_text_model_is_not_made_a_bundle(text_checkpoint, tmp_path, capsys):
     assert bundle_main([str(text_checkpoint), "--out", str(tmp_path / "out")]) != 0
     assert "is a text model (a sentence VAE)" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_maps_of_a_text_model_are_precomputed(text_checkpoint, capsys):
+    from vae.project import main as project_main
+
+    assert project_main([str(text_checkpoint), "--method", "pca", "--points", "14"]) == 0
+    assert list((text_checkpoint.parent / ".cache").glob("tiny-text-*-pca-2d-s0-n14.npz"))
