@@ -60,6 +60,10 @@ class SentenceVAE(nn.Module):
         return self.config.sequence_length
 
     @property
+    def vocab_size(self) -> int:
+        return self.config.vocab_size
+
+    @property
     def num_classes(self) -> int:
         return 0
 
@@ -85,13 +89,22 @@ class SentenceVAE(nn.Module):
         return self.to_mu(h), self.to_logvar(h)
 
     def decode_logits(
-        self, z: torch.Tensor, tokens: torch.Tensor, word_dropout: float = 0.0, generator: torch.Generator | None = None
+        self,
+        z: torch.Tensor,
+        tokens: torch.Tensor,
+        word_dropout: float = 0.0,
+        generator: torch.Generator | None = None,
+        dropout_draws: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Teacher-forced logits (N, L, vocab_size) of `tokens` given z: the input at step t is
-        word t − 1 (<bos> first), each replaced by <unk> with probability `word_dropout`."""
+        word t − 1 (<bos> first), each replaced by <unk> with probability `word_dropout`.
+        `dropout_draws` (N, L) uniform in [0, 1), when given, are the draws (training passes
+        its own, so data-parallel ranks and resumed runs drop the same words)."""
         inputs = torch.cat([torch.full_like(tokens[:, :1], BOS), tokens[:, :-1]], 1)
         if word_dropout > 0:
-            drop = torch.rand(inputs.shape, generator=generator, device=inputs.device) < word_dropout
+            if dropout_draws is None:
+                dropout_draws = torch.rand(inputs.shape, generator=generator, device=inputs.device)
+            drop = dropout_draws.to(inputs.device) < word_dropout
             drop[:, 0] = False  # <bos> stays
             inputs = inputs.masked_fill(drop & (inputs != PAD), UNK)
         steps = torch.cat([self.embedding(inputs), z[:, None, :].expand(-1, inputs.shape[1], -1)], 2)
@@ -131,6 +144,7 @@ class SentenceVAE(nn.Module):
             step_input = torch.cat([self.embedding(token), z], 1)[:, None, :]
             output, state = self.decoder_rnn(step_input, state)
             logits = self.to_logits(output[:, 0])
+            logits[:, [PAD, BOS]] = float("-inf")  # never inside a sentence: its words, then <eos>
             if step == length - 1:  # no room left: the sentence ends here
                 token = torch.full_like(token, EOS)
             elif temperature > 0:
@@ -167,9 +181,11 @@ class SentenceVAE(nn.Module):
         dataset_size: int | None = None,
         noise: torch.Tensor | None = None,
         word_dropout: float = 0.0,
+        dropout_draws: torch.Tensor | None = None,
     ) -> ElboTerms:
         """One-sample ELBO per sentence, as `VAE.elbo_terms`; `word_dropout` weakens the
-        decoder's input during training only (the ELBO is then of the weakened decoder)."""
+        decoder's input during training only (the ELBO is then of the weakened decoder);
+        `dropout_draws` as in `decode_logits`."""
         if tc_penalty:
             raise ValueError("β-TCVAE is for image VAEs here")
         mu, logvar = self.encode(x)
@@ -178,7 +194,7 @@ class SentenceVAE(nn.Module):
             if noise is None
             else mu + torch.exp(0.5 * logvar) * noise.to(mu.dtype)
         )
-        logits = self.decode_logits(z, x, word_dropout if self.training else 0.0, generator)
+        logits = self.decode_logits(z, x, word_dropout if self.training else 0.0, generator, dropout_draws)
         recon_ll = self.token_log_likelihood(logits, x).mean()
         kl_per_dim = gaussian_kl(mu.float(), logvar.float()).mean(0)
         kl = kl_per_dim.sum()
