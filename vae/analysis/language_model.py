@@ -15,7 +15,7 @@ from torch import nn
 from vae.analysis.metrics import perplexity, scored_tokens
 from vae.data.vocabulary import BOS, PAD
 from vae.latent.encoding import batches
-from vae.models.sentence import SentenceVAE
+from vae.models.sentence import SentenceVAE, scored_log_likelihood
 
 
 class LanguageModel(nn.Module):
@@ -27,15 +27,14 @@ class LanguageModel(nn.Module):
         self.rnn = (nn.GRU if arch == "gru" else nn.LSTM)(embed_dim, hidden_dim, batch_first=True)
         self.to_logits = nn.Linear(hidden_dim, vocab_size)
 
-    def logits(self, tokens: torch.Tensor) -> torch.Tensor:
-        """Teacher-forced logits (N, L, vocab_size) of token ids (N, L): <bos> first."""
+    def states(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Teacher-forced outputs (N, L, hidden_dim) of token ids (N, L): <bos> first."""
         inputs = torch.cat([torch.full_like(tokens[:, :1], BOS), tokens[:, :-1]], 1)
-        outputs, _ = self.rnn(self.embedding(inputs))
-        return self.to_logits(outputs)
+        return self.rnn(self.embedding(inputs))[0]
 
     def sentence_log_prob(self, tokens: torch.Tensor) -> torch.Tensor:
         """log p(sentence), (N,) nats: its words and its <eos>, as the VAE scores them."""
-        return SentenceVAE.token_log_likelihood(self.logits(tokens), tokens)
+        return scored_log_likelihood(self.states(tokens), tokens, self.to_logits)
 
 
 def matching_language_model(vae: SentenceVAE) -> LanguageModel:
