@@ -115,8 +115,8 @@ def test_image_folder_with_classes_and_a_broken_file(tmp_path):
 )
 def test_bad_specs_say_what_to_do(tmp_path, spec, message):
     if spec == "__FILE__":
-        spec = str(tmp_path / "x.txt")
-        (tmp_path / "x.txt").write_text("x")
+        spec = str(tmp_path / "x.csv")
+        (tmp_path / "x.csv").write_text("x")
     elif spec == "__EMPTY__":
         spec = str(tmp_path / "empty")
         (tmp_path / "empty").mkdir()

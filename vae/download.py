@@ -1,4 +1,5 @@
-"""`python -m vae.download mnist [--data-dir data] [--split all|train|test]`: see `vae.data.fetch`."""
+"""`python -m vae.download mnist|fashion-mnist|ptb|yelp [--data-dir data] [--split all|train|test]`:
+see `vae.data.fetch`."""
 
 import sys
 

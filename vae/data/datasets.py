@@ -35,6 +35,7 @@ MNIST_LIKE = {
     ],
 }
 BUILTIN = ("digits", "sprites", *MNIST_LIKE)
+TEXT_DATASETS = ("fortunes", "ptb", "yelp")  # sentences: see vae.data.text_corpus
 
 # How an upload is made to look like the training data (see vae.data.preprocess).
 DIGIT_STYLE = {"background": "dark", "fit": "mass_center", "ink_box": 20, "canvas": 28}
@@ -72,6 +73,7 @@ class Dataset:
     options: dict = field(default_factory=dict)  # load_dataset(spec, **options) rebuilds it
     upload_style: dict = field(default_factory=lambda: dict(PHOTO_STYLE))
     skipped_files: int = 0
+    long_lines: int = 0  # text: lines past the length limit (cut in a .txt file, left out of PTB / Yelp)
     modality: str = "image"  # "image" or "text"
     texts: list[str] = field(default_factory=list)  # text: one sentence per example
     vocabulary: Vocabulary | None = None  # text: the ids' words
@@ -107,7 +109,13 @@ def load_dataset(
     `image_size`, default 64), `mnist` / `fashion-mnist` (IDX files under `data_dir`, its
     `mnist/` or `fashion-mnist/` sub-folder, or `VAE_DATA_DIR`), or a folder path holding IDX
     files or images in one sub-folder per class (`image_size` default 64, `channels` inferred).
+    Text: `fortunes`, `ptb`, `yelp`, a `.txt` file (one sentence per line) or a folder of
+    them; see `vae.data.text_corpus.load_text_dataset`.
     """
+    if spec in TEXT_DATASETS or spec.lower().endswith(".txt"):
+        from vae.data.text_corpus import load_text_dataset
+
+        return load_text_dataset(spec, data_dir)
     if spec == "digits":
         return _load_digits()
     if spec == "sprites":
@@ -136,14 +144,22 @@ def load_dataset(
         raise DatasetError(f"dataset folder {spec} does not exist (moved? pass its new location)")
     if not path.exists():
         raise DatasetError(
-            f"unknown dataset {spec!r}: use one of {', '.join(BUILTIN)}, or a folder of IDX files "
-            "or of images in one sub-folder per class"
+            f"unknown dataset {spec!r}: use one of {', '.join(BUILTIN + TEXT_DATASETS)}, or a folder of IDX "
+            "files, of images in one sub-folder per class, or of .txt files (one sentence per line)"
         )
     if not path.is_dir():
-        raise DatasetError(f"dataset path {spec!r} is a file, not a folder: give the folder that holds the data")
+        raise DatasetError(
+            f"dataset path {spec!r} is a file, not a folder: give the folder that holds the data (or a .txt file)"
+        )
     spec = str(path.resolve())  # recorded in checkpoints: found again from any working folder
     if idx_image_files(path):
         return _load_idx_folder(path, spec)
+    from vae.data.text_files import is_text_folder
+
+    if is_text_folder(path):
+        from vae.data.text_corpus import load_text_dataset
+
+        return load_text_dataset(spec, data_dir)
     loaded = load_image_folder(path, image_size or 64, channels)
     options = {"image_size": image_size or 64}
     if channels:
@@ -222,6 +238,7 @@ def split_indices(n: int, held_out_fraction: float = 0.2, seed: int = 0) -> tupl
 
 __all__ = [
     "BUILTIN",
+    "TEXT_DATASETS",
     "Dataset",
     "DatasetError",
     "IMAGE_EXTENSIONS",

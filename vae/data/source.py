@@ -14,6 +14,8 @@ import numpy as np
 import torch
 
 from vae.data.datasets import Dataset, class_names, load_dataset, map_subset, split_indices
+from vae.data.text_corpus import tokenised
+from vae.data.vocabulary import Vocabulary
 from vae.errors import DatasetError
 
 SAMPLE_SPLIT_SEED = 0  # the fixed split of a bundle's sample into images to fit on and to score on
@@ -75,11 +77,16 @@ class Split:
 
 
 def load_source(
-    source: DataSource | None, split: Split, data_dir: str | os.PathLike | None = None
+    source: DataSource | None,
+    split: Split,
+    data_dir: str | os.PathLike | None = None,
+    vocabulary: Vocabulary | None = None,
+    length: int | None = None,
 ) -> tuple[Dataset, torch.Tensor, torch.Tensor]:
     """(dataset, train indices, held-out indices). For IDX data the folder is `data_dir`, else
     `VAE_DATA_DIR`, else the one recorded at training time. A bundle's data sample is all held
-    out: no training indices. Raises DatasetError when the data is missing or no longer matches."""
+    out: no training indices. Text is tokenised with the model's `vocabulary` into rows of
+    `length` ids. Raises DatasetError when the data is missing or no longer matches."""
     if source is None:
         raise DatasetError("this model carries no data and names no dataset: the pages that need data are hidden")
     if source.sample is not None:
@@ -90,6 +97,8 @@ def load_source(
     recorded_dir = options.pop("data_dir", None)
     chosen_dir = data_dir or os.environ.get("VAE_DATA_DIR") or recorded_dir
     data = load_dataset(source.spec, data_dir=chosen_dir, **options)
+    if data.modality == "text" and vocabulary is not None:
+        data = tokenised(data, vocabulary, length)
     if source.num_examples is None:  # a bundle that names a dataset: its standard held-out fifth
         train_idx, held_idx = split_indices(len(data), 0.2, 0)
         return data, train_idx, held_idx
@@ -107,8 +116,13 @@ def load_source(
 def dataset_for_checkpoint(
     meta: dict, data_dir: str | os.PathLike | None = None
 ) -> tuple[Dataset, torch.Tensor, torch.Tensor]:
-    """The data a checkpoint (its `meta`) was trained on, and its (train, held-out) indices."""
-    return load_source(DataSource.from_dict(meta["dataset"]), Split.from_dict(meta.get("split")), data_dir)
+    """The data a checkpoint (its `meta`) was trained on, and its (train, held-out) indices; a
+    text model's sentences as rows of ids of its vocabulary, of its sentence length."""
+    vocabulary, length = None, None
+    if meta.get("vocabulary"):
+        vocabulary, length = Vocabulary(tuple(str(w) for w in meta["vocabulary"])), int(meta["image_shape"][0])
+    source, split = DataSource.from_dict(meta["dataset"]), Split.from_dict(meta.get("split"))
+    return load_source(source, split, data_dir, vocabulary, length)
 
 
 def _sample_dataset(source: DataSource) -> Dataset:

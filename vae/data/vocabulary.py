@@ -18,7 +18,9 @@ import torch
 
 PAD, BOS, EOS, UNK = 0, 1, 2, 3
 SPECIALS = ("<pad>", "<bos>", "<eos>", "<unk>")
-_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)*|[^\sa-z0-9]")
+# A word, a number, or a punctuation mark; also "<unk>" (an unknown word in PTB and Yelp files)
+# and a clitic standing alone as in PTB ("it 's", "do n't"), each kept as one token.
+_WORD = re.compile(r"<unk>|'(?:s|re|ve|ll|d|m)\b|[a-z0-9]+(?:'[a-z]+)*|[^\sa-z0-9]")
 
 
 def tokenize(sentence: str) -> list[str]:
@@ -28,7 +30,7 @@ def tokenize(sentence: str) -> list[str]:
 
 def detokenize(words: Iterable[str]) -> str:
     """Words joined by spaces, with no space before closing punctuation."""
-    text = " ".join(words)
+    text = re.sub(r" (n't)\b", r"\1", " ".join(words))
     return re.sub(r" ([.,!?;:)\]}'])", r"\1", re.sub(r"([(\[{]) ", r"\1", text))
 
 
@@ -87,7 +89,7 @@ class Vocabulary:
                 continue
             if i == UNK:
                 replaced = originals[position] if originals is not None and position < len(originals) else None
-                words.append(f"«{replaced}»" if replaced else "<unk>")
+                words.append(f"«{replaced}»" if replaced and replaced != "<unk>" else "<unk>")
             else:
                 words.append(self.words[i] if 0 <= i < len(self.words) else "<unk>")
         return detokenize(words)
@@ -98,3 +100,13 @@ class Vocabulary:
     def to_list(self) -> list[str]:
         """What a checkpoint stores (plain strings: read back with weights_only)."""
         return list(self.words)
+
+
+def cut_to_tokens(sentence: str, count: int) -> str:
+    """`sentence` up to the end of its first `count` tokens (its case kept)."""
+    spans = [match.end() for match in _WORD.finditer(sentence.lower())]
+    if len(spans) <= count:
+        return sentence
+    if len(sentence.lower()) != len(sentence):  # lower-casing moved the characters: cut the tokens
+        return detokenize(tokenize(sentence)[:count])
+    return sentence[: spans[count - 1]]
