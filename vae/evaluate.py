@@ -16,8 +16,9 @@ from vae.analysis.metrics import evaluate_model
 from vae.devices import pick_device
 from vae.errors import VAEError
 from vae.latent.encoding import encode_dataset
-from vae.models.interface import is_conditional
+from vae.models.interface import is_conditional, is_text
 from vae.opened import open_model
+from vae.training.text import with_ids
 
 PROBE_TRAIN = 5000  # training images for the linear probe
 
@@ -53,6 +54,8 @@ def evaluate_checkpoint(
     opened = open_model(path, "cpu" if Path(path).is_dir() else pick_device(device))  # a bundle: onnxruntime, CPU
     model, info = opened.model, opened.info
     data, train_idx, held_idx = opened.data(data_dir)
+    if is_text(model):  # the sentences as the model's own ids
+        data = with_ids(data, model.vocabulary, model.sequence_length)
     labels = data.labels[held_idx] if (data.labels is not None and is_conditional(model)) else None
     metrics = evaluate_model(model, data.images[held_idx], labels, iwae_k=iwae_k, seed=seed)
     if hasattr(model, "cpu"):
@@ -70,13 +73,21 @@ def evaluate_checkpoint(
 def format_report(m: dict) -> str:
     active = ", ".join(str(d) for d in m["active_dims"]) or "none"
     kl = "  ".join(f"{v:.2f}" for v in m["kl_per_dim"])
+    text = "perplexity" in m
+    unit = "sentences" if text else "images"
+    nll_line = (
+        f"NLL (IWAE k={m['iwae_k']})  {m['iwae_nll']:.2f} nats per sentence  = perplexity {m['perplexity']:.2f} "
+        f"per word ({m['tokens']} words and <eos>; the ELBO's: {m['elbo_perplexity']:.2f})"
+        if text
+        else f"NLL (IWAE k={m['iwae_k']})  {m['iwae_nll']:.2f} nats  = {m['bits_per_dim']:.4f} bits/dim"
+    )
     return "\n".join(
         [
             f"model            {m['checkpoint']}  ({m['dataset']}, "
             + (f"{m['epochs']} epochs, " if m["epochs"] is not None else "a bundle, ")
-            + f"{m['n']} held-out images)",
+            + f"{m['n']} held-out {unit})",
             f"ELBO             {m['elbo']:.2f} nats  (reconstruction {m['recon_ll']:.2f}, KL {m['kl']:.2f})",
-            f"NLL (IWAE k={m['iwae_k']})  {m['iwae_nll']:.2f} nats  = {m['bits_per_dim']:.4f} bits/dim",
+            nll_line,
             f"active units     {m['active_units']}/{len(m['activity'])}  (dims {active})",
             f"KL per dim       {kl}",
         ]
@@ -90,6 +101,7 @@ def format_report(m: dict) -> str:
             if len(m.get("levels", [])) > 1
             else []
         )
+        + ([f"I(x; z)          {m['mutual_information']:.2f} nats"] if "mutual_information" in m else [])
         + ([f"MIG              {m['mig']:.3f}"] if "mig" in m else [])
         + ([f"k-means vs labels NMI {m['nmi']:.3f}, ARI {m['ari']:.3f}"] if "nmi" in m else [])
         + ([f"linear probe     {100 * m['probe_accuracy']:.1f} % held-out accuracy"] if "probe_accuracy" in m else [])

@@ -34,6 +34,16 @@ def sentence_lengths(tokens: torch.Tensor) -> torch.Tensor:
     return sentence_mask(tokens).sum(1)
 
 
+def scored_log_likelihood(states: torch.Tensor, tokens: torch.Tensor, to_logits: nn.Module) -> torch.Tensor:
+    """log p(sentence), (N,) nats, from a decoder's outputs (N, L, H): the logits are computed
+    at the scored positions alone (words and <eos>, about half of a padded row), which halves
+    the largest product of training, the projection to the vocabulary."""
+    mask = sentence_mask(tokens)
+    rows = torch.arange(len(tokens), device=tokens.device)[:, None].expand_as(tokens)[mask]
+    log_p = -F.cross_entropy(to_logits(states[mask]).float(), tokens[mask], reduction="none")
+    return torch.zeros(len(tokens), dtype=log_p.dtype, device=log_p.device).index_add(0, rows, log_p)
+
+
 class SentenceVAE(nn.Module):
     modality = "text"
 
@@ -58,6 +68,10 @@ class SentenceVAE(nn.Module):
     @property
     def sequence_length(self) -> int:
         return self.config.sequence_length
+
+    @property
+    def vocab_size(self) -> int:
+        return self.config.vocab_size
 
     @property
     def num_classes(self) -> int:
@@ -85,18 +99,31 @@ class SentenceVAE(nn.Module):
         return self.to_mu(h), self.to_logvar(h)
 
     def decode_logits(
-        self, z: torch.Tensor, tokens: torch.Tensor, word_dropout: float = 0.0, generator: torch.Generator | None = None
+        self,
+        z: torch.Tensor,
+        tokens: torch.Tensor,
+        word_dropout: float = 0.0,
+        generator: torch.Generator | None = None,
+        dropout_draws: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Teacher-forced logits (N, L, vocab_size) of `tokens` given z: the input at step t is
-        word t − 1 (<bos> first), each replaced by <unk> with probability `word_dropout`."""
+        word t − 1 (<bos> first), each replaced by <unk> with probability `word_dropout`.
+        `dropout_draws` (N, L) uniform in [0, 1), when given, are the draws (training passes
+        its own, so data-parallel ranks and resumed runs drop the same words)."""
+        return self.to_logits(self._decoder_states(z, tokens, word_dropout, generator, dropout_draws))
+
+    def _decoder_states(self, z, tokens, word_dropout=0.0, generator=None, dropout_draws=None) -> torch.Tensor:
+        """The decoder's outputs (N, L, hidden_dim) before the projection to logits."""
         inputs = torch.cat([torch.full_like(tokens[:, :1], BOS), tokens[:, :-1]], 1)
         if word_dropout > 0:
-            drop = torch.rand(inputs.shape, generator=generator, device=inputs.device) < word_dropout
+            if dropout_draws is None:
+                dropout_draws = torch.rand(inputs.shape, generator=generator, device=inputs.device)
+            drop = dropout_draws.to(inputs.device) < word_dropout
             drop[:, 0] = False  # <bos> stays
             inputs = inputs.masked_fill(drop & (inputs != PAD), UNK)
         steps = torch.cat([self.embedding(inputs), z[:, None, :].expand(-1, inputs.shape[1], -1)], 2)
         outputs, _ = self.decoder_rnn(steps, self._initial_state(z))
-        return self.to_logits(outputs)
+        return outputs
 
     def _initial_state(self, z: torch.Tensor):
         h0 = torch.tanh(self.latent_to_state(z))[None]
@@ -104,10 +131,11 @@ class SentenceVAE(nn.Module):
 
     def log_px_given_z(self, x: torch.Tensor, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """log p(sentence | z), (N,) nats: its words and its <eos>."""
-        return self.token_log_likelihood(self.decode_logits(z, x), x)
+        return scored_log_likelihood(self._decoder_states(z, x), x, self.to_logits)
 
     @staticmethod
     def token_log_likelihood(logits: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
+        """log p(sentence), (N,) nats, from teacher-forced logits (N, L, vocab_size)."""
         log_p = -F.cross_entropy(logits.transpose(1, 2).float(), tokens, reduction="none")
         return (log_p * sentence_mask(tokens)).sum(1)
 
@@ -131,6 +159,7 @@ class SentenceVAE(nn.Module):
             step_input = torch.cat([self.embedding(token), z], 1)[:, None, :]
             output, state = self.decoder_rnn(step_input, state)
             logits = self.to_logits(output[:, 0])
+            logits[:, [PAD, BOS]] = float("-inf")  # never inside a sentence: its words, then <eos>
             if step == length - 1:  # no room left: the sentence ends here
                 token = torch.full_like(token, EOS)
             elif temperature > 0:
@@ -167,9 +196,11 @@ class SentenceVAE(nn.Module):
         dataset_size: int | None = None,
         noise: torch.Tensor | None = None,
         word_dropout: float = 0.0,
+        dropout_draws: torch.Tensor | None = None,
     ) -> ElboTerms:
         """One-sample ELBO per sentence, as `VAE.elbo_terms`; `word_dropout` weakens the
-        decoder's input during training only (the ELBO is then of the weakened decoder)."""
+        decoder's input during training only (the ELBO is then of the weakened decoder);
+        `dropout_draws` as in `decode_logits`."""
         if tc_penalty:
             raise ValueError("β-TCVAE is for image VAEs here")
         mu, logvar = self.encode(x)
@@ -178,8 +209,8 @@ class SentenceVAE(nn.Module):
             if noise is None
             else mu + torch.exp(0.5 * logvar) * noise.to(mu.dtype)
         )
-        logits = self.decode_logits(z, x, word_dropout if self.training else 0.0, generator)
-        recon_ll = self.token_log_likelihood(logits, x).mean()
+        states = self._decoder_states(z, x, word_dropout if self.training else 0.0, generator, dropout_draws)
+        recon_ll = scored_log_likelihood(states, x, self.to_logits).mean()
         kl_per_dim = gaussian_kl(mu.float(), logvar.float()).mean(0)
         kl = kl_per_dim.sum()
         kl_for_loss = kl_per_dim.clamp(min=free_bits).sum() if free_bits > 0 else kl

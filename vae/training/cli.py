@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from vae.errors import VAEError
-from vae.models.architecture import DEFAULT_LEVELS
+from vae.models.architecture import DEFAULT_LEVELS, TEXT_ARCHS
 from vae.models.checkpoints import read_checkpoint
 from vae.training.config import TrainConfig
 from vae.training.distributed import is_main_process
@@ -30,7 +30,9 @@ def build_parser(sweep: bool = False) -> argparse.ArgumentParser:
     else:
         p = argparse.ArgumentParser(prog="python -m vae.train", description="Train a VAE and write a checkpoint.")
     p.add_argument(
-        "--dataset", default="digits", help="digits | sprites | mnist | fashion-mnist | a folder (default: digits)"
+        "--dataset",
+        default="digits",
+        help="digits | sprites | mnist | fashion-mnist | a folder; text: fortunes (default: digits)",
     )
     if not sweep:
         p.add_argument("--out", required=True, help="checkpoint file to write, e.g. models/mine.pt")
@@ -48,9 +50,10 @@ def build_parser(sweep: bool = False) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--arch",
-        choices=("mlp", "conv", "hierarchical"),
+        choices=("mlp", "conv", "hierarchical", *TEXT_ARCHS),
         default="conv",
-        help="conv or mlp: one latent vector; hierarchical: a top-down VAE with several levels (see --levels)",
+        help="conv or mlp: one latent vector; hierarchical: a top-down VAE with several levels (see --levels); "
+        "gru or lstm: a sentence VAE for text datasets",
     )
     p.add_argument("--latent-dim", type=int, default=16, help="size of the latent vector (flat archs)")
     p.add_argument(
@@ -62,10 +65,26 @@ def build_parser(sweep: bool = False) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--hidden",
+        "--hidden-dim",
+        dest="hidden",
         type=int,
         nargs="+",
         default=[256],
-        help="dense layer sizes (default: 256); hierarchical: the width of its states (the first size)",
+        help="dense layer sizes (default: 256); hierarchical: the width of its states; gru/lstm: the recurrent "
+        "state size (the first size)",
+    )
+    p.add_argument("--embed-dim", type=int, default=128, help="gru/lstm: size of the word embeddings (default 128)")
+    p.add_argument(
+        "--word-dropout",
+        type=float,
+        default=0.0,
+        help="gru/lstm: probability that a decoder input word becomes <unk> in training (Bowman et al. 2016)",
+    )
+    p.add_argument(
+        "--min-count",
+        type=int,
+        default=2,
+        help="text: a word enters the vocabulary when seen this often in the training split (default 2)",
     )
     p.add_argument("--conv-channels", type=int, nargs="+", help="conv widths (default: derived from image size)")
     p.add_argument("--likelihood", choices=("bernoulli", "gaussian"), default="bernoulli")
@@ -131,6 +150,8 @@ def configs_from_args(args: argparse.Namespace) -> tuple[TrainConfig, dict]:
         warmup_epochs=args.warmup_epochs,
         free_bits=args.free_bits,
         tc_beta=args.tc_beta,
+        word_dropout=args.word_dropout,
+        min_count=args.min_count,
         seed=args.seed,
         device=args.device,
         precision=args.precision,
@@ -146,6 +167,14 @@ def configs_from_args(args: argparse.Namespace) -> tuple[TrainConfig, dict]:
             "likelihood": args.likelihood,
             "conditional": args.conditional,
         }
+    elif args.arch in TEXT_ARCHS:
+        model_config = {
+            "arch": args.arch,
+            "latent_dim": args.latent_dim,
+            "embed_dim": args.embed_dim,
+            "hidden_dim": args.hidden[0],
+            "conditional": args.conditional,
+        }
     else:
         model_config = {
             "arch": args.arch,
@@ -154,7 +183,7 @@ def configs_from_args(args: argparse.Namespace) -> tuple[TrainConfig, dict]:
             "likelihood": args.likelihood,
             "conditional": args.conditional,
         }
-    if args.conv_channels:
+    if args.conv_channels and args.arch not in TEXT_ARCHS:
         model_config["conv_channels"] = tuple(args.conv_channels)
     return cfg, model_config
 
@@ -162,11 +191,23 @@ def configs_from_args(args: argparse.Namespace) -> tuple[TrainConfig, dict]:
 def options_error(args: argparse.Namespace) -> str | None:
     if args.epochs < 1 or args.batch_size < 1 or args.lr <= 0 or args.beta < 0 or args.tc_beta < 0:
         return "error: --epochs and --batch-size must be positive, --lr > 0, --beta and --tc-beta >= 0"
+    if not 0.0 <= args.word_dropout < 1.0 or args.min_count < 1 or args.embed_dim < 1:
+        return "error: --word-dropout must be in [0, 1), --min-count and --embed-dim at least 1"
+    if args.arch in TEXT_ARCHS and args.conditional:
+        return "error: --conditional is for image VAEs: a sentence VAE (--arch gru|lstm) is unconditional"
+    if args.arch in TEXT_ARCHS and args.tc_beta != 1.0:
+        return "error: --tc-beta (β-TCVAE) is for image VAEs: a sentence VAE takes --beta, --warmup-epochs, --free-bits"
     return None
 
 
 def summary(out, meta: dict) -> str:
     m = meta["metrics"]
+    if "perplexity" in m:
+        return (
+            f"saved {out}: held-out ELBO {m['elbo']:.2f} nats per sentence, NLL (IWAE k={m['iwae_k']}) "
+            f"{m['iwae_nll']:.2f} nats = perplexity {m['perplexity']:.1f} per word, KL {m['kl']:.2f}, "
+            f"active units {m['active_units']}/{len(m['activity'])}"
+        )
     return (
         f"saved {out}: held-out ELBO {m['elbo']:.2f} nats, NLL (IWAE k={m['iwae_k']}) {m['iwae_nll']:.2f} nats "
         f"({m['bits_per_dim']:.3f} bits/dim), active units {m['active_units']}/{len(m['activity'])}"

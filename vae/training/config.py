@@ -27,6 +27,8 @@ class TrainConfig:
     warmup_epochs: float = 0.0  # KL weight rises linearly from 0 to beta over these epochs
     free_bits: float = 0.0  # nats per latent dimension (Kingma et al. 2016)
     tc_beta: float = 1.0  # weight of the total-correlation part of the KL (β-TCVAE, Chen et al. 2018)
+    word_dropout: float = 0.0  # text: decoder input words replaced by <unk> (Bowman et al. 2016)
+    min_count: int = 2  # text: a word enters the vocabulary when seen this often in the training split
     seed: int = 0
     device: str = "auto"
     precision: str = "auto"  # auto | fp32 | bf16: the dtype of matmuls and convolutions (autocast)

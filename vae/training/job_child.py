@@ -16,12 +16,13 @@ from vae.errors import VAEError
 from vae.files import write_bytes_atomically
 from vae.latent.codes import reconstruct
 from vae.models.checkpoints import read_checkpoint
-from vae.models.interface import is_conditional
+from vae.models.interface import is_conditional, is_text
 from vae.pictures import make_grid, png_bytes, to_pil
 from vae.training.config import TrainConfig
 from vae.training.jobs import job_folder, write_json
 from vae.training.loop import train
 from vae.training.sweep_plan import continue_sweep
+from vae.training.text import checkpoint_ids
 
 
 def _reconstruction_png(model, images: torch.Tensor, labels: torch.Tensor | None) -> bytes:
@@ -31,6 +32,17 @@ def _reconstruction_png(model, images: torch.Tensor, labels: torch.Tensor | None
     decoded = reconstruct(model, images, labels)
     model.train(was_training)
     return png_bytes(to_pil(make_grid(torch.cat([images, decoded]), ncols=len(images)), max(1, 48 // images.shape[-2])))
+
+
+def _reconstruction_text(model, ids: torch.Tensor) -> str:
+    """A text model's preview: each held-out sentence, then its greedy reconstruction from μ."""
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        decoded = model.decode(model.encode(ids)[0])
+    model.train(was_training)
+    words = model.vocabulary
+    return "".join(f"{words.decode(a.tolist())}\n→ {words.decode(b.tolist())}\n" for a, b in zip(ids, decoded))
 
 
 def run(models_dir: Path) -> int:
@@ -47,12 +59,17 @@ def run(models_dir: Path) -> int:
 
     def on_epoch(record: dict, model) -> None:
         if "images" not in preview:  # the same 8 held-out images every epoch
-            data, _, held_idx = dataset_for_checkpoint(read_checkpoint(partial)["meta"], cfg.data_dir)
+            meta = read_checkpoint(partial)["meta"]
+            data, _, held_idx = dataset_for_checkpoint(meta, cfg.data_dir)
+            data = checkpoint_ids(data, meta)
             index = held_idx[:8]
             preview["images"] = data.images[index]
             preview["labels"] = data.labels[index] if is_conditional(model) else None
-        png = _reconstruction_png(model, preview["images"], preview["labels"])
-        write_bytes_atomically(folder / "recon.png", png)
+        if is_text(model):  # sentences, not pictures: recon.txt instead of recon.png
+            write_bytes_atomically(folder / "recon.txt", _reconstruction_text(model, preview["images"]).encode())
+        else:
+            png = _reconstruction_png(model, preview["images"], preview["labels"])
+            write_bytes_atomically(folder / "recon.png", png)
         with open(folder / "progress.jsonl", "a") as progress:
             progress.write(json.dumps(record) + "\n")
 

@@ -23,11 +23,14 @@ from vae.data.datasets import split_indices
 from vae.data.source import dataset_for_checkpoint
 from vae.devices import pick_device
 from vae.errors import TrainingError
+from vae.models.architecture import TEXT_ARCHS
 from vae.models.build import NativeModel, build_model, config_from_dict
 from vae.models.checkpoints import model_from_payload, read_checkpoint, save_checkpoint
+from vae.models.interface import is_text
 from vae.training.config import TrainConfig, dataset_meta, load_training_data
 from vae.training.distributed import Group, Objective, join, leave
 from vae.training.precision import match_optimizer_layout, memory_format, use_bf16, use_channels_last
+from vae.training.text import checkpoint_ids, is_text_data, sentence_length, training_vocabulary, with_ids
 
 
 @dataclass
@@ -61,8 +64,9 @@ def train(
     device = pick_device(device_name)
     run = _resume(cfg, Path(out)) if resume else _start(cfg, Path(out), model_config)
     cfg, model, meta = run.cfg, run.model, run.meta
-    bf16 = use_bf16(cfg.precision, device, model.config.arch, min(model.config.image_shape[1:]))
-    channels_last = use_channels_last(cfg.layout, device, model.config.arch, bf16)
+    text = is_text(model)  # recurrent nets on token ids: fp32, no conv layout
+    bf16 = not text and use_bf16(cfg.precision, device, model.config.arch, min(model.config.image_shape[1:]))
+    channels_last = not text and use_channels_last(cfg.layout, device, model.config.arch, bf16)
     layout = memory_format(channels_last)
     model.to(device, memory_format=layout).train()
     run.x_train = run.x_train.to(device, memory_format=layout)
@@ -120,10 +124,21 @@ def train(
 def _start(cfg: TrainConfig, out: Path, model_config: dict | None) -> _Run:
     data = load_training_data(cfg)
     options = dict(model_config or {})
+    train_idx, held_idx = split_indices(len(data), cfg.held_out, cfg.split_seed)
+    vocabulary = None
+    if is_text_data(data):
+        _check_text_options(cfg, options)
+        vocabulary = training_vocabulary(data, train_idx, cfg.min_count)
+        data = with_ids(data, vocabulary, sentence_length(data))
+        shape = {"vocab_size": len(vocabulary), "sequence_length": data.images.shape[1]}
+    elif options.get("arch") in TEXT_ARCHS:
+        raise TrainingError(f"--arch {options['arch']} is for text datasets, and {cfg.dataset} holds images")
+    else:
+        shape = {"image_shape": data.image_shape}
     if options.get("conditional") and data.labels is None:
         raise TrainingError(f"--conditional needs labels, and {cfg.dataset} has none")
     try:
-        config = config_from_dict({**options, "image_shape": data.image_shape, "num_classes": data.num_classes})
+        config = config_from_dict({**options, **shape, "num_classes": data.num_classes})
     except ValueError as err:
         raise TrainingError(str(err)) from None
     if config.arch == "hierarchical" and cfg.tc_beta != 1.0:
@@ -132,7 +147,6 @@ def _start(cfg: TrainConfig, out: Path, model_config: dict | None) -> _Run:
         )
     torch.manual_seed(cfg.seed)  # weight initialisation
     model = build_model(config)
-    train_idx, held_idx = split_indices(len(data), cfg.held_out, cfg.split_seed)
     meta = {
         **dataset_meta(data, cfg, held_idx),
         "training": asdict(cfg),
@@ -141,6 +155,9 @@ def _start(cfg: TrainConfig, out: Path, model_config: dict | None) -> _Run:
         "metrics": None,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
+    if vocabulary is not None:
+        model.vocabulary = vocabulary
+        meta["vocabulary"] = vocabulary.to_list()
     return _split(cfg, out, model, meta, data, train_idx, held_idx, None)
 
 
@@ -162,10 +179,27 @@ def _resume(cfg: TrainConfig, out: Path) -> _Run:
     )
     model = model_from_payload(payload, out)
     data, train_idx, held_idx = dataset_for_checkpoint(meta, data_dir)
+    data = checkpoint_ids(data, meta)  # text: the recorded vocabulary's ids
     if meta.get("epochs_done", 0) >= cfg.epochs and meta.get("metrics") is not None:
         raise TrainingError(f"{out} already has {meta['epochs_done']} epochs: pass a larger --epochs to train further")
     meta["metrics"] = None  # the final metrics belong to the model as it was: measured again at the end
     return _split(cfg, out, model, meta, data, train_idx, held_idx, payload.get("optimizer"))
+
+
+def _check_text_options(cfg: TrainConfig, options: dict) -> None:
+    if options.get("arch") not in TEXT_ARCHS:
+        raise TrainingError(
+            f"{cfg.dataset} is text: train a sentence VAE on it with --arch {' or --arch '.join(TEXT_ARCHS)}"
+        )
+    if options.get("conditional"):
+        raise TrainingError("--conditional is for image VAEs: a sentence VAE is unconditional")
+    if cfg.tc_beta != 1.0:
+        raise TrainingError(
+            "--tc-beta (β-TCVAE) is for image VAEs: a sentence VAE takes --beta, --warmup-epochs, --free-bits "
+            "and --word-dropout"
+        )
+    if not 0.0 <= cfg.word_dropout < 1.0:
+        raise TrainingError(f"--word-dropout is a probability below 1, got {cfg.word_dropout}")
 
 
 def _split(cfg, out, model, meta, data, train_idx, held_idx, optimizer_state) -> _Run:
@@ -212,6 +246,10 @@ def _train_epoch(run: _Run, objective, optimizer, group: Group, device, epoch: i
         # the noise of the whole global batch, so every rank slices the same draws a single process makes
         noise = torch.randn((len(batch), run.model.config.latent_dim), generator=noise_gen, device=device)
         index, noise = group.shard(batch), group.shard(noise)
+        options = {}
+        if is_text(run.model):  # Bowman's word dropout, from the same draws a single process makes
+            draws = torch.rand((len(batch), x_train.shape[1]), generator=noise_gen, device=device)
+            options = {"word_dropout": cfg.word_dropout, "dropout_draws": group.shard(draws)}
         if cfg.warmup_epochs > 0:
             beta = cfg.beta * min(1.0, (epoch * steps_per_epoch + step + 1) / (cfg.warmup_epochs * steps_per_epoch))
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
@@ -223,6 +261,7 @@ def _train_epoch(run: _Run, objective, optimizer, group: Group, device, epoch: i
                 tc_penalty=(cfg.tc_beta - 1.0) * beta / max(cfg.beta, 1e-12),  # warm-up scales it too
                 dataset_size=len(x_train),
                 noise=noise,
+                **options,
             )
         optimizer.zero_grad(set_to_none=True)
         terms.loss.backward()
