@@ -47,8 +47,8 @@ def z_dependent_model(arch: str = "gru", latent_dim: int = 4, sequence_length: i
 
 def save_text_checkpoint(path: Path, model: SentenceVAE) -> Path:
     meta = {
-        "dataset": "sentences",
-        "split": "all",
+        "dataset": {"spec": "sentences", "options": {}, "num_examples": len(SENTENCES)},
+        "split": {"held_out_fraction": 0.2, "seed": 0},
         "image_shape": [model.sequence_length],
         "vocabulary": model.vocabulary.to_list(),
     }
