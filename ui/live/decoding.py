@@ -20,10 +20,17 @@ import streamlit.components.v1 as components
 
 
 class DecoderGraph(NamedTuple):
-    """A decoder graph file for the browser and the pixel range of its output."""
+    """A decoder graph file for the browser and the pixel range of its output; for a text
+    model (a graph of z -> token ids), its vocabulary file (a JSON list of words by id, beside
+    the graph, content-named): the browser shows sentences instead of images."""
 
     path: Path
     pixel_range: tuple[float, float] = (0.0, 1.0)
+    vocabulary: Path | None = None
+
+    @property
+    def is_text(self) -> bool:
+        return self.vocabulary is not None
 
 
 _component = components.declare_component("live_traverse", path=str(Path(__file__).parent / "component"))
@@ -47,11 +54,20 @@ def graph_folder(models_dir: Path) -> Path:
 
 def graph_url(graph: DecoderGraph) -> str:
     """The URL of a graph file, relative to the component's page; serves its folder."""
-    folder = graph.path.parent.resolve()
+    return _served_url(graph.path)
+
+
+def vocabulary_url(graph: DecoderGraph) -> str | None:
+    """The URL of a text model's vocabulary file (beside its graph), or None for images."""
+    return None if graph.vocabulary is None else _served_url(graph.vocabulary)
+
+
+def _served_url(file: Path) -> str:
+    folder = file.parent.resolve()
     if _served != [folder]:
         components.declare_component(_GRAPHS, path=str(folder))
         _served[:] = [folder]
-    return f"../{__name__}.{_GRAPHS}/{graph.path.name}"
+    return f"../{__name__}.{_GRAPHS}/{file.name}"
 
 
 def unavailable_reason() -> str | None:
@@ -73,6 +89,7 @@ def _render(graph: DecoderGraph, conditional: bool, key: str, size: int, label: 
     """One render of the component in one mode (see component.js); its last value."""
     _component(
         graph=graph_url(graph),
+        vocabulary=vocabulary_url(graph),
         pixel_range=list(graph.pixel_range),
         conditional=conditional,
         label=int(label),

@@ -5,6 +5,7 @@ Each graph is one self-contained file (every weight inside it, no external-data 
 dynamic batch dimension:
     decoder  z (N, latent_dim) float32 [, label (N,) int64]  ->  image (N, C, H, W) in [0, 1]
     decoder-absolute (a hierarchical model) z: the levels' values, not standardised -> image
+    decoder (a text model)  z (N, latent_dim) float32  ->  ids (N, L) int32, the greedy sentence
     encoder  image (N, C, H, W) float32 in [0, 1] [, label]  ->  mu, logvar (N, latent_dim)
 A conditional model takes the class index as the second input `label` (the one-hot encoding
 happens inside the graph, as in the PyTorch model). Exports are cached beside the checkpoint,
@@ -14,7 +15,9 @@ keyed by its content, like the maps: an export takes seconds and never runs on a
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
+import json
 import logging
 import os
 import warnings
@@ -24,7 +27,7 @@ import torch
 from torch import nn
 
 from vae.files import file_digest, write_bytes_atomically
-from vae.models.interface import LatentModel, is_conditional
+from vae.models.interface import LatentModel, is_conditional, is_text
 
 OPSET = 18
 
@@ -36,6 +39,22 @@ class DecodeModule(nn.Module):
 
     def forward(self, z: torch.Tensor, label: torch.Tensor | None = None) -> torch.Tensor:
         return self.model.decode(z, label)
+
+
+class GreedySentenceModule(nn.Module):
+    """A text model's greedy decoding, its fixed-length loop unrolled into the graph (one
+    recurrent step per position: fine for the short sentences these models write).
+
+    The ids leave as int32, not torch's int64: onnxruntime-web hands an int64 output to
+    JavaScript as a BigInt64Array, whose elements are BigInts that cannot index an array or
+    compare with a number without a conversion each; a vocabulary's ids fit easily in int32."""
+
+    def __init__(self, model: LatentModel) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.model.decode(z).to(torch.int32)
 
 
 class DecodeAbsoluteModule(nn.Module):
@@ -61,8 +80,13 @@ class EncodeModule(nn.Module):
 def decoder_onnx(model: nn.Module, part: str = "standardised") -> bytes:
     """The decoder as ONNX bytes: inputs `z` (and `label`), output `image`. `part="absolute"`:
     a hierarchical model's `decode_absolute` (its input `z` holds the levels' values), which
-    keeps a lower level's values while an upper one moves."""
+    keeps a lower level's values while an upper one moves. A text model: input `z`, output
+    `ids` (N, L) int32, its greedy sentence (<pad> after the first <eos>)."""
     z = torch.zeros(2, model.latent_dim)
+    if is_text(model):
+        if part != "standardised":
+            raise ValueError("a text model has one decoder: part='standardised'")
+        return _export(GreedySentenceModule(model), z, "z", ["ids"], model)
     if part == "absolute":
         return _export(DecodeAbsoluteModule(model), z, "z", ["image"], model)
     if part != "standardised":
@@ -72,6 +96,8 @@ def decoder_onnx(model: nn.Module, part: str = "standardised") -> bytes:
 
 def encoder_onnx(model: nn.Module) -> bytes:
     """The encoder as ONNX bytes: inputs `image` (and `label`), outputs `mu`, `logvar`."""
+    if is_text(model):
+        raise ValueError("a text model's encoder reads token ids: it is not exported")
     x = torch.full((2, *model.image_shape), 0.5)
     return _export(EncodeModule(model), x, "image", ["mu", "logvar"], model)
 
@@ -159,4 +185,14 @@ def served_copy(folder: Path, graph: Path) -> Path:
     path = Path(folder) / f"{graph.parent.name}-{file_digest(graph)}-{graph.stem}.onnx"
     if not path.is_file():
         write_bytes_atomically(path, graph.read_bytes())
+    return path
+
+
+def cached_vocabulary(folder: Path, words: tuple[str, ...] | list[str]) -> Path:
+    """A text model's vocabulary for the browser, beside its decoder graph: a JSON list of the
+    words by id, named by its content (fetched once, like the graph)."""
+    data = json.dumps(list(words), ensure_ascii=False, separators=(",", ":")).encode()
+    path = Path(folder) / f"vocabulary-{hashlib.sha1(data).hexdigest()[:16]}.json"
+    if not path.is_file():
+        write_bytes_atomically(path, data)
     return path

@@ -11,24 +11,28 @@
 //   map      follows the mouse over the page's 2-D Plotly map: the code under the cursor (the
 //            inverse the server uses for a click) decoded beside it, with its distance to the data
 // The graph is fetched once per model from its content-named URL (kept in the Cache API where
-// the page allows it); Python sends only the URL with each rerun.
+// the page allows it); Python sends only the URL with each rerun. A text model's graph outputs
+// token ids instead of an image: with the vocabulary (a JSON list of words, fetched once from its
+// own content-named URL) they are shown as sentences (text.js) where an image would be drawn.
 (function () {
   "use strict";
   const send = (type, extra) => window.parent.postMessage(Object.assign({ isStreamlitMessage: true, type: type }, extra), "*");
   const report = (value) => send("streamlit:setComponentValue", { value: Object.assign({ nonce: Date.now() }, value), dataType: "json" });
   const sliders = document.getElementById("sliders");
   const canvas = document.getElementById("image");
+  const text = document.getElementById("sentences");
   const note = document.getElementById("note");
   const reading = document.getElementById("reading");
   const nonfinite = document.getElementById("nonfinite");
   const offscreen = document.createElement("canvas");
-  let session = null, sessionUrl = null, layoutKey = null, lastArgsZ = null, args = null;
+  let session = null, sessionUrl = null, layoutKey = null, lastArgsZ = null, args = null, words = null;
   let z = [], busy = false, dirty = false, failed = false, pendingEvent = null;
   window.__decodeTimes = [];  // milliseconds per decode, read by the bench
   window.__frames = [];       // performance.now() of each drawn frame
   window.__hoverLatencies = [];  // map mode: mouse event (its time stamp) -> frame drawn, ms
   window.__hoverWork = [];       // map mode: our handler starts -> frame drawn, ms
   window.__draws = 0;
+  window.__lastDecoded = null;  // text: the last batch decoded, {z: float32 values, ids, sentences}
 
   // No WebAssembly (an old or locked-down browser): the runtime may not even load; Python is
   // told on the first render and switches to server-side decoding.
@@ -68,10 +72,14 @@
     report({ unavailable: String(reason) });
   }
 
-  function openSession(url) {
+  function openSession(url, vocabularyUrl) {
     if (!runtime) return Promise.reject(new Error("this browser has no WebAssembly"));
-    return cachedBytes(url).then((bytes) =>
+    const vocabulary = vocabularyUrl
+      ? cachedBytes(vocabularyUrl).then((bytes) => JSON.parse(new TextDecoder().decode(bytes)))
+      : Promise.resolve(null);
+    const opened = cachedBytes(url).then((bytes) =>
       runtime.InferenceSession.create(new Uint8Array(bytes), { executionProviders: ["wasm"], graphOptimizationLevel: "all" }));
+    return Promise.all([opened, vocabulary]);
   }
 
   // -- what to decode now: a batch of codes (one, or the grid's) -----------------------------
@@ -150,6 +158,25 @@
     }
   }
 
+  // A text model: the sentence of each code as text (the grid's as a numbered list).
+  function show(ids, flat) {
+    const shown = liveText.sentences(ids.data, ids.dims, words);
+    const line = (sentence, tag) => Object.assign(document.createElement(tag), { className: "sentence", textContent: sentence });
+    if (shown.length === 1) {
+      text.replaceChildren(line(shown[0], "div"));
+    } else {
+      const list = document.createElement("ol");
+      list.append(...shown.map((sentence) => line(sentence, "li")));
+      text.replaceChildren(list);
+    }
+    window.__lastDecoded = { z: Array.from(flat), ids: Array.from(ids.data), sentences: shown };
+    const height = document.body.scrollHeight + 8;
+    if (height !== paint.height) { paint.height = height; send("streamlit:setFrameHeight", { height: height }); }
+    window.__frames.push(performance.now());
+    window.__draws += 1;
+    text.dataset.draws = String(window.__draws);
+  }
+
   async function pump() {
     // One decode at a time; moves that arrive meanwhile collapse into the latest state.
     busy = true;
@@ -170,7 +197,8 @@
         const started = performance.now();
         const output = await session.run(feeds);
         window.__decodeTimes.push(performance.now() - started);
-        paint(output.image, args.grid ? args.grid.columns : 1);
+        if (output.ids) show(output.ids, flat);
+        else paint(output.image, args.grid ? args.grid.columns : 1);
         if (event !== null) {
           const now = performance.timeOrigin + performance.now();
           window.__hoverLatencies.push(now - event.stamp);
@@ -303,7 +331,7 @@
   function describe(distance) {
     const [near, between] = args.map.thresholds;
     const words = distance < near ? args.map.readings[0] : distance < between ? args.map.readings[1] : args.map.readings[2];
-    return `${distance.toFixed(1)}× the typical spacing from the nearest image: ${words}.`;
+    return `${distance.toFixed(1)}× the typical spacing from the nearest ${args.vocabulary ? "sentence" : "image"}: ${words}.`;
   }
 
   const watched = new WeakSet();
@@ -341,8 +369,12 @@
     if (key !== layoutKey) { build(); layoutKey = key; }
     canvas.width = args.size;
     if (!canvas.height || !args.grid) canvas.height = args.size;
+    canvas.style.display = args.vocabulary ? "none" : "";
+    text.style.display = args.vocabulary ? "block" : "none";
+    text.style.width = `${Math.max(args.size, 280)}px`;
     if (args.map) {
       reading.style.minHeight = "3.9em";  // room for the reading: hovering never changes the frame's height
+      text.style.minHeight = "6.5em";  // and for a sentence of a few lines
       Object.assign(nonfinite.style, { display: "block", minHeight: "1.3em" });  // and for a NaN caption
       watchMap();
       if (!render.polling) render.polling = setInterval(watchMap, 500);
@@ -354,9 +386,10 @@
       session = null;
       const url = args.graph;
       note.textContent = "loading the decoder…";
-      openSession(url).then((ready) => {
+      openSession(url, args.vocabulary).then(([ready, vocabulary]) => {
         if (url !== sessionUrl) return;  // another model was chosen meanwhile
         session = ready;
+        words = vocabulary;
         note.textContent = args.map ? "hover the map: decoded in the browser" : "decoded in the browser (onnxruntime-web)";
         schedule();
       }, (error) => unavailable(error.message || error));
