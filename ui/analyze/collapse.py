@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 
 import streamlit as st
+import torch
 
 from ui.analyze.view import AnalysisView
 from ui.shell.charts import kl_bars, kl_history
 from ui.shell.kl import measured_kl
-from vae.analysis.information import mutual_information
+from vae.analysis.metrics import mutual_information
 from vae.latent.codes import INACTIVE_KL, order_by_kl
 from vae.models.interface import is_text
 from vae.models.levels import dim_label, levels_of
@@ -26,7 +27,9 @@ def show(view: AnalysisView) -> None:
     units, information = st.columns(2)
     units.metric("Active dimensions (KL ≥ 0.01 nats)", f"{len(active)} of {vae.latent_dim}")
     if codes is not None and data is not None and len(codes.mu) >= 2:
-        value = mutual_information(codes.mu, codes.sigma)
+        value = mutual_information(
+            torch.as_tensor(codes.mu), 2 * torch.as_tensor(codes.sigma).log(), torch.Generator().manual_seed(0)
+        )
         information.metric(
             "Mutual information I(x; z)",
             f"{value:.2f} nats",
@@ -38,14 +41,11 @@ def show(view: AnalysisView) -> None:
             f"log {len(codes.mu)} = {math.log(len(codes.mu)):.2f} nats."
         )
     if len(active) == 0:
-        reading = (
-            "Every dimension has collapsed: the encoder's output is ignored and the decoder draws an average "
-            + (
-                "sentence, a language model that ignores z. Add KL annealing (--warmup-epochs), word dropout "
-                "(--word-dropout) or free bits (--free-bits)."
-                if is_text(vae)
-                else "image. Lower β, add free bits or KL warm-up, or use a weaker decoder."
-            )
+        reading = "Every dimension has collapsed: the encoder's output is ignored and the decoder draws an average " + (
+            "sentence, a language model that ignores z. Add KL annealing (--warmup-epochs), word dropout "
+            "(--word-dropout) or free bits (--free-bits)."
+            if is_text(vae)
+            else "image. Lower β, add free bits or KL warm-up, or use a weaker decoder."
         )
     elif inactive:
         reading = (
