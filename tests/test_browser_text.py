@@ -5,8 +5,16 @@ detokenizer writes sentences as the vocabulary's Python does."""
 import numpy as np
 import pytest
 import torch
-from browser_support import LIVE_FRAME, REPO, browser_available, chromium_page, running_app, wait_for_app
-from text_models import save_text_checkpoint, z_dependent_model
+from browser_support import (
+    LIVE_FRAME,
+    REPO,
+    browser_available,
+    chromium_page,
+    exceptions_on,
+    running_app,
+    wait_for_app,
+)
+from text_models import save_text_checkpoint, train_text_model, write_text_corpus, z_dependent_model
 
 from vae.data.vocabulary import Vocabulary, detokenize, tokenize
 
@@ -130,3 +138,36 @@ def test_the_javascript_detokenizer_writes_what_python_writes(app):
     got = page.evaluate("([rows, words]) => rows.map(ids => liveText.sentence(ids, words))", [rows, list(words.words)])
     assert got == [words.decode(row) for row in rows]
     assert "<unk>" in got[-1]
+
+
+@pytest.fixture(scope="module")
+def traverse_app(tmp_path_factory):
+    """The real app over a sentence VAE trained on the small template corpus."""
+    folder = tmp_path_factory.mktemp("trained-text")
+    train_text_model(write_text_corpus(tmp_path_factory.mktemp("corpus")), folder / "tiny-text.pt")
+    with running_app(folder) as url:
+        yield url
+
+
+def test_the_traverse_page_sentence_follows_a_drag_before_release(traverse_app):
+    with chromium_page(1400, 1500) as page:
+        page.goto(traverse_app + "/Traverse?model=tiny-text.pt")
+        wait_for_app(page, 120_000)
+        page.wait_for_selector(LIVE_FRAME, timeout=120_000)
+        frame = page.frame_locator(LIVE_FRAME)
+        frame.locator("#sentences[data-draws]").wait_for(timeout=120_000)
+        box = frame.locator('input[type="range"]').first.bounding_box()
+        y = box["y"] + box["height"] / 2
+        page.mouse.move(box["x"] + 3, y)
+        page.mouse.down()
+        seen = [_shown(frame)[0]]
+        for i in range(1, 31):  # across the slider with the button down
+            page.mouse.move(box["x"] + 3 + i * (box["width"] - 6) / 30, y)
+            page.wait_for_timeout(40)
+            if _shown(frame)[0] != seen[-1]:
+                seen.append(_shown(frame)[0])
+        page.mouse.up()
+        assert len(seen) >= 3, seen  # the sentence changed at least twice while the button was down
+        assert all(sentence.endswith(".") for sentence in seen)  # sentences of the corpus' kind, not noise
+        wait_for_app(page)
+        assert exceptions_on(page) == [] and not page.app_errors
