@@ -56,10 +56,14 @@ def run_area(area: str, args: argparse.Namespace) -> list[Comparison]:
         from bench import large_maps
 
         return large_maps.run(args.quick)
-    from bench import browser, browser_decode, cold_start, levels
+    from bench import browser, browser_decode, cold_start, levels, text_live
 
     return (
-        browser_decode.run(args.quick) + levels.run(args.quick) + browser.run(args.quick) + cold_start.run(args.quick)
+        browser_decode.run(args.quick)
+        + levels.run(args.quick)
+        + text_live.run(args.quick)
+        + browser.run(args.quick)
+        + cold_start.run(args.quick)
     )
 
 
