@@ -27,12 +27,20 @@ CODES = np.random.default_rng(0).normal(size=(6, 16))  # as live_text_app.py
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory):
+def browser_page():
+    """One Chromium page for the module: Playwright's sync API cannot run two at once in a thread."""
+    with chromium_page(1000, 900) as page:
+        yield page
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory, browser_page):
     folder = tmp_path_factory.mktemp("text-models")
     model = z_dependent_model("gru", latent_dim=4, sequence_length=12)
     checkpoint = save_text_checkpoint(folder / "sentences.pt", model)
-    with running_app(script=APP, env={"TEXT_CHECKPOINT": str(checkpoint)}) as url, chromium_page(1000, 900) as page:
-        yield url, page, model
+    with running_app(script=APP, env={"TEXT_CHECKPOINT": str(checkpoint)}) as url:
+        browser_page.set_viewport_size({"width": 1000, "height": 900})
+        yield url, browser_page, model
 
 
 def _open(page, url: str, mode: str):
@@ -149,25 +157,27 @@ def traverse_app(tmp_path_factory):
         yield url
 
 
-def test_the_traverse_page_sentence_follows_a_drag_before_release(traverse_app):
-    with chromium_page(1400, 1500) as page:
-        page.goto(traverse_app + "/Traverse?model=tiny-text.pt")
-        wait_for_app(page, 120_000)
-        page.wait_for_selector(LIVE_FRAME, timeout=120_000)
-        frame = page.frame_locator(LIVE_FRAME)
-        frame.locator("#sentences[data-draws]").wait_for(timeout=120_000)
-        box = frame.locator('input[type="range"]').first.bounding_box()
-        y = box["y"] + box["height"] / 2
-        page.mouse.move(box["x"] + 3, y)
-        page.mouse.down()
-        seen = [_shown(frame)[0]]
-        for i in range(1, 31):  # across the slider with the button down
-            page.mouse.move(box["x"] + 3 + i * (box["width"] - 6) / 30, y)
-            page.wait_for_timeout(40)
-            if _shown(frame)[0] != seen[-1]:
-                seen.append(_shown(frame)[0])
-        page.mouse.up()
-        assert len(seen) >= 3, seen  # the sentence changed at least twice while the button was down
-        assert all(sentence.endswith(".") for sentence in seen)  # sentences of the corpus' kind, not noise
-        wait_for_app(page)
-        assert exceptions_on(page) == [] and not page.app_errors
+def test_the_traverse_page_sentence_follows_a_drag_before_release(traverse_app, browser_page):
+    page = browser_page
+    page.set_viewport_size({"width": 1400, "height": 1500})
+    page.app_errors.clear()
+    page.goto(traverse_app + "/Traverse?model=tiny-text.pt")
+    wait_for_app(page, 120_000)
+    page.wait_for_selector(LIVE_FRAME, timeout=120_000)
+    frame = page.frame_locator(LIVE_FRAME)
+    frame.locator("#sentences[data-draws]").wait_for(timeout=120_000)
+    box = frame.locator('input[type="range"]').first.bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + 3, y)
+    page.mouse.down()
+    seen = [_shown(frame)[0]]
+    for i in range(1, 31):  # across the slider with the button down
+        page.mouse.move(box["x"] + 3 + i * (box["width"] - 6) / 30, y)
+        page.wait_for_timeout(40)
+        if _shown(frame)[0] != seen[-1]:
+            seen.append(_shown(frame)[0])
+    page.mouse.up()
+    assert len(seen) >= 3, seen  # the sentence changed at least twice while the button was down
+    assert all(sentence.endswith(".") for sentence in seen)  # sentences of the corpus' kind, not noise
+    wait_for_app(page)
+    assert exceptions_on(page) == [] and not page.app_errors

@@ -6,9 +6,11 @@ import zipfile
 
 import pytest
 from PIL import Image
+from text_models import write_text_corpus
 
 from vae.data.image_folder import extract_image_zip
 from vae.errors import DatasetError, TrainingError
+from vae.models.checkpoints import load_checkpoint
 from vae.training.jobs import cancel_job, checkpoint_name, read_job, start_job
 
 TINY_TRAIN = {"dataset": "digits", "epochs": 2, "batch_size": 256, "iwae_k": 0, "slim": True, "device": "cpu"}
@@ -38,6 +40,18 @@ def test_a_job_trains_reports_each_epoch_and_lands_in_the_folder(tmp_path):
     assert (tmp_path / "small.pt").is_file() and not (tmp_path / ".jobs" / "partial.pt").exists()
     with pytest.raises(TrainingError, match="exists"):
         start_job(tmp_path, "small.pt", TINY_TRAIN, TINY_MODEL)
+
+
+@pytest.mark.slow
+def test_a_text_job_trains_a_sentence_vae_and_shows_sentences(tmp_path):
+    corpus = write_text_corpus(tmp_path / "corpus")
+    train = {**TINY_TRAIN, "dataset": str(corpus), "batch_size": 32, "word_dropout": 0.25}
+    start_job(tmp_path, "words", train, {"arch": "gru", "latent_dim": 2, "embed_dim": 8, "hidden_dim": 16})
+    job = _wait(tmp_path)
+    assert job.state == "done", job.message
+    assert job.recon_png is None and job.recon_text.count("→") == 8  # eight held-out sentences, each reconstructed
+    model, meta = load_checkpoint(tmp_path / "words.pt")
+    assert model.config.arch == "gru" and meta["training"]["word_dropout"] == 0.25 and "<unk>" in meta["vocabulary"]
 
 
 @pytest.mark.slow

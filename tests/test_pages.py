@@ -684,9 +684,9 @@ def test_analyze_disentanglement_click_picks_the_traversed_dimension(monkeypatch
     assert "Traversal of z3" in _markdown(at)
 
 
-def _submit_training(at: AppTest, name: str, epochs: int = 1, replace: bool = False) -> AppTest:
+def _submit_training(at: AppTest, name: str, epochs: int = 1, replace: bool = False, arch: str = "mlp") -> AppTest:
     at.text_input(key="train_name").set_value(name)
-    at.selectbox(key="train_arch").set_value("mlp")
+    at.selectbox(key="train_arch").set_value(arch)
     at.number_input(key="train_epochs").set_value(epochs)
     at.checkbox(key="train_replace").set_value(replace)
     return next(b for b in at.button if b.label == "Start training").click().run()
@@ -784,6 +784,37 @@ def test_train_page_starts_a_hierarchical_model_with_its_levels(tmp_path, monkey
     at.text_input(key="train_name").set_value("shallow")
     next(b for b in at.button if b.label == "Start training").click().run()
     assert any("2 to 5 positive whole numbers" in e.value for e in at.error) and len(fake.started) == 1
+
+
+def test_train_page_starts_a_sentence_vae_on_text_and_refuses_mismatches(tmp_path, monkeypatch):
+    fake = FakeJobs(monkeypatch)
+    at = _app("pages/9_Train.py", tmp_path, monkeypatch)
+    _submit_training(at, "words", arch="gru")  # gru on the default digits
+    assert any("sentence VAE: choose a text dataset" in e.value for e in at.error) and not fake.started
+    at.selectbox(key="train_dataset").set_value("fortunes")
+    at.number_input(key="train_word_dropout").set_value(0.3)
+    at.number_input(key="train_hidden").set_value(64)
+    _submit_training(at, "words", arch="gru")
+    _no_errors(at)
+    _, train_config, model_config = fake.started[-1]
+    assert train_config["dataset"] == "fortunes" and train_config["word_dropout"] == 0.3
+    assert model_config == {"arch": "gru", "latent_dim": 10, "embed_dim": 128, "hidden_dim": 64, "conditional": False}
+    fake.job = dataclasses.replace(fake.job, state="done", history=[_TEXT_RECORD], recon_text="a b .\n→ a b .\n")
+    at.run()
+    assert any("sentences/s" in c.value for c in at.caption) and at.code[0].value.startswith("a b .")
+    _submit_training(at, "pictures", replace=True, arch="conv")
+    assert any("fortunes holds sentences" in e.value for e in at.error) and len(fake.started) == 1
+
+
+_TEXT_RECORD = {
+    "epoch": 1,
+    "heldout_elbo": -50.0,
+    "heldout_recon_ll": -47.0,
+    "heldout_kl": 3.0,
+    "seconds": 2.0,
+    "images_per_second": 900.0,
+    "train_elbo": -50.0,
+}
 
 
 def test_train_page_can_be_turned_off(tmp_path, monkeypatch):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from vae.data.image_folder import extract_image_zip
 from vae.errors import VAEError
+from vae.models.architecture import TEXT_ARCHS
 from vae.training import (
     jobs,  # by module: the page test swaps in a fake job runner
     sweep_plan,
@@ -17,9 +18,13 @@ BUILT_IN = {
     "sprites": "sprites (generated shapes with known factors)",
     "mnist": "mnist (IDX files in the data folder)",
     "fashion-mnist": "fashion-mnist (IDX files in the data folder)",
-    "folder": "a folder inside the data folder",
+    "fortunes": "fortunes (English sentences from the BSD fortune files, offline; text)",
+    "ptb": "ptb (Penn Treebank sentences in the data folder; text)",
+    "yelp": "yelp (Yelp review sentences in the data folder; text)",
+    "folder": "a folder or .txt file inside the data folder (images or sentences)",
     "zip": "upload a zip of an image folder",
 }
+IMAGE_DATASETS = ("digits", "sprites", "mnist", "fashion-mnist", "zip")
 SWEEPS = {"one": "one model", "beta": "a sweep: one model per β", "free_bits": "a sweep: one per free-bits value"}
 SWEEP_HELP = (
     "A sweep trains NAME-VALUE.pt for each value, one after another, with everything else the same; "
@@ -56,22 +61,42 @@ def level_sizes(text: str) -> list[int]:
     return sizes
 
 
-def start_training(
-    folder: Path,
-    data_root: Path,
-    form: dict,
-    upload,
-    sweep_over: str,
-    sweep_values: str,
-    replace: bool,
-) -> None:
-    """Start what the form asks for; `form` holds the widgets' values by option name. Raises VAEError."""
+def model_options(form: dict) -> dict:
+    """The model config the form's architecture choices stand for. Raises VAEError."""
+    arch = form["arch"]
+    if arch in TEXT_ARCHS:
+        if form["dataset"] in IMAGE_DATASETS:
+            raise VAEError(f"{arch} is a sentence VAE: choose a text dataset (fortunes, ptb, yelp or a .txt file)")
+        if float(form.get("tc_beta", 1.0)) != 1.0:
+            raise VAEError("β-TC (total correlation) is for image VAEs: leave it at 1 for a sentence VAE")
+        return {
+            "arch": arch,
+            "latent_dim": int(form["latent_dim"]),
+            "embed_dim": int(form["embed_dim"]),
+            "hidden_dim": int(form["hidden_dim"]),
+            "conditional": False,
+        }
+    if form["dataset"] in ("fortunes", "ptb", "yelp"):
+        raise VAEError(f"{form['dataset']} holds sentences: choose the gru or lstm architecture for it")
+    options = {"arch": arch, "likelihood": form["likelihood"], "conditional": bool(form["conditional"])}
+    if arch == "hierarchical":
+        options["level_dims"] = level_sizes(form.get("levels", ""))
+    else:
+        options["latent_dim"] = int(form["latent_dim"])
+    return options
+
+
+def start_training(folder: Path, data_root: Path, form: dict, upload) -> None:
+    """Start what the form asks for; `form` holds the widgets' values by option name (sweep_over,
+    sweep_values and replace among them). Raises VAEError."""
     file_name = jobs.checkpoint_name(form["name"])
     choice = form["dataset"]
+    sweep_over, replace = form.get("sweep_over", "one"), bool(form.get("replace"))
+    model_config = model_options(form)
     spec = dataset_spec(choice, form["subfolder"], upload, data_root, folder, file_name, replace)
     train_config = {
         "dataset": spec,
-        "data_dir": str(data_root) if choice in ("mnist", "fashion-mnist") else None,
+        "data_dir": str(data_root) if choice in ("mnist", "fashion-mnist", "ptb", "yelp") else None,
         "image_size": int(form["image_size"]) if choice in ("sprites", "folder", "zip") else None,
         "n": int(form["n_sprites"]) if choice == "sprites" else None,
         "epochs": int(form["epochs"]),
@@ -81,17 +106,14 @@ def start_training(
         "tc_beta": float(form["tc_beta"]),
         "warmup_epochs": float(form["warmup"]),
         "free_bits": float(form["free_bits"]),
+        "word_dropout": float(form.get("word_dropout", 0.0)) if model_config["arch"] in TEXT_ARCHS else 0.0,
+        "min_count": int(form.get("min_count", 2)),
         "device": form["device"],
         "precision": form["precision"],
         "layout": form["layout"],
         "iwae_k": 100,
         "slim": True,
     }
-    model_config = {"arch": form["arch"], "likelihood": form["likelihood"], "conditional": bool(form["conditional"])}
-    if form["arch"] == "hierarchical":
-        model_config["level_dims"] = level_sizes(form.get("levels", ""))
-    else:
-        model_config["latent_dim"] = int(form["latent_dim"])
     if sweep_over == "one":
         jobs.start_job(folder, file_name, train_config, model_config, overwrite=replace)
     else:
@@ -99,7 +121,7 @@ def start_training(
             folder,
             form["name"],
             sweep_over,
-            sweep_plan.parse_values(sweep_values),
+            sweep_plan.parse_values(form.get("sweep_values", "")),
             train_config,
             model_config,
             overwrite=replace,

@@ -42,9 +42,16 @@ def job_panel(folder: Path) -> None:
         curves.caption(
             f"Epoch {last['epoch']}: held-out ELBO {last['heldout_elbo']:.2f} nats "
             f"(reconstruction {last['heldout_recon_ll']:.2f}, KL {last['heldout_kl']:.2f}), {last['seconds']:.1f} s"
-            + (f", {last['images_per_second']:,.0f} images/s." if "images_per_second" in last else ".")
+            + (
+                f", {last['images_per_second']:,.0f} {'sentences' if job.recon_text else 'images'}/s."
+                if "images_per_second" in last
+                else "."
+            )
         )
-        if job.recon_png:
+        if job.recon_text:
+            recon.caption("Held-out sentences, each followed by its greedy reconstruction from μ (→)")
+            recon.code(job.recon_text, language=None)
+        elif job.recon_png:
             recon.image(job.recon_png, caption="held-out images (top), reconstructions (bottom)", output_format="PNG")
     elif job.running:
         st.caption(f"Preparing the data and the first epoch… ({time.time() - job.started:.0f} s)")

@@ -8,6 +8,7 @@ files, so a browser refresh (or a second browser) finds it again:
     .jobs/job.json        what was asked, the process id, when it started
     .jobs/progress.jsonl  one JSON line per finished epoch (the training record)
     .jobs/recon.png       held-out originals over their reconstructions, after each epoch
+    .jobs/recon.txt       (text models instead) held-out sentences and their reconstructions
     .jobs/status.json     how it ended: done | failed | cancelled, with a message
     .jobs/log.txt         the process's own output, for the message when it dies
     .jobs/sweep.json      when the job is one member of a sweep: every member's spec
@@ -107,6 +108,7 @@ class JobState:
     history: list[dict]  # one record per finished epoch
     recon_png: bytes | None
     started: float
+    recon_text: str | None = None  # a text model's held-out sentences and their reconstructions
 
     @property
     def running(self) -> bool:
@@ -145,7 +147,11 @@ def read_job(models_dir: Path) -> JobState | None:
         recon = (folder / "recon.png").read_bytes()
     except FileNotFoundError:
         recon = None
-    return JobState(job["name"], state, message, job["epochs"], history, recon, job["started"])
+    try:
+        recon_text = (folder / "recon.txt").read_text(errors="replace")
+    except FileNotFoundError:
+        recon_text = None
+    return JobState(job["name"], state, message, job["epochs"], history, recon, job["started"], recon_text)
 
 
 def _status(folder: Path) -> dict | None:
@@ -188,7 +194,7 @@ def start_job(
         elif not handoff:
             (folder / SWEEP_FILE).unlink(missing_ok=True)
         file_name = checkpoint_name(name)
-        for stale in ("progress.jsonl", "recon.png", "status.json", "partial.pt", "log.txt"):
+        for stale in ("progress.jsonl", "recon.png", "recon.txt", "status.json", "partial.pt", "log.txt"):
             (folder / stale).unlink(missing_ok=True)
         for leftover in folder.glob(".partial.pt.*.tmp"):  # a save interrupted by an earlier cancel
             leftover.unlink(missing_ok=True)
