@@ -6,8 +6,8 @@ begin_page(
     "Home",
     "🧭",
     "VAE Latent Explorer",
-    "See and play with what a variational autoencoder learned: the **Map** of its encodings, "
-    "**Encode** your own image, **Traverse** one dimension at a time, **Interpolate** between two codes, "
+    "See and play with what a variational autoencoder of images or sentences learned: the **Map** of its encodings, "
+    "**Encode** your own image or sentence, **Traverse** one dimension at a time, **Interpolate** between two codes, "
     "do **Arithmetic** on codes, **Generate** from the prior, **Analyze** the space, **Compare** models side by side "
     "and **Train** new ones (one model or a β sweep). "
     "Pick a model in the sidebar; the choice "

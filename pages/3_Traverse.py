@@ -1,4 +1,4 @@
-"""Traverse: one slider per latent dimension, the decoded image follows; a traversal grid and
+"""Traverse: one slider per latent dimension, the decoded image (or sentence) follows; a traversal grid and
 KL per dimension below."""
 
 from ui.shell.start import begin_page
@@ -8,7 +8,7 @@ begin_page(
     "🎚️",
     "Traverse the latent space",
     "One slider per latent dimension, the most informative (highest KL) first. "
-    "The image is decoded again on every slider change.",
+    "The image (or sentence) is decoded again on every slider change.",
 )
 
 import streamlit as st

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from conftest import REPO
+from text_models import write_text_corpus
 from vae import load_checkpoint
 from vae.models.checkpoints import read_checkpoint
 from vae.training.config import TrainConfig
@@ -68,3 +69,25 @@ def test_sprites_under_torchrun_train_in_bf16_channels_last_when_the_cpu_has_it(
     assert meta["dataset"]["num_examples"] == 300 and meta["epochs_done"] == 1
     assert meta["layout"] == ("channels-last" if meta["precision"] == "bf16" else "contiguous")
     assert model.decode(torch.zeros(1, model.config.latent_dim)).shape == (1, 1, 32, 32)
+
+
+def test_a_sentence_vae_trains_under_torchrun_and_matches_one_process(tmp_path):
+    """Word dropout draws its mask from the same per-batch noise a single process uses."""
+    corpus = write_text_corpus(tmp_path / "corpus")
+    args = ["--dataset", str(corpus), "--arch", "gru", "--latent-dim", "4", "--embed-dim", "16", "--hidden-dim", "32"]
+    args += ["--word-dropout", "0.3", "--epochs", "1", "--batch-size", "16", "--min-count", "1", "--seed", "3"]
+    for processes, out in ((2, tmp_path / "two.pt"), (1, tmp_path / "one.pt")):
+        result = subprocess.run(
+            [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(processes)]
+            + ["-m", "vae.train", *args, "--iwae-k", "2", "--device", "cpu", "--out", str(out)],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+    (one_meta, two_meta) = (read_checkpoint(tmp_path / n)["meta"] for n in ("one.pt", "two.pt"))
+    assert two_meta["vocabulary"] == one_meta["vocabulary"]
+    assert two_meta["history"][0]["train_loss"] == pytest.approx(one_meta["history"][0]["train_loss"], rel=1e-4)
+    model, _ = load_checkpoint(tmp_path / "two.pt")
+    assert model.decode(torch.zeros(2, 4)).shape == (2, model.sequence_length)

@@ -35,6 +35,8 @@ SMALLER = {
     "--points": "100",
     "--sample": "100",
     "--count": "300",
+    "--hidden-dim": "32",
+    "--embed-dim": "16",
 }
 
 
@@ -108,6 +110,7 @@ TABLE_COMMANDS = [
 # What picks each block for the test that runs it: every block but `make`'s holds one of these.
 RUNS = (
     "models/mine.pt",
+    "models/my-text.pt",
     "models/deep.pt",
     "models/mnist-deep.pt",
     "--resume",
@@ -149,6 +152,14 @@ def test_every_shell_block_is_run_by_a_test_here():
 def test_first_training_command(tmp_path):
     _run_block(_block("models/mine.pt"), tmp_path)
     assert load_checkpoint(tmp_path / "models" / "mine.pt")[1]["epochs_done"] == 1
+
+
+@pytest.mark.slow
+def test_text_training_command(tmp_path):
+    _run_block(_block("models/my-text.pt"), tmp_path)
+    model, meta = load_checkpoint(tmp_path / "models" / "my-text.pt")
+    assert model.config.arch == "gru" and meta["epochs_done"] == 1 and meta["training"]["word_dropout"] > 0
+    assert meta["dataset"]["spec"] == "fortunes" and "<unk>" in meta["vocabulary"]
 
 
 @pytest.mark.slow

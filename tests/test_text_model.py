@@ -1,6 +1,7 @@
 """Sentence VAEs in training and evaluation: word dropout, KL annealing, free bits, the IWAE
 bound, per-word perplexity, the CLI on a small hand-made corpus, resume and torchrun."""
 
+import json
 import math
 import random
 
@@ -253,3 +254,18 @@ def test_the_language_model_baseline_learns_the_corpus(trained):
     after = evaluate_language_model(lm, x_held)
     assert before == pytest.approx(model.vocab_size, rel=0.3) and after["perplexity"] < before / 3
     assert history[-1]["train_nll"] < history[0]["train_nll"] and after["tokens"] == int((x_held != PAD).sum())
+
+
+def test_the_text_report_compares_the_vae_with_the_language_model_on_one_split(trained, toy_corpus, tmp_path, capsys):
+    from bench.text_report import main as report_main
+
+    out_json = tmp_path / "report.json"
+    assert report_main([str(trained[1]["folder"] / "t.pt"), "--k", "3", "--json", str(out_json)]) == 0
+    figures = json.loads(out_json.read_text())
+    vae_row, lm_row = figures["rows"]
+    assert figures["heldout_sentences"] == 60 and len(lm_row["perplexity_by_epoch"]) == 6  # the VAE's 6 epochs
+    assert vae_row["kl"] > 0 and vae_row["nll"] <= -vae_row["elbo"] + 1e-6  # IWAE at least as tight as the ELBO
+    assert figures["perplexity_ratio"] == pytest.approx(vae_row["perplexity"] / lm_row["perplexity"])
+    assert len(figures["prior_samples"]) == 10 and all(isinstance(s, str) for s in figures["prior_samples"])
+    printed = capsys.readouterr().out
+    assert "| GRU language model" in printed and "best held-out epoch" in printed
