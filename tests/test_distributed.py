@@ -5,9 +5,9 @@ import sys
 
 import pytest
 import torch
+from text_models import write_text_corpus
 
 from conftest import REPO
-from text_models import write_text_corpus
 from vae import load_checkpoint
 from vae.models.checkpoints import read_checkpoint
 from vae.training.config import TrainConfig
