@@ -64,13 +64,13 @@ def language_model_row(model, meta: dict, data, train_idx, held_idx) -> dict:
     cfg = TrainConfig.from_dict(meta["training"])
     lm = matching_language_model(model)
     x_held = data.images[held_idx]
-    by_epoch: list[float] = []
+    held_by_epoch: list[dict] = []
 
     def on_epoch(record: dict) -> None:
-        by_epoch.append(evaluate_language_model(lm, x_held)["perplexity"])
+        held_by_epoch.append(evaluate_language_model(lm, x_held))
         print(
             f"  language model epoch {record['epoch']}: train NLL {record['train_nll']:.2f}, "
-            f"held-out perplexity {by_epoch[-1]:.2f}",
+            f"held-out perplexity {held_by_epoch[-1]['perplexity']:.2f}",
             file=sys.stderr,
         )
 
@@ -79,7 +79,8 @@ def language_model_row(model, meta: dict, data, train_idx, held_idx) -> dict:
         lm, data.images[train_idx], cfg.epochs, cfg.batch_size, cfg.lr, cfg.seed, on_epoch=on_epoch
     )
     seconds = time.perf_counter() - started
-    held = evaluate_language_model(lm, x_held)
+    held = held_by_epoch[-1]  # the trained model's, measured after its last epoch
+    by_epoch = [h["perplexity"] for h in held_by_epoch]
     best = min(range(len(by_epoch)), key=by_epoch.__getitem__)
     return {
         "model": f"GRU language model ({model.config.arch}, same sizes, no z)",

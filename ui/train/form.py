@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from vae.data.datasets import TEXT_DATASETS
 from vae.data.image_folder import extract_image_zip
 from vae.errors import VAEError
 from vae.models.architecture import TEXT_ARCHS
@@ -76,7 +77,7 @@ def model_options(form: dict) -> dict:
             "hidden_dim": int(form["hidden_dim"]),
             "conditional": False,
         }
-    if form["dataset"] in ("fortunes", "ptb", "yelp"):
+    if form["dataset"] in TEXT_DATASETS:
         raise VAEError(f"{form['dataset']} holds sentences: choose the gru or lstm architecture for it")
     options = {"arch": arch, "likelihood": form["likelihood"], "conditional": bool(form["conditional"])}
     if arch == "hierarchical":
