@@ -7,11 +7,12 @@ import onnx
 import onnxruntime
 import pytest
 import torch
+from torch import nn
 
 from vae import load_checkpoint
 from vae.models import onnx_graphs
 from vae.models.native import VAE, VAEConfig
-from vae.models.onnx_graphs import cached_graph, decoder_onnx, encoder_onnx
+from vae.models.onnx_graphs import cached_graph, decoder_onnx, encoder_onnx, export_module
 
 CONFIGS = [
     VAEConfig(image_shape=(1, 8, 8), latent_dim=3, arch="mlp", hidden_dims=(16,)),
@@ -93,3 +94,39 @@ def test_the_absolute_decoder_graph_equals_torch_decode_absolute(tmp_path):
     assert cached.name.endswith("-decoder-absolute.onnx")
     (again,) = _run(cached.read_bytes(), {"z": values.numpy()})
     assert np.array_equal(again, decoded)
+
+
+def test_concurrent_exports_leave_builtins_and_numba_alone():
+    """torch.export swaps builtins.max/min while it traces and restores them after; two
+    exports at once (two browser sessions opening models) used to restore each other's swap
+    and leave max broken for the process, which then failed every UMAP fit (numba)."""
+    import builtins
+    import threading
+
+    import numba
+    import numpy as np
+
+    original_max, original_min = builtins.max, builtins.min
+    module = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+    errors: list[BaseException] = []
+
+    def export():
+        try:
+            export_module(module, (torch.zeros(2, 4),), ["z"], ["out"])
+        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=export) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+
+    @numba.njit(parallel=True)
+    def largest(values):
+        return values.max()  # the parallel max that UMAP compiles and that broke
+
+    compiled = largest(np.arange(10.0))
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert builtins.max is original_max and builtins.min is original_min
+    assert compiled == 9.0

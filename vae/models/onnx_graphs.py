@@ -20,6 +20,7 @@ import io
 import json
 import logging
 import os
+import threading
 import warnings
 from pathlib import Path
 
@@ -30,6 +31,10 @@ from vae.files import file_digest, write_bytes_atomically
 from vae.models.interface import LatentModel, is_conditional, is_text
 
 OPSET = 18
+
+# torch.export traces with builtins.max/min swapped for its own and process-wide state
+# (stdout, loggers) redirected: two exports at once fail and can leave max swapped for good.
+_EXPORT_LOCK = threading.Lock()
 
 
 class DecodeModule(nn.Module):
@@ -120,7 +125,7 @@ def export_module(module: nn.Module, args: tuple[torch.Tensor, ...], names: list
     """Any module as ONNX bytes: inputs named `names` (batch dimension dynamic), outputs
     `outputs`, standard operators, every weight inside."""
     batch = torch.export.Dim("batch", min=1)
-    with _quiet():
+    with _EXPORT_LOCK, _numba_compiles_wait(), _quiet():
         program = torch.onnx.export(
             module,
             args,
@@ -139,6 +144,16 @@ def export_module(module: nn.Module, args: tuple[torch.Tensor, ...], names: list
         if tensor.data_location == onnx.TensorProto.EXTERNAL:
             raise ValueError(f"the export left {tensor.name} in an external file")
     return proto.SerializeToString()
+
+
+def _numba_compiles_wait() -> contextlib.AbstractContextManager:
+    """Numba's compiler lock, so that a UMAP fit in another thread does not compile its
+    kernels while builtins.max is swapped (numba types a global `max` at compile time)."""
+    try:
+        from numba.core.compiler_lock import global_compiler_lock
+    except ImportError:  # numba comes with umap-learn; without it there is nothing to guard
+        return contextlib.nullcontext()
+    return global_compiler_lock
 
 
 @contextlib.contextmanager
