@@ -37,7 +37,8 @@ def browser_page():
 def app(tmp_path_factory, browser_page):
     folder = tmp_path_factory.mktemp("text-models")
     model = z_dependent_model("gru", latent_dim=4, sequence_length=12)
-    checkpoint = save_text_checkpoint(folder / "sentences.pt", model)
+    # stored in float16 like the shipped text model: its graph holds float16 weights and Casts
+    checkpoint = save_text_checkpoint(folder / "sentences.pt", model, half_weights=True)
     with running_app(script=APP, env={"TEXT_CHECKPOINT": str(checkpoint)}) as url:
         browser_page.set_viewport_size({"width": 1000, "height": 900})
         yield url, browser_page, model

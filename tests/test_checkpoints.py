@@ -5,7 +5,14 @@ import pytest
 import torch
 
 from vae.errors import CheckpointError
-from vae.models.checkpoints import FORMAT, FORMAT_VERSION, load_checkpoint, read_checkpoint, save_checkpoint
+from vae.models.checkpoints import (
+    FORMAT,
+    FORMAT_VERSION,
+    load_checkpoint,
+    read_checkpoint,
+    round_to_half,
+    save_checkpoint,
+)
 from vae.models.native import VAE, VAEConfig
 
 CONFIG = VAEConfig((1, 8, 8), latent_dim=3, arch="mlp", hidden_dims=(16,))
@@ -35,6 +42,21 @@ def test_round_trip_is_exact(tmp_path, config):
     assert loaded_meta["history"] == meta["history"]
     assert torch.equal(loaded_meta["split"]["held_out_indices"], meta["split"]["held_out_indices"])
     assert [p.name for p in tmp_path.iterdir()] == ["m.pt"]  # no temporary file left behind
+
+
+def test_half_weights_halve_the_file_and_load_as_the_rounded_model(tmp_path):
+    config = VAEConfig((1, 28, 28), latent_dim=4, arch="mlp", hidden_dims=(64,))
+    torch.manual_seed(0)
+    model = VAE(config)
+    meta = {"dataset": {"spec": "digits"}, "image_shape": [1, 28, 28], "split": {}}
+    full = save_checkpoint(tmp_path / "full.pt", model, meta)
+    half = save_checkpoint(tmp_path / "half.pt", model, meta, half_weights=True)
+    assert 0.45 < half.stat().st_size / full.stat().st_size < 0.55
+    loaded, _ = load_checkpoint(half)
+    round_to_half(model)
+    for name, tensor in model.state_dict().items():
+        assert loaded.state_dict()[name].dtype == torch.float32  # computes as the float32 model does
+        assert torch.equal(tensor, loaded.state_dict()[name]), name
 
 
 class _Payload:

@@ -11,6 +11,7 @@ from torch import nn
 
 from vae import load_checkpoint
 from vae.models import onnx_graphs
+from vae.models.checkpoints import round_to_half
 from vae.models.native import VAE, VAEConfig
 from vae.models.onnx_graphs import cached_graph, decoder_onnx, encoder_onnx, export_module
 
@@ -130,3 +131,22 @@ def test_concurrent_exports_leave_builtins_and_numba_alone():
     assert not errors
     assert builtins.max is original_max and builtins.min is original_min
     assert compiled == 9.0
+
+
+def test_a_half_weight_model_gets_a_half_size_graph_with_the_same_outputs():
+    """Weights that are all float16 values (a --half-weights checkpoint) are stored as float16
+    in the graph, cast back to float32 in it: half the file, outputs unchanged; other weights
+    stay float32."""
+    torch.manual_seed(0)
+    model = VAE(VAEConfig(image_shape=(1, 28, 28), latent_dim=4, arch="mlp", hidden_dims=(64,))).eval()
+    full = decoder_onnx(model)
+    assert onnx.TensorProto.FLOAT16 not in {t.data_type for t in onnx.load_from_string(full).graph.initializer}
+    round_to_half(model)
+    half = decoder_onnx(model)
+    stored = onnx.load_from_string(half).graph.initializer
+    assert onnx.TensorProto.FLOAT16 in {t.data_type for t in stored}
+    assert len(half) < 0.55 * len(full)
+    z = torch.randn(5, 4)
+    with torch.no_grad():
+        expected = model.decode(z).numpy()
+    np.testing.assert_allclose(_run(half, {"z": z.numpy()})[0], expected, atol=1e-5)

@@ -205,12 +205,19 @@ def test_cli_trains_resumes_and_the_checkpoint_reloads_with_its_vocabulary(toy_c
     assert all(torch.equal(t, again.state_dict()[n]) for n, t in b.state_dict().items())
 
 
-def test_the_final_model_and_its_file_hold_equal_weights(toy_corpus, tmp_path):
-    cfg = TrainConfig(dataset=TOY, epochs=1, iwae_k=0, min_count=1, slim=True)
+@pytest.mark.parametrize("half_weights", [False, True], ids=["float32", "half-weights"])
+def test_the_final_model_and_its_file_hold_equal_weights(toy_corpus, tmp_path, half_weights):
+    cfg = TrainConfig(dataset=TOY, epochs=1, iwae_k=0, min_count=1, slim=True, half_weights=half_weights)
     model, _ = train(cfg, tmp_path / "f.pt", SMALL_MODEL, progress=False)
     loaded, meta = load_checkpoint(tmp_path / "f.pt")
     assert all(torch.equal(t, loaded.state_dict()[n]) for n, t in model.state_dict().items())
     assert loaded.vocabulary == model.vocabulary and meta["vocabulary"] == model.vocabulary.to_list()
+    stored = torch.load(tmp_path / "f.pt", weights_only=True)["state_dict"]
+    assert {t.dtype for t in stored.values()} == {torch.float16 if half_weights else torch.float32}
+    # the recorded metrics are those of the weights in the file, not of the float32 ones
+    data, _, held_idx = vae.data.source.dataset_for_checkpoint(meta)
+    again = evaluate_model(loaded, checkpoint_ids(data, meta).images[held_idx], iwae_k=0, seed=cfg.seed)
+    assert again["elbo"] == pytest.approx(meta["metrics"]["elbo"], abs=1e-4)
 
 
 @pytest.mark.parametrize(

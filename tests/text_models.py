@@ -12,7 +12,7 @@ from vae.data.datasets import load_dataset, split_indices
 from vae.data.text_corpus import sentence_length_for, tokenised
 from vae.data.vocabulary import Vocabulary, tokenize
 from vae.models.architecture import SentenceConfig
-from vae.models.checkpoints import save_checkpoint
+from vae.models.checkpoints import round_to_half, save_checkpoint
 from vae.models.sentence import SentenceVAE
 from vae.training.config import TrainConfig, dataset_meta
 
@@ -114,12 +114,16 @@ def z_dependent_model(arch: str = "gru", latent_dim: int = 4, sequence_length: i
     return model.eval()
 
 
-def save_text_checkpoint(path: Path, model: SentenceVAE) -> Path:
+def save_text_checkpoint(path: Path, model: SentenceVAE, half_weights: bool = False) -> Path:
+    """`half_weights`: the model's weights rounded to float16 (in place) and stored so, as
+    `vae.train --half-weights` does."""
+    if half_weights:
+        round_to_half(model)
     meta = {
         "dataset": {"spec": "sentences", "options": {}, "num_examples": len(SENTENCES)},
         "split": {"held_out_fraction": 0.2, "seed": 0},
         "image_shape": [model.sequence_length],
         "vocabulary": model.vocabulary.to_list(),
     }
-    save_checkpoint(path, model, meta)
+    save_checkpoint(path, model, meta, half_weights=half_weights)
     return path

@@ -29,16 +29,18 @@ def save_checkpoint(
     model: NativeModel,
     meta: dict,
     optimizer_state: dict | None = None,
+    half_weights: bool = False,
 ) -> Path:
     """Write atomically (temporary file in the same folder, fsync, rename). Weights are
-    stored on the CPU so a GPU-trained file loads anywhere."""
+    stored on the CPU so a GPU-trained file loads anywhere; with `half_weights`, floating-point
+    ones as float16 (loading copies them into the float32 model)."""
     path = Path(path)
     payload = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "config": model.config.to_dict(),
         "state_dict": {
-            k: v.detach().to("cpu", memory_format=torch.contiguous_format, copy=True)  # the standard layout
+            k: _stored(v.detach().to("cpu", memory_format=torch.contiguous_format, copy=True), half_weights)
             for k, v in model.state_dict().items()
         },
         "meta": meta,
@@ -86,6 +88,19 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
     if missing:
         raise CheckpointError(f"{path} is incomplete: its metadata lacks {', '.join(missing)} (retrain it)")
     return payload
+
+
+def round_to_half(model: torch.nn.Module) -> None:
+    """Round every floating-point weight and buffer to the nearest float16 value, in place
+    (they stay float32): the model as `save_checkpoint(..., half_weights=True)` stores it."""
+    with torch.no_grad():
+        for tensor in [*model.parameters(), *model.buffers()]:
+            if tensor.is_floating_point():
+                tensor.copy_(tensor.half())
+
+
+def _stored(tensor: torch.Tensor, half_weights: bool) -> torch.Tensor:
+    return tensor.half() if half_weights and tensor.is_floating_point() else tensor
 
 
 def model_from_payload(payload: dict, path: str | os.PathLike = "checkpoint") -> NativeModel:

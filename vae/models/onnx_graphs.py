@@ -143,7 +143,38 @@ def export_module(module: nn.Module, args: tuple[torch.Tensor, ...], names: list
     for tensor in proto.graph.initializer:
         if tensor.data_location == onnx.TensorProto.EXTERNAL:
             raise ValueError(f"the export left {tensor.name} in an external file")
+    _store_exact_halves(proto.graph)
     return proto.SerializeToString()
+
+
+HALF_MIN_ELEMENTS = 1024  # a smaller weight saves too little for its Cast node
+
+
+def _store_exact_halves(graph) -> None:
+    """Store as float16, with a Cast back to float32 in front, every large float32 weight
+    whose values are all float16 values (a checkpoint saved with --half-weights): half the
+    file, the same numbers. Other weights are left as they are."""
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+
+    casts = []
+    for tensor in graph.initializer:
+        if tensor.data_type != TensorProto.FLOAT:
+            continue
+        values = numpy_helper.to_array(tensor)
+        if values.size < HALF_MIN_ELEMENTS:
+            continue
+        with np.errstate(over="ignore"):
+            half = values.astype(np.float16)
+        if not np.array_equal(half.astype(np.float32), values):
+            continue
+        name = tensor.name
+        tensor.CopyFrom(numpy_helper.from_array(half, f"{name}.float16"))
+        casts.append(helper.make_node("Cast", [f"{name}.float16"], [name], to=TensorProto.FLOAT))
+    if casts:
+        nodes = [*casts, *graph.node]  # a node's inputs must be made by the nodes before it
+        del graph.node[:]
+        graph.node.extend(nodes)
 
 
 def _numba_compiles_wait() -> contextlib.AbstractContextManager:

@@ -121,6 +121,12 @@ def build_parser(sweep: bool = False) -> argparse.ArgumentParser:
     if not sweep:
         p.add_argument("--resume", action="store_true", help="continue training the checkpoint at --out")
     p.add_argument("--slim", action="store_true", help="leave the optimizer state out of the final file")
+    p.add_argument(
+        "--half-weights",
+        action="store_true",
+        help="round the final weights to float16 and store them so (half the file; the final metrics "
+        "are measured on the rounded weights)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress output")
     return p
 
@@ -158,6 +164,7 @@ def configs_from_args(args: argparse.Namespace) -> tuple[TrainConfig, dict]:
         layout=args.layout,
         iwae_k=args.iwae_k,
         slim=args.slim,
+        half_weights=args.half_weights,
     )
     if args.arch == "hierarchical":
         model_config = {

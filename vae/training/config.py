@@ -35,6 +35,7 @@ class TrainConfig:
     layout: str = "auto"  # auto | contiguous | channels-last: conv weights and data in memory
     iwae_k: int = 100  # importance samples for the final held-out NLL; 0 skips it
     slim: bool = False  # drop the optimizer state from the final file (smaller, resume restarts Adam)
+    half_weights: bool = False  # final weights rounded to float16 and stored so: half the file
     sweep: str | None = None  # the sweep this run belongs to (its members are compared together)
 
     @classmethod

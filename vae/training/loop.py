@@ -25,7 +25,7 @@ from vae.devices import pick_device
 from vae.errors import TrainingError
 from vae.models.architecture import TEXT_ARCHS
 from vae.models.build import NativeModel, build_model, config_from_dict
-from vae.models.checkpoints import model_from_payload, read_checkpoint, save_checkpoint
+from vae.models.checkpoints import model_from_payload, read_checkpoint, round_to_half, save_checkpoint
 from vae.models.interface import is_text
 from vae.training.config import TrainConfig, dataset_meta, load_training_data
 from vae.training.distributed import Group, Objective, join, leave
@@ -114,8 +114,12 @@ def train(
 
     model.eval().to(memory_format=torch.contiguous_format)  # callers get the standard layout
     if group.is_main:
+        if cfg.half_weights:
+            round_to_half(model)  # before the evaluation: the metrics are those of the stored weights
         meta["metrics"] = evaluate_model(model, run.x_held, run.y_held, iwae_k=cfg.iwae_k, seed=cfg.seed)
-        save_checkpoint(run.out, model, meta, None if cfg.slim else optimizer.state_dict())
+        save_checkpoint(
+            run.out, model, meta, None if cfg.slim else optimizer.state_dict(), half_weights=cfg.half_weights
+        )
     group.barrier()
     leave(group)
     return model, meta
@@ -174,6 +178,7 @@ def _resume(cfg: TrainConfig, out: Path) -> _Run:
             "layout": cfg.layout,
             "iwae_k": cfg.iwae_k,
             "slim": cfg.slim,
+            "half_weights": cfg.half_weights,
             "data_dir": data_dir or meta["training"].get("data_dir"),
         }
     )
