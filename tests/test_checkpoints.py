@@ -156,3 +156,13 @@ def test_metadata_without_dataset_is_refused(tmp_path):
     path = save_checkpoint(tmp_path / "bare.pt", VAE(CONFIG), {})
     with pytest.raises(CheckpointError, match="lacks dataset, split, image_shape"):
         load_checkpoint(path)
+
+
+def test_half_weights_refuse_a_weight_beyond_float16s_range():
+    model = VAE(CONFIG)
+    with torch.no_grad():
+        next(model.parameters())[0, 0] = 1e6
+    before = {name: tensor.clone() for name, tensor in model.state_dict().items()}
+    with pytest.raises(ValueError, match="float16's range"):
+        round_to_half(model)
+    assert all(torch.equal(tensor, before[name]) for name, tensor in model.state_dict().items())

@@ -92,11 +92,14 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
 
 def round_to_half(model: torch.nn.Module) -> None:
     """Round every floating-point weight and buffer to the nearest float16 value, in place
-    (they stay float32): the model as `save_checkpoint(..., half_weights=True)` stores it."""
+    (they stay float32): the model as `save_checkpoint(..., half_weights=True)` stores it.
+    Raises ValueError, changing nothing, if a value lies beyond float16's range (±65504)."""
+    tensors = [t for t in [*model.parameters(), *model.buffers()] if t.is_floating_point()]
+    if any(not torch.isfinite(t.half()).all() for t in tensors if torch.isfinite(t).all()):
+        raise ValueError("a weight lies beyond float16's range (±65504): store this model in float32")
     with torch.no_grad():
-        for tensor in [*model.parameters(), *model.buffers()]:
-            if tensor.is_floating_point():
-                tensor.copy_(tensor.half())
+        for tensor in tensors:
+            tensor.copy_(tensor.half())
 
 
 def _stored(tensor: torch.Tensor, half_weights: bool) -> torch.Tensor:

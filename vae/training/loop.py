@@ -115,7 +115,10 @@ def train(
     model.eval().to(memory_format=torch.contiguous_format)  # callers get the standard layout
     if group.is_main:
         if cfg.half_weights:
-            round_to_half(model)  # before the evaluation: the metrics are those of the stored weights
+            try:
+                round_to_half(model)  # before the evaluation: the metrics are those of the stored weights
+            except ValueError as err:
+                raise TrainingError(f"{err}; {run.out} keeps the trained model (drop --half-weights)") from None
         meta["metrics"] = evaluate_model(model, run.x_held, run.y_held, iwae_k=cfg.iwae_k, seed=cfg.seed)
         save_checkpoint(
             run.out, model, meta, None if cfg.slim else optimizer.state_dict(), half_weights=cfg.half_weights
